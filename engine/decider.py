@@ -1,0 +1,113 @@
+"""The decider: `decide` turns a press into events, `evolve` folds an event into the state.
+
+`decide` alone draws random numbers, from the generator `rng_for(seed, seq)` of the event it produces, and
+writes every draw into that event. `evolve` never draws: replaying a log needs no random numbers.
+"""
+
+import attrs
+import numpy as np
+
+from engine import ENGINE_VERSION
+from engine.dataset import DataSet, draw_dataset
+from engine.errors import InvalidCommand, InvalidEvent
+from engine.events import Event, FeedbackGiven, Iterated, SessionStarted
+from engine.perceptron import gradient_step, metrics
+from engine.settings import Settings
+from engine.state import State, data_digest
+from engine.thompson import BUTTONS, Learner, Posteriors, evolve_learner, select_next_action
+
+
+@attrs.frozen
+class Start:
+    settings: Settings
+
+
+@attrs.frozen
+class Next:
+    source: str = "cli"
+
+
+@attrs.frozen
+class Rate:
+    button: str
+    source: str = "cli"
+
+
+Command = Start | Next | Rate
+
+
+def rng_for(seed: int, seq: int) -> np.random.Generator:
+    """The generator for the event at `seq` of a session with `seed`: independent streams per event."""
+    return np.random.default_rng([seed, seq])
+
+
+def decide(state: State | None, command: Command, rng: np.random.Generator) -> list[Event]:
+    """The events a press records, given the state before it. Raises InvalidCommand for a refused press."""
+    if isinstance(command, Start):
+        if state is not None:
+            raise InvalidCommand("this session has already started")
+        settings = command.settings
+        data = draw_dataset(settings.points, settings.noise, rng)
+        angle = rng.uniform(0.0, 2.0 * np.pi)
+        initial = (0.5 * float(np.cos(angle)), 0.5 * float(np.sin(angle)), float(rng.uniform(-0.3, 0.3)))
+        rows = tuple(tuple(row) for row in data.rows())
+        return [SessionStarted(settings, ENGINE_VERSION, rows, tuple(data.separator), initial)]
+    if state is None:
+        raise InvalidCommand("a session must start before anything else is pressed")
+    settings = state.settings
+    if isinstance(command, Next):
+        if state.learner is None:
+            return [Iterated(command.source)]
+        before = None if state.learner.before is None else metrics(state.learner.before, state.data).score
+        decision = select_next_action(state.learner, state.metrics.score, before, "score",
+                                      settings.discount, settings.prior, rng)
+        return [Iterated(command.source, decision)]
+    if isinstance(command, Rate):
+        if command.button not in BUTTONS:
+            raise InvalidCommand(f"unknown button {command.button!r}; press one of: {', '.join(BUTTONS)}")
+        if state.learner is None:
+            raise InvalidCommand(f"feedback buttons train thompson sessions; this session's learner is "
+                                 f"{settings.learner}, which learns from Next iteration only")
+        decision = select_next_action(state.learner, BUTTONS[command.button], state.learner.rating, "rating",
+                                      settings.discount, settings.prior, rng)
+        return [FeedbackGiven(command.button, command.source, decision)]
+    raise InvalidCommand(f"unknown command {command!r}")
+
+
+def evolve(state: State | None, event: Event) -> State:
+    """The state after `event`. Pure: no random numbers, no clock, no I/O."""
+    if isinstance(event, SessionStarted):
+        if state is not None:
+            raise InvalidEvent("session_started can only be the first event")
+        settings = event.settings
+        data = DataSet.from_rows(event.points, event.separator)
+        learner = Learner(Posteriors.prior(settings.prior)) if settings.learner == "thompson" else None
+        return State(settings, data, data_digest(settings, data), 1, event.initial, learner)
+    if state is None:
+        raise InvalidEvent(f"{event.type} before session_started")
+    settings = state.settings
+    seq = state.seq + 1
+    if isinstance(event, Iterated):
+        if state.learner is None:
+            if event.decision is not None:
+                raise InvalidEvent("a gradient session's iteration carries no thompson decision")
+            return attrs.evolve(state, seq=seq, params=gradient_step(state.params, state.data, settings.lr))
+        if event.decision is None:
+            raise InvalidEvent("a thompson session's iteration must record its decision")
+        learner, params = evolve_learner(state.learner, state.params, event.decision, None,
+                                         settings.step, settings.discount, settings.prior)
+        return attrs.evolve(state, seq=seq, params=params, learner=learner)
+    if isinstance(event, FeedbackGiven):
+        if state.learner is None:
+            raise InvalidEvent("feedback_given in a session whose learner is not thompson")
+        learner, params = evolve_learner(state.learner, state.params, event.decision, BUTTONS[event.button],
+                                         settings.step, settings.discount, settings.prior)
+        return attrs.evolve(state, seq=seq, params=params, learner=learner, last_button=event.button)
+    raise InvalidEvent(f"unknown event {event!r}")
+
+
+def fold(events, state: State | None = None) -> State | None:
+    """Replay: the state after applying `events` in order to `state`."""
+    for event in events:
+        state = evolve(state, event)
+    return state

@@ -1,0 +1,177 @@
+"""Events: immutable facts, one per press, each with a type and a schema version.
+
+An event records the press and what the learner decided (draws, chosen action, credited reward); values
+that follow without randomness (weights, loss, score) are recomputed by `evolve`. Payloads are plain JSON
+objects; `parse` reads any stored version through the upcasters below and checks the payload's shape.
+"""
+
+import math
+from typing import Any, Callable, ClassVar
+
+import attrs
+
+from engine.errors import InvalidEvent, InvalidSetting
+from engine.settings import Settings
+from engine.thompson import ACTIONS, BUTTONS, Decision
+
+
+def _require(ok: bool, what: str) -> None:
+    if not ok:
+        raise InvalidEvent(what)
+
+
+def _number(value: Any, what: str) -> float:
+    _require(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+             f"{what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _object(payload: Any, keys: tuple[str, ...], what: str) -> dict:
+    _require(isinstance(payload, dict), f"{what} payload must be a JSON object")
+    missing = [key for key in keys if key not in payload]
+    _require(not missing, f"{what} payload lacks {', '.join(missing)}")
+    return payload
+
+
+@attrs.frozen
+class SessionStarted:
+    """seq 1: every setting, the drawn data set and the drawn initial weights."""
+
+    type: ClassVar[str] = "session_started"
+    schema_version: ClassVar[int] = 1
+    settings: Settings
+    engine_version: str
+    points: tuple[tuple[float, float, float], ...]
+    separator: tuple[float, float, float]
+    initial: tuple[float, float, float]
+
+    def to_payload(self) -> dict:
+        return {
+            "settings": self.settings.to_dict(),
+            "engine_version": self.engine_version,
+            "data": {"separator": list(self.separator), "points": [list(row) for row in self.points]},
+            "initial": {"weights": list(self.initial[:2]), "bias": self.initial[2]},
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "SessionStarted":
+        _object(payload, ("settings", "engine_version", "data", "initial"), cls.type)
+        data = _object(payload["data"], ("separator", "points"), "session_started data")
+        initial = _object(payload["initial"], ("weights", "bias"), "session_started initial")
+        settings = payload["settings"]
+        _require(isinstance(settings, dict), "session_started settings must be a JSON object")
+        try:
+            settings = Settings.from_dict(settings)
+        except (TypeError, ValueError, InvalidSetting) as error:
+            raise InvalidEvent(f"session_started settings: {error}") from None
+        _require(isinstance(data["points"], list) and len(data["points"]) == settings.points,
+                 f"session_started must list {settings.points} points")
+        points = []
+        for row in data["points"]:
+            _require(isinstance(row, list) and len(row) == 3, "each point must be [x, y, label]")
+            x, y, label = (_number(v, "a point coordinate") for v in row)
+            _require(label in (0.0, 1.0), "a point's label must be 0 or 1")
+            points.append((x, y, label))
+        separator = data["separator"]
+        _require(isinstance(separator, list) and len(separator) == 3, "the separator must be [a, b, c]")
+        weights = initial["weights"]
+        _require(isinstance(weights, list) and len(weights) == 2, "initial weights must be [w1, w2]")
+        _require(isinstance(payload["engine_version"], str), "engine_version must be a string")
+        return cls(settings, payload["engine_version"], tuple(points),
+                   tuple(_number(v, "separator") for v in separator),
+                   (_number(weights[0], "w1"), _number(weights[1], "w2"), _number(initial["bias"], "bias")))
+
+
+def _decision_payload(decision: Decision | None) -> dict:
+    if decision is None:
+        return {}
+    return {"reward": decision.reward, "undone": decision.undone, "draws": list(decision.draws),
+            "action": ACTIONS[decision.action]}
+
+
+def _parse_decision(payload: dict, what: str) -> Decision | None:
+    if "action" not in payload:
+        return None
+    _object(payload, ("reward", "undone", "draws", "action"), what)
+    _require(payload["action"] in ACTIONS, f"{what} action must be one of {', '.join(ACTIONS)}")
+    reward = payload["reward"]
+    if reward is not None:
+        reward = _number(reward, "reward")
+        _require(0.0 <= reward <= 1.0, "reward must lie in [0, 1]")
+    _require(isinstance(payload["undone"], bool), "undone must be true or false")
+    draws = payload["draws"]
+    _require(isinstance(draws, list) and len(draws) == len(ACTIONS), f"draws must list {len(ACTIONS)} numbers")
+    return Decision(reward, payload["undone"], tuple(_number(d, "a draw") for d in draws),
+                    ACTIONS.index(payload["action"]))
+
+
+@attrs.frozen
+class Iterated:
+    """A Next iteration press; for thompson sessions, what the learner decided."""
+
+    type: ClassVar[str] = "iterated"
+    schema_version: ClassVar[int] = 1
+    source: str
+    decision: Decision | None = None
+
+    def to_payload(self) -> dict:
+        return {"source": self.source, **_decision_payload(self.decision)}
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "Iterated":
+        _object(payload, ("source",), cls.type)
+        _require(isinstance(payload["source"], str), "source must be a string")
+        return cls(payload["source"], _parse_decision(payload, cls.type))
+
+
+@attrs.frozen
+class FeedbackGiven:
+    """One of the four feedback buttons, and what the learner decided in response."""
+
+    type: ClassVar[str] = "feedback_given"
+    schema_version: ClassVar[int] = 1
+    button: str
+    source: str
+    decision: Decision
+
+    def to_payload(self) -> dict:
+        return {"button": self.button, "source": self.source, **_decision_payload(self.decision)}
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "FeedbackGiven":
+        _object(payload, ("button", "source", "action"), cls.type)
+        _require(payload["button"] in BUTTONS, f"button must be one of {', '.join(BUTTONS)}")
+        _require(isinstance(payload["source"], str), "source must be a string")
+        return cls(payload["button"], payload["source"], _parse_decision(payload, cls.type))
+
+
+Event = SessionStarted | Iterated | FeedbackGiven
+EVENT_TYPES: dict[str, type] = {cls.type: cls for cls in (SessionStarted, Iterated, FeedbackGiven)}
+
+
+def _add_source(payload: dict) -> dict:
+    # version 0 of the press events predates scripted recording: every press was typed by hand
+    return {"source": "cli", **payload}
+
+
+# (type, version) -> function turning that version's payload into the next version's
+UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {
+    ("iterated", 0): _add_source,
+    ("feedback_given", 0): _add_source,
+}
+
+
+def parse(type_: str, schema_version: int, payload: Any) -> Event:
+    """Read a stored event of any known version: upcast it to the current one, then check its shape."""
+    cls = EVENT_TYPES.get(type_)
+    _require(cls is not None, f"unknown event type {type_!r}")
+    _require(isinstance(schema_version, int) and 0 <= schema_version <= cls.schema_version,
+             f"{type_} schema version {schema_version} is not one this engine reads "
+             f"(it reads up to {cls.schema_version}); upgrade nnreplay")
+    _require(isinstance(payload, dict), f"{type_} payload must be a JSON object")
+    while schema_version < cls.schema_version:
+        upcast = UPCASTERS.get((type_, schema_version))
+        _require(upcast is not None, f"no upcaster for {type_} version {schema_version}")
+        payload = upcast(payload)
+        schema_version += 1
+    return cls.from_payload(payload)

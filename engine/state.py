@@ -1,0 +1,68 @@
+"""The state of a session after some prefix of its events, its metrics, and its digest."""
+
+import hashlib
+import json
+import struct
+
+import attrs
+
+from engine.dataset import DataSet
+from engine.perceptron import Metrics, metrics
+from engine.settings import Settings
+from engine.thompson import Learner, Params
+
+DIGEST_VERSION = b"nnreplay-state-1"
+
+
+@attrs.frozen
+class State:
+    """Everything `evolve` knows after event `seq`.
+
+    `learner` is None for gradient sessions. `last_button` is the button of the last feedback press, kept so
+    that a picture of the state can say what the person pressed. `data_digest` fingerprints the settings and
+    data set, computed once at the session start so that every later digest stays cheap.
+    """
+
+    settings: Settings
+    data: DataSet
+    data_digest: bytes
+    seq: int
+    params: Params
+    learner: Learner | None = None
+    last_button: str | None = None
+
+    @property
+    def metrics(self) -> Metrics:
+        return metrics(self.params, self.data)
+
+
+def data_digest(settings: Settings, data: DataSet) -> bytes:
+    hasher = hashlib.sha256(json.dumps(settings.to_dict(), sort_keys=True).encode())
+    hasher.update(struct.pack("<3d", *data.separator))
+    hasher.update(data.points.astype("<f8").tobytes())
+    hasher.update(data.labels.astype("<f8").tobytes())
+    return hasher.digest()
+
+
+def _optional(values) -> bytes:
+    # a presence byte keeps "absent" apart from any float value
+    if values is None:
+        return b"\x00"
+    return b"\x01" + struct.pack(f"<{len(values)}d", *values)
+
+
+def state_digest(state: State) -> str:
+    """sha256 (hex) of a canonical byte encoding of the state: float64 and int64 little-endian, fixed order.
+
+    Equal digests mean bit-identical states, in any process on any platform.
+    """
+    parts = [DIGEST_VERSION, state.data_digest, struct.pack("<q3d", state.seq, *state.params),
+             (state.last_button or "").encode().ljust(8, b"\x00")]
+    learner = state.learner
+    if learner is not None:
+        p = learner.posteriors
+        parts += [struct.pack(f"<{len(p.alpha)}d{len(p.beta)}dq", *p.alpha, *p.beta,
+                              -1 if learner.pending is None else learner.pending),
+                  _optional(learner.before),
+                  _optional(None if learner.rating is None else (learner.rating,))]
+    return hashlib.sha256(b"".join(parts)).hexdigest()

@@ -1,0 +1,1 @@
+"""Rendering of boundary histories: GIF, PNG frames, comparison grids (matplotlib, Agg)."""

@@ -1,0 +1,43 @@
+"""Errors of the event store; all derive from the one root in engine.errors."""
+
+from engine.errors import NnreplayError
+
+
+class StoreError(NnreplayError):
+    """Something about the database file or its contents."""
+
+
+class NotADatabase(StoreError):
+    """The path is missing, a directory, not SQLite, not nnreplay's, or damaged."""
+
+
+class NewerSchema(StoreError):
+    """The database was written by a newer nnreplay."""
+
+
+class ReadOnly(StoreError):
+    """The database cannot be written."""
+
+
+class SessionNotFound(StoreError):
+    """No session has that id, id prefix or name."""
+
+
+class AmbiguousSession(StoreError):
+    """An id prefix that matches more than one session."""
+
+
+class NameTaken(StoreError):
+    """Another session already has that name."""
+
+
+class InvalidName(StoreError):
+    """A session name that cannot be used."""
+
+
+class Conflict(StoreError):
+    """A concurrent writer kept winning the race for the same session's next seq."""
+
+
+class Busy(StoreError):
+    """Another process held the write lock for longer than the busy timeout."""

@@ -1,0 +1,311 @@
+"""The event log: sessions, appends and reads, over one SQLite file.
+
+Writers take the write lock first (BEGIN IMMEDIATE), read the head inside the transaction, and append
+seq = head + 1: two nnreplay processes on one session queue instead of racing. A client that does not
+queue still cannot write a gap or a duplicate: the primary key and the append-only trigger refuse it, and
+the append retries from the new head.
+"""
+
+import json
+import secrets
+import sqlite3
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Iterator
+
+import attrs
+
+from engine import ENGINE_VERSION, Settings, Start, State, decide, evolve, parse, rng_for, state_digest
+from engine.events import Event
+from store import snapshots
+from store.chain import GENESIS, encode_payload, event_hash
+from store.errors import (AmbiguousSession, Conflict, InvalidName, NameTaken, SessionNotFound, StoreError)
+from store.schema import connect, translate
+
+BATCH = 500
+RETRIES = 5
+MIN_PREFIX = 4
+MAX_NAME = 200
+
+
+@attrs.frozen
+class SessionInfo:
+    id: str
+    name: str | None
+    learner: str
+    seed: int
+    created_at: str
+    parent_id: str | None
+    parent_seq: int | None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name is not None else self.id[:8]
+
+
+@attrs.frozen
+class EventRow:
+    """One stored event, as in the table."""
+
+    session_id: str
+    seq: int
+    type: str
+    schema_version: int
+    payload: str
+    recorded_at: str
+    prev_hash: str
+    hash: str
+    state_digest: str
+
+    def event(self) -> Event:
+        return parse(self.type, self.schema_version, json.loads(self.payload))
+
+    def to_json(self) -> dict:
+        return {"seq": self.seq, "type": self.type, "schema_version": self.schema_version,
+                "payload": json.loads(self.payload), "recorded_at": self.recorded_at,
+                "prev_hash": self.prev_hash, "hash": self.hash, "state_digest": self.state_digest}
+
+
+EVENT_COLUMNS = "session_id, seq, type, schema_version, payload, recorded_at, prev_hash, hash, state_digest"
+SESSION_COLUMNS = "id, name, learner, seed, created_at, parent_id, parent_seq"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_name(name: str) -> str:
+    if not name or not name.strip():
+        raise InvalidName("a session name cannot be empty")
+    if len(name) > MAX_NAME:
+        raise InvalidName(f"a session name can be at most {MAX_NAME} characters, got {len(name)}")
+    return name
+
+
+class EventLog:
+    """One open database. Use as a context manager, or call close()."""
+
+    def __init__(self, path: str, create: bool = True):
+        self.path = path
+        self.conn = connect(path, create=create)
+
+    def __enter__(self) -> "EventLog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions ----------------------------------------------------------------------------------
+    def _write(self):
+        return _Transaction(self.conn, self.path)
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
+
+    # -- sessions --------------------------------------------------------------------------------------
+    def sessions(self) -> list[SessionInfo]:
+        rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at, id")
+        return [SessionInfo(*row) for row in rows]
+
+    def resolve(self, ref: str) -> SessionInfo:
+        """A session by exact id, exact name, or unambiguous id prefix (at least 4 characters)."""
+        for sql in (f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?",
+                    f"SELECT {SESSION_COLUMNS} FROM sessions WHERE name = ?"):
+            row = self._read(sql, (ref,))
+            if row:
+                return SessionInfo(*row[0])
+        if len(ref) >= MIN_PREFIX:
+            prefix = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id LIKE ? ESCAPE '\\' LIMIT 6",
+                              (prefix,))
+            if len(rows) == 1:
+                return SessionInfo(*rows[0])
+            if rows:
+                ids = ", ".join(row[0][:12] for row in rows[:5])
+                raise AmbiguousSession(f"{ref!r} matches several sessions ({ids}); give more of the id")
+        raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
+
+    def new_session(self, settings: Settings, name: str | None = None, source: str = "cli") -> SessionInfo:
+        """Start a session: draw its data set and record `session_started` (seq 1)."""
+        if name is not None:
+            check_name(name)
+        [event] = decide(None, Start(settings), rng_for(settings.seed, 1))
+        info = SessionInfo(secrets.token_hex(16), name, settings.learner, settings.seed, utc_now(), None, None)
+        with self._write():
+            self._insert_session(info)
+            state = evolve(None, event)
+            self._insert(info.id, 1, event, GENESIS, state)
+        return info
+
+    def _insert_session(self, info: SessionInfo) -> None:
+        if info.name is not None and self.conn.execute("SELECT 1 FROM sessions WHERE name = ?",
+                                                       (info.name,)).fetchone():
+            raise NameTaken(f"the name {info.name!r} is taken by another session; choose another")
+        self.conn.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          attrs.astuple(info))
+
+    def _insert(self, session_id: str, seq: int, event: Event, prev_hash: str, state: State,
+                recorded_at: str | None = None) -> str:
+        payload_text = encode_payload(event.to_payload())
+        recorded_at = recorded_at or utc_now()
+        digest = state_digest(state)
+        hash_ = event_hash(session_id, seq, event.type, event.schema_version, payload_text, recorded_at, prev_hash)
+        self.conn.execute(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          (session_id, seq, event.type, event.schema_version, payload_text, recorded_at,
+                           prev_hash, hash_, digest))
+        if seq % snapshots.SNAPSHOT_EVERY == 0:
+            self.conn.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)",
+                              snapshots.row(session_id, state, digest))
+        return hash_
+
+    # -- recording -------------------------------------------------------------------------------------
+    def record(self, session_id: str, commands: Iterable, batch: int = BATCH,
+               on_commit: Callable[[int], None] | None = None) -> State:
+        """Decide, evolve and append one event per command, committing every `batch` presses.
+
+        A refused command (InvalidCommand) rolls back the batch it is in; earlier batches stay committed.
+        `on_commit(n)` is told how many presses each commit made durable.
+        """
+        iterator = iter(commands)
+        cached: tuple[int, str, State] | None = None
+        state = None
+        while True:
+            chunk = [command for _, command in zip(range(batch), iterator)]
+            if not chunk:
+                break
+            for attempt in range(RETRIES):
+                try:
+                    with self._write():
+                        seq, head = self._head(session_id)
+                        if cached is not None and cached[:2] == (seq, head):
+                            state = cached[2]
+                        else:
+                            state = self._state(session_id, seq)
+                        for command in chunk:
+                            for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
+                                state = evolve(state, event)
+                                head = self._insert(session_id, state.seq, event, head, state)
+                    cached = (state.seq, head, state)
+                    break
+                except sqlite3.IntegrityError:
+                    cached = None  # someone else appended: start again from the new head
+            else:
+                raise Conflict(f"gave up after {RETRIES} attempts: other writers kept appending to session "
+                               f"{session_id[:12]} at the same time")
+            if on_commit is not None:
+                on_commit(len(chunk))
+        return state if state is not None else self.state(session_id)
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def _head(self, session_id: str) -> tuple[int, str]:
+        row = self.conn.execute("SELECT seq, hash FROM events WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+                                (session_id,)).fetchone()
+        if row is None:
+            raise SessionNotFound(f"session {session_id} has no events")
+        return row
+
+    def head(self, session_id: str) -> tuple[int, str]:
+        """(seq, hash) of the session's last event."""
+        try:
+            return self._head(session_id)
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
+
+    def rows(self, session_id: str, start: int = 1, end: int | None = None) -> Iterator[EventRow]:
+        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ? AND seq >= ?"
+        params: tuple = (session_id, start)
+        if end is not None:
+            sql += " AND seq <= ?"
+            params += (end,)
+        try:
+            for row in self.conn.execute(sql + " ORDER BY seq", params):
+                yield EventRow(*row)
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
+
+    def _first_state(self, session_id: str) -> State:
+        first = next(self.rows(session_id, 1, 1), None)
+        if first is None:
+            raise SessionNotFound(f"session {session_id} has no events")
+        return evolve(None, first.event())
+
+    def _state(self, session_id: str, seq: int) -> State:
+        start = self._first_state(session_id)
+        state = snapshots.load(self.conn, session_id, seq, start) or start
+        for row in self.rows(session_id, state.seq + 1, seq):
+            state = evolve(state, row.event())
+        return state
+
+    def state(self, session_id: str, seq: int | None = None, use_snapshots: bool = True) -> State:
+        """The folded state at `seq` (default: the head), from the nearest snapshot when allowed."""
+        head, _ = self.head(session_id)
+        if seq is None:
+            seq = head
+        if not 1 <= seq <= head:
+            raise StoreError(f"seq {seq} is outside this session's history (1..{head})")
+        try:
+            if use_snapshots:
+                return self._state(session_id, seq)
+            state = None
+            for row in self.rows(session_id, 1, seq):
+                state = evolve(state, row.event())
+            return state
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
+
+    def states(self, session_id: str, start: int = 1, end: int | None = None) -> Iterator[tuple[EventRow, State]]:
+        """Each event in [start, end] with the state after it, folding from the nearest snapshot."""
+        head, _ = self.head(session_id)
+        end = head if end is None else min(end, head)
+        state = self._state(session_id, start - 1) if start > 1 else None
+        for row in self.rows(session_id, start, end):
+            state = evolve(state, row.event())
+            yield row, state
+
+    def delete_snapshots(self, session_id: str | None = None) -> int:
+        with self._write():
+            if session_id is None:
+                cursor = self.conn.execute("DELETE FROM snapshots")
+            else:
+                cursor = self.conn.execute("DELETE FROM snapshots WHERE session_id = ?", (session_id,))
+        return cursor.rowcount
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, with sqlite3 errors translated."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str):
+        self.conn, self.path = conn, path
+
+    def __enter__(self):
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return False
+            except sqlite3.Error as error:
+                self._rollback()
+                raise translate(error, self.path) from None
+        self._rollback()
+        if isinstance(exc, sqlite3.IntegrityError):
+            return False  # the caller retries from the new head
+        if isinstance(exc, sqlite3.Error):
+            raise translate(exc, self.path) from None
+        return False
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
