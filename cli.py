@@ -1,0 +1,312 @@
+"""The nnreplay command line: parses, calls engine/store/replay, prints. No domain logic lives here.
+
+Every command opens the database named by --db (default $NNREPLAY_DB, else ./nnreplay.db), calls the
+library, and turns its errors into one `Error: ...` line on stderr with exit code 1. Usage errors exit 2.
+Rendering modules (matplotlib) are imported inside the commands that draw, so recording stays light.
+"""
+
+import csv
+import functools
+import json
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from engine import BUTTONS, ACTIONS, Next, NnreplayError, Rate, Settings
+from store import EventLog
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Record perceptron training as an immutable event log; replay it; audit it.\n\n"
+                       "Start with `nnreplay demo`, or `nnreplay new` then `nnreplay next SESSION`.")
+
+DEFAULT_DB = "nnreplay.db"
+MAX_COUNT = 1_000_000
+SessionArg = Annotated[str, typer.Argument(help="Session id, unambiguous id prefix (4+ characters), or name.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def command(*args, **kwargs):
+    """`app.command` whose errors become one line on stderr, never a traceback."""
+
+    def register(fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            try:
+                return fn(*a, **k)
+            except NnreplayError as error:
+                fail(str(error))
+            except KeyboardInterrupt:
+                fail("interrupted; everything committed before the interruption is kept", 130)
+            except OSError as error:
+                fail(f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror or error}")
+            except (typer.Exit, typer.Abort, SystemExit):
+                raise
+            except Exception as error:  # a bug: still one line, the details on request
+                if os.environ.get("NNREPLAY_DEBUG"):
+                    raise
+                fail(f"unexpected {type(error).__name__}: {error} (set NNREPLAY_DEBUG=1 for a traceback)")
+
+        return app.command(*args, **kwargs)(wrapper)
+
+    return register
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[str, typer.Option("--db", envvar="NNREPLAY_DB", show_envvar=True, metavar="PATH",
+                                    help="The SQLite database holding the event log.")] = DEFAULT_DB,
+) -> None:
+    ctx.obj = {"db": db}
+
+
+def open_log(ctx: typer.Context, create: bool = False) -> EventLog:
+    return EventLog(ctx.obj["db"] if ctx.obj else DEFAULT_DB, create=create)
+
+
+def echo_json(value) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def check_count(count: int) -> int:
+    if not 1 <= count <= MAX_COUNT:
+        fail(f"count must be from 1 to {MAX_COUNT:,}, got {count}")
+    return count
+
+
+# -- recording ---------------------------------------------------------------------------------------------
+@command()
+def new(
+    ctx: typer.Context,
+    learner: Annotated[str, typer.Option(help="gradient (supervised steps) or thompson (feedback learner).")] = "gradient",
+    seed: Annotated[Optional[int], typer.Option(help="Data set and learner seed; drawn from the OS if omitted.")] = None,
+    points: Annotated[int, typer.Option(help="Number of points in [-1, 1]² (1 to 10,000).")] = 40,
+    noise: Annotated[float, typer.Option(help="Probability of flipping each label, 0 to 0.5.")] = 0.0,
+    lr: Annotated[float, typer.Option(help="Learning rate of the gradient learner.")] = 1.0,
+    step: Annotated[float, typer.Option(help="Size of one thompson parameter modification.")] = 0.2,
+    discount: Annotated[float, typer.Option(help="Share of each thompson posterior kept per step.")] = 0.9,
+    name: Annotated[Optional[str], typer.Option(help="A unique name to refer to the session by.")] = None,
+) -> None:
+    """Start a session; print its id alone on stdout.
+
+    Example: SESSION=$(nnreplay new --learner thompson --seed 7 --name first-try)
+    """
+    if seed is None:
+        seed = int.from_bytes(os.urandom(8), "little") >> 1
+    settings = Settings(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step,
+                        discount=discount)
+    with open_log(ctx, create=True) as log:
+        info = log.new_session(settings, name=name)
+    typer.echo(info.id)
+
+
+@command("next")
+def next_(
+    ctx: typer.Context,
+    session: SessionArg,
+    count: Annotated[int, typer.Option("-n", "--count", help="How many times to press Next iteration.")] = 1,
+) -> None:
+    """Press "Next iteration" COUNT times; print the resulting state in one line.
+
+    Example: nnreplay next first-try -n 10
+    """
+    check_count(count)
+    with open_log(ctx) as log:
+        info = log.resolve(session)
+        state = _record(log, info.id, (Next() for _ in range(count)), count)
+    _print_summary(state)
+
+
+@command()
+def rate(
+    ctx: typer.Context,
+    session: SessionArg,
+    button: Annotated[str, typer.Argument(help=f"One of: {', '.join(f'{b} ({v:.2f})' for b, v in BUTTONS.items())}.")],
+) -> None:
+    """Press a feedback button on a thompson session (the reward in brackets).
+
+    Example: nnreplay rate first-try good
+    """
+    with open_log(ctx) as log:
+        info = log.resolve(session)
+        state = log.record(info.id, [Rate(button)])
+    _print_summary(state)
+
+
+def _record(log: EventLog, session_id: str, commands, count: int):
+    """Record with a progress bar on a terminal when there is enough to wait for."""
+    if count < 5_000 or not sys.stderr.isatty():
+        return log.record(session_id, commands)
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=_stderr_console()) as progress:
+        task = progress.add_task("recording", total=count)
+        return log.record(session_id, commands, on_commit=lambda n: progress.advance(task, n))
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _print_summary(state) -> None:
+    m = state.metrics
+    typer.echo(f"seq {state.seq}  accuracy {m.accuracy:.3f}  loss {m.loss:.4f}  score {m.score:.4f}")
+
+
+# -- reading -----------------------------------------------------------------------------------------------
+def state_json(info, state, head_hash: str, digest: str) -> dict:
+    m = state.metrics
+    w1, w2, b = state.params
+    out = {
+        "session_id": info.id, "name": info.name, "seq": state.seq, "learner": info.learner,
+        "settings": state.settings.to_dict(), "weights": [w1, w2], "bias": b,
+        "loss": m.loss, "accuracy": m.accuracy, "score": m.score, "head_hash": head_hash, "digest": digest,
+        "last_button": state.last_button, "separator": list(state.data.separator),
+        "points": [[float(x), float(y), int(label)] for (x, y), label in zip(state.data.points, state.data.labels)],
+    }
+    if state.learner is not None:
+        p = state.learner.posteriors
+        out["pending_action"] = None if state.learner.pending is None else ACTIONS[state.learner.pending]
+        out["posteriors"] = [{"action": action, "alpha": a, "beta": b_, "mean": a / (a + b_)}
+                             for action, a, b_ in zip(ACTIONS, p.alpha, p.beta)]
+    return out
+
+
+@command()
+def show(
+    ctx: typer.Context,
+    session: SessionArg,
+    at: Annotated[Optional[int], typer.Option("--at", metavar="SEQ", help="Show the state after event SEQ.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """The state at the head (or at SEQ): weights, bias, loss, accuracy, score, learner state.
+
+    Example: nnreplay show first-try --at 5 --json
+    """
+    from engine import state_digest
+
+    with open_log(ctx) as log:
+        info = log.resolve(session)
+        state = log.state(info.id, at)
+        row = next(log.rows(info.id, state.seq, state.seq))
+    out = state_json(info, state, row.hash, state_digest(state))
+    if json_:
+        echo_json(out)
+        return
+    head = "" if info.name is None else f"  ({info.name})"
+    typer.echo(f"session   {info.id}{head}")
+    s = state.settings
+    typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
+               + (f"   lr {s.lr}" if info.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
+    typer.echo(f"seq       {state.seq}")
+    typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
+    typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
+    typer.echo(f"head      {out['head_hash']}")
+    typer.echo(f"digest    {out['digest']}")
+    if state.learner is not None:
+        typer.echo(f"last move {out['pending_action'] or '-'}   last button {state.last_button or '-'}")
+        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in out["posteriors"]))
+
+
+def _describe(payload: dict) -> str:
+    parts = []
+    if "button" in payload:
+        parts.append(payload["button"])
+    if "action" in payload:
+        reward = payload.get("reward")
+        parts.append(f"credit {'-' if reward is None else f'{reward:.2f}'}")
+        if payload.get("undone"):
+            parts.append("undo")
+        parts.append(f"-> {payload['action']}")
+    if "settings" in payload:
+        s = payload["settings"]
+        parts.append(f"{s['learner']} seed {s['seed']} points {s['points']}")
+    return " ".join(parts)
+
+
+@command()
+def log(
+    ctx: typer.Context,
+    session: SessionArg,
+    json_: JsonOpt = False,
+    csv_: Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets and plotting elsewhere).")] = False,
+    metrics: Annotated[bool, typer.Option("--metrics", help="Add each event's resulting loss, accuracy and score.")] = False,
+) -> None:
+    """The events of a session, oldest first.
+
+    Example: nnreplay log first-try --metrics --csv > first-try.csv
+    """
+    if json_ and csv_:
+        fail("choose one of --json and --csv", 2)
+    with open_log(ctx) as log_:
+        info = log_.resolve(session)
+        pairs = list(log_.states(info.id)) if metrics else [(row, None) for row in log_.rows(info.id)]
+    records = []
+    for row, state in pairs:
+        record = row.to_json()
+        if state is not None:
+            m = state.metrics
+            record.update(loss=m.loss, accuracy=m.accuracy, score=m.score)
+        records.append(record)
+    if json_:
+        echo_json(records)
+    elif csv_:
+        columns = ["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for record in records:
+            record["summary"] = _describe(record["payload"])
+            writer.writerow([record[c] for c in columns])
+    else:
+        for record in records:
+            extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
+                     if metrics else "")
+            typer.echo(f"{record['seq']:>6}  {record['recorded_at']}  {record['type']:<15} "
+                       f"{_describe(record['payload']):<34} {record['hash'][:12]}{extra}")
+
+
+@command()
+def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Every session with its learner, length and current accuracy.
+
+    Example: nnreplay sessions --json
+    """
+    db = ctx.obj["db"] if ctx.obj else DEFAULT_DB
+    if not os.path.exists(db):
+        listing = []
+    else:
+        with open_log(ctx) as log_:
+            listing = []
+            for info in log_.sessions():
+                state = log_.state(info.id)
+                listing.append({"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed,
+                                "events": state.seq, "accuracy": state.metrics.accuracy,
+                                "score": state.metrics.score, "created_at": info.created_at,
+                                "parent_id": info.parent_id, "parent_seq": info.parent_seq})
+    if json_:
+        echo_json(listing)
+        return
+    if not listing:
+        typer.echo(f"no sessions in {db}; start one with `nnreplay new`", err=True)
+        return
+    typer.echo(f"{'id':<12}  {'name':<20}  {'learner':<8}  {'events':>7}  {'accuracy':>8}  created")
+    for item in listing:
+        typer.echo(f"{item['id'][:12]:<12}  {(item['name'] or '-'):<20}  {item['learner']:<8}  "
+                   f"{item['events']:>7}  {item['accuracy']:>8.3f}  {item['created_at'][:19]}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
