@@ -57,6 +57,9 @@ def _create_schema(conn: sqlite3.Connection) -> None:
 
 def _check_path(path: str, create: bool) -> bool:
     """Returns whether the file exists with content; raises for paths that cannot be an nnreplay database."""
+    if not path:
+        # sqlite3 would open a private temporary database: a session recorded there vanishes on exit
+        raise NotADatabase("the database path is empty; give --db a file name")
     if os.path.isdir(path):
         raise NotADatabase(f"{path} is a directory, not a database file")
     folder = os.path.dirname(os.path.abspath(path))
