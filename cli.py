@@ -5,17 +5,21 @@ library, and turns its errors into one `Error: ...` line on stderr with exit cod
 Rendering modules (matplotlib) are imported inside the commands that draw, so recording stays light.
 """
 
+import contextlib
 import csv
 import functools
 import json
 import os
+import statistics
 import sys
 from typing import Annotated, Optional
 
 import typer
 
 from engine import BUTTONS, ACTIONS, Next, NnreplayError, Rate, Settings
+from engine import person
 from store import EventLog
+from store.log import BATCH, check_name
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Record perceptron training as an immutable event log; replay it; audit it.\n\n"
@@ -302,6 +306,104 @@ def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
     for item in listing:
         typer.echo(f"{item['id'][:12]:<12}  {(item['name'] or '-'):<20}  {item['learner']:<8}  "
                    f"{item['events']:>7}  {item['accuracy']:>8.3f}  {item['created_at'][:19]}")
+
+
+# -- scripted recording ------------------------------------------------------------------------------------
+MAX_SESSIONS = 10_000
+
+
+def _random_seed() -> int:
+    return int.from_bytes(os.urandom(8), "little") >> 1
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str):
+    """Yield `advance(n)`: a rich progress bar on stderr when it is a terminal, else nothing."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=_stderr_console(), transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _simulation_plan(learner, rater, presses, seed, count, points, noise, name) -> list[tuple]:
+    """(settings, name) of every session to record; refuses bad values before anything is written."""
+    check_count(presses)
+    if not 1 <= count <= MAX_SESSIONS:
+        fail(f"sessions must be from 1 to {MAX_SESSIONS:,}, got {count}")
+    if rater not in person.RATERS:
+        fail(f"unknown rater {rater!r}; choose one of: {', '.join(person.RATERS)}")
+    if rater == "person" and learner == "gradient":
+        fail("the simulated person presses the feedback buttons, which train thompson sessions; "
+             "use --learner thompson, or --rater next for gradient")
+    names = [None] * count if name is None else [check_name(f"{name}-{k}") for k in range(1, count + 1)]
+    return [(Settings(learner=learner, seed=seed + k, points=points, noise=noise), names[k]) for k in range(count)]
+
+
+def _simulate_session(log: EventLog, session_id: str, rater: str, presses: int, on_commit):
+    """Record `presses` scripted presses, one commit per batch; each batch is scripted from the head."""
+    state = log.state(session_id)
+    done = 0
+    while done < presses:
+        n = min(BATCH, presses - done)
+        state = log.record(session_id, person.script(state, rater, n), batch=n, on_commit=on_commit)
+        done += n
+    return state
+
+
+@command()
+def simulate(
+    ctx: typer.Context,
+    learner: Annotated[str, typer.Option(help="gradient (supervised steps) or thompson (feedback learner).")],
+    rater: Annotated[str, typer.Option(help="next: press Next iteration (thompson scores itself); "
+                                            "person: a simulated person rates each picture with the four buttons.")] = "next",
+    presses: Annotated[int, typer.Option(help="Presses per session.")] = 300,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of the first session (then S+1, ...); drawn from the OS if omitted.")] = None,
+    count: Annotated[int, typer.Option("--sessions", help="How many sessions to record.")] = 1,
+    noise: Annotated[float, typer.Option(help="Probability of flipping each label, 0 to 0.5.")] = 0.0,
+    points: Annotated[int, typer.Option(help="Number of points in [-1, 1]².")] = 40,
+    name: Annotated[Optional[str], typer.Option(help="Name the sessions PREFIX-1, PREFIX-2, ...", metavar="PREFIX")] = None,
+) -> None:
+    """Record sessions by scripted presses; print their ids, one a line.
+
+    Every press is an ordinary event whose payload says source "simulate". Ctrl-C keeps every batch
+    committed so far and says how much that is.
+
+    Example: nnreplay simulate --learner thompson --rater person --sessions 20 --seed 0 --name person
+    """
+    drawn = seed is None
+    seed = _random_seed() if drawn else seed
+    plan = _simulation_plan(learner, rater, presses, seed, count, points, noise, name)
+    created, accuracies, committed = [], [], 0
+    try:
+        with open_log(ctx, create=True) as log, _progress(count * presses, f"{learner} by {rater}") as advance:
+            taken = sorted({n for _, n in plan if n is not None} & {info.name for info in log.sessions()})
+            if taken:
+                fail(f"the name {taken[0]!r} is taken by another session; choose another --name")
+            if drawn:
+                typer.echo(f"seed {seed} (drawn at random; pass --seed {seed} to record these sessions again)",
+                           err=True)
+
+            def on_commit(n: int) -> None:
+                nonlocal committed
+                committed += n
+                advance(n)
+
+            for settings, label in plan:
+                created.append(log.new_session(settings, name=label, source=person.SOURCE).id)
+                accuracies.append(_simulate_session(log, created[-1], rater, presses, on_commit).metrics.accuracy)
+    except KeyboardInterrupt:
+        typer.echo("\n".join(created), nl=bool(created))
+        typer.echo(f"interrupted: kept {committed:,} presses in {len(created)} session(s), everything committed "
+                   f"before Ctrl-C", err=True)
+        raise typer.Exit(130)
+    typer.echo("\n".join(created))
+    seeds = f"seed {seed}" if count == 1 else f"seeds {seed}..{seed + count - 1}"
+    typer.echo(f"recorded {count} {learner} session(s) by {rater}, {presses} presses each, {seeds}; "
+               f"median final accuracy {statistics.median(accuracies):.3f}", err=True)
 
 
 def main() -> None:
