@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from engine import BUTTONS, ACTIONS, Next, NnreplayError, Rate, Settings
+from engine import BUTTONS, ACTIONS, InvalidCommand, Next, NnreplayError, Rate, Settings
 from engine import person
 from store import EventLog
 from store.log import BATCH, check_name
@@ -404,6 +404,80 @@ def simulate(
     seeds = f"seed {seed}" if count == 1 else f"seeds {seed}..{seed + count - 1}"
     typer.echo(f"recorded {count} {learner} session(s) by {rater}, {presses} presses each, {seeds}; "
                f"median final accuracy {statistics.median(accuracies):.3f}", err=True)
+
+
+# -- interactive recording ---------------------------------------------------------------------------------
+PLAY_KEYS = {"n": None, " ": None, "1": "bad", "2": "meh", "3": "good", "4": "great"}
+QUIT_KEYS = ("q", "Q", "\x03", "\x04", "")  # q, Ctrl-C and Ctrl-D (raw mode turns them into bytes), EOF
+ENTER_SCREEN, LEAVE_SCREEN, CLEAR = "\x1b[?1049h\x1b[?25l", "\x1b[?25h\x1b[?1049l", "\x1b[H\x1b[2J"
+
+
+def _play_press(key: str):
+    if key not in PLAY_KEYS:
+        return None
+    button = PLAY_KEYS[key]
+    return Next(source="play") if button is None else Rate(button, source="play")
+
+
+def _draw(info, state, head_hash: str, message: str) -> None:
+    import shutil
+
+    from replay.terminal import render
+
+    size = shutil.get_terminal_size()
+    lines = render(state, info.label, head_hash, message, size.columns, size.lines, colour=True)
+    sys.stdout.write(CLEAR + "\r\n".join(lines))
+    sys.stdout.flush()
+
+
+def _play_loop(log: EventLog, info, fd: int):
+    """Read one key at a time; append its press and commit before the screen shows the result."""
+    state, message = log.state(info.id), "press a key"
+    while True:
+        _draw(info, state, log.head(info.id)[1], message)
+        key = os.read(fd, 1).decode(errors="replace")
+        if key in QUIT_KEYS:
+            return state
+        press = _play_press(key)
+        if press is None:
+            message = f"no key {key!r}: use the keys listed above"
+            continue
+        try:
+            state = log.record(info.id, [press])
+            message = f"recorded {'Next iteration' if isinstance(press, Next) else press.button} as event {state.seq}"
+        except InvalidCommand as error:
+            message = str(error)
+
+
+@command()
+def play(ctx: typer.Context, session: SessionArg) -> None:
+    """Train a session from the keyboard: n or space for Next iteration, 1-4 for bad meh good great, q to quit.
+
+    Every key is appended to the log before the screen is redrawn, so quitting (or losing the terminal)
+    loses nothing that was shown. Needs an interactive terminal.
+
+    Example: nnreplay play first-try
+    """
+    if not sys.stdin.isatty():
+        fail("play reads single keys from a terminal, and standard input is not one; "
+             "in scripts use `nnreplay next` and `nnreplay rate`")
+    import termios
+    import tty
+
+    with open_log(ctx) as log:
+        info = log.resolve(session)
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        try:
+            tty.setraw(fd)
+            sys.stdout.write(ENTER_SCREEN)
+            state = _play_loop(log, info, fd)
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+            sys.stdout.write(LEAVE_SCREEN)
+            sys.stdout.flush()
+        head = log.head(info.id)[1]
+    typer.echo(f"{info.label}: step {state.seq - 1}, accuracy {state.metrics.accuracy:.3f}, head {head[:12]}")
 
 
 def main() -> None:
