@@ -21,8 +21,12 @@ class DataSet:
     labels: np.ndarray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
     separator: tuple[float, float, float]
 
+    positive: np.ndarray = attrs.field(init=False, eq=False, repr=False)
+
     def __attrs_post_init__(self):
-        for array in (self.points, self.labels):
+        # the boolean labels, kept because every metric compares predictions with them
+        object.__setattr__(self, "positive", self.labels > 0.5)
+        for array in (self.points, self.labels, self.positive):
             array.flags.writeable = False
 
     @classmethod

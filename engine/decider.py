@@ -11,7 +11,7 @@ from engine import ENGINE_VERSION
 from engine.dataset import DataSet, draw_dataset
 from engine.errors import InvalidCommand, InvalidEvent
 from engine.events import Event, FeedbackGiven, Iterated, SessionStarted
-from engine.perceptron import gradient_step, metrics
+from engine.perceptron import gradient_step
 from engine.settings import Settings
 from engine.state import State, data_digest
 from engine.thompson import BUTTONS, Learner, Posteriors, evolve_learner, select_next_action
@@ -36,9 +36,24 @@ class Rate:
 Command = Start | Next | Rate
 
 
+class _LazyGenerator:
+    """Builds numpy's generator on first use: seeding costs ~10 µs, and most presses draw nothing."""
+
+    __slots__ = ("_key", "_generator")
+
+    def __init__(self, key: list[int]):
+        self._key, self._generator = key, None
+
+    def __getattr__(self, name):
+        if self._generator is None:
+            self._generator = np.random.default_rng(self._key)
+        return getattr(self._generator, name)
+
+
 def rng_for(seed: int, seq: int) -> np.random.Generator:
-    """The generator for the event at `seq` of a session with `seed`: independent streams per event."""
-    return np.random.default_rng([seed, seq])
+    """The generator for the event at `seq` of a session with `seed`: default_rng([seed, seq]), an
+    independent stream per event, so any press can be re-decided alone."""
+    return _LazyGenerator([seed, seq])
 
 
 def decide(state: State | None, command: Command, rng: np.random.Generator) -> list[Event]:
@@ -58,8 +73,7 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
     if isinstance(command, Next):
         if state.learner is None:
             return [Iterated(command.source)]
-        before = None if state.learner.before is None else metrics(state.learner.before, state.data).score
-        decision = select_next_action(state.learner, state.metrics.score, before, "score",
+        decision = select_next_action(state.learner, state.metrics.score, state.learner.before_score, "score",
                                       settings.discount, settings.prior, rng)
         return [Iterated(command.source, decision)]
     if isinstance(command, Rate):
@@ -91,18 +105,19 @@ def evolve(state: State | None, event: Event) -> State:
         if state.learner is None:
             if event.decision is not None:
                 raise InvalidEvent("a gradient session's iteration carries no thompson decision")
-            return attrs.evolve(state, seq=seq, params=gradient_step(state.params, state.data, settings.lr))
+            params = gradient_step(state.params, state.data, settings.lr)
+            return State(settings, state.data, state.data_digest, seq, params, None, state.last_button)
         if event.decision is None:
             raise InvalidEvent("a thompson session's iteration must record its decision")
-        learner, params = evolve_learner(state.learner, state.params, event.decision, None,
+        learner, params = evolve_learner(state.learner, state.params, state.metrics.score, event.decision, None,
                                          settings.step, settings.discount, settings.prior)
-        return attrs.evolve(state, seq=seq, params=params, learner=learner)
+        return State(settings, state.data, state.data_digest, seq, params, learner, state.last_button)
     if isinstance(event, FeedbackGiven):
         if state.learner is None:
             raise InvalidEvent("feedback_given in a session whose learner is not thompson")
-        learner, params = evolve_learner(state.learner, state.params, event.decision, BUTTONS[event.button],
-                                         settings.step, settings.discount, settings.prior)
-        return attrs.evolve(state, seq=seq, params=params, learner=learner, last_button=event.button)
+        learner, params = evolve_learner(state.learner, state.params, state.metrics.score, event.decision,
+                                         BUTTONS[event.button], settings.step, settings.discount, settings.prior)
+        return State(settings, state.data, state.data_digest, seq, params, learner, event.button)
     raise InvalidEvent(f"unknown event {event!r}")
 
 

@@ -30,9 +30,10 @@ def metrics(params: tuple[float, float, float], data: DataSet) -> Metrics:
     if len(data.labels) == 0:
         return Metrics(0.0, 1.0, 1.0)
     z = logits(params, data)
-    # BCE with logits, stable for large |z|: log(1 + e^z) - y·z
-    loss = float(np.mean(np.logaddexp(0.0, z) - data.labels * z))
-    accuracy = float(np.mean((z > 0) == (data.labels > 0.5)))
+    n = len(z)
+    # mean BCE with logits, stable for large |z|: log(1 + e^z) - y·z
+    loss = float(np.logaddexp(0.0, z).sum() - data.labels @ z) / n
+    accuracy = np.count_nonzero((z > 0) == data.positive) / n
     return Metrics(loss, accuracy, math.exp(-loss))
 
 

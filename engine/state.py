@@ -12,6 +12,7 @@ from engine.settings import Settings
 from engine.thompson import Learner, Params
 
 DIGEST_VERSION = b"nnreplay-state-1"
+_HEAD = struct.Struct("<q3d")
 
 
 @attrs.frozen
@@ -30,10 +31,9 @@ class State:
     params: Params
     learner: Learner | None = None
     last_button: str | None = None
-
-    @property
-    def metrics(self) -> Metrics:
-        return metrics(self.params, self.data)
+    # derived from params and data; recomputed on every construction, never passed in
+    metrics: Metrics = attrs.field(init=False, eq=False,
+                                   default=attrs.Factory(lambda self: metrics(self.params, self.data), takes_self=True))
 
 
 def data_digest(settings: Settings, data: DataSet) -> bytes:
@@ -56,7 +56,7 @@ def state_digest(state: State) -> str:
 
     Equal digests mean bit-identical states, in any process on any platform.
     """
-    parts = [DIGEST_VERSION, state.data_digest, struct.pack("<q3d", state.seq, *state.params),
+    parts = [DIGEST_VERSION, state.data_digest, _HEAD.pack(state.seq, *state.params),
              (state.last_button or "").encode().ljust(8, b"\x00")]
     learner = state.learner
     if learner is not None:

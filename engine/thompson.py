@@ -50,14 +50,16 @@ class Posteriors:
 class Learner:
     """What the thompson learner remembers between presses.
 
-    `pending` is the modification it made last (None before the first), `before` the weights it modified,
-    `rating` the button value of the state it is in now (None until a person has rated one).
+    `pending` is the modification it made last (None before the first), `before` the weights it modified
+    and `before_score` their score (derived, kept so that a press computes one score, not two), `rating`
+    the button value of the state it is in now (None until a person has rated one).
     """
 
     posteriors: Posteriors
     pending: int | None = None
     before: Params | None = None
     rating: float | None = None
+    before_score: float | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -103,15 +105,19 @@ def select_next_action(learner: Learner, outcome: float, before_outcome: float |
             reward = outcome
         undone = before_outcome is not None and outcome < before_outcome
     posteriors = credited(learner, reward, discount, prior)
-    draws = tuple(float(d) for d in rng.beta(posteriors.alpha, posteriors.beta))
-    return Decision(reward, undone, draws, int(np.argmax(draws)))
+    # one scalar call per arm: numpy checks array arguments in Python, which costs more than the draws
+    draws = tuple(float(rng.beta(a, b)) for a, b in zip(posteriors.alpha, posteriors.beta))
+    return Decision(reward, undone, draws, draws.index(max(draws)))
 
 
-def evolve_learner(learner: Learner, params: Params, decision: Decision, rating: float | None,
+def evolve_learner(learner: Learner, params: Params, score: float, decision: Decision, rating: float | None,
                    step: float, discount: float, prior: float) -> tuple[Learner, Params]:
-    """Apply a recorded decision: undo if it says so, credit, make the chosen move. Draws nothing."""
-    start = learner.before if decision.undone and learner.before is not None else params
+    """Apply a recorded decision: undo if it says so, credit, make the chosen move. Draws nothing.
+
+    `score` is the score of `params`, the weights before this press."""
+    undo = decision.undone and learner.before is not None
+    start, start_score = (learner.before, learner.before_score) if undo else (params, score)
     kept_rating = learner.rating if decision.undone else (rating if rating is not None else learner.rating)
     posteriors = credited(learner, decision.reward, discount, prior)
     moved = apply_action(start, decision.action, step)
-    return Learner(posteriors, decision.action, start, kept_rating), moved
+    return Learner(posteriors, decision.action, start, kept_rating, start_score), moved

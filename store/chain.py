@@ -13,11 +13,13 @@ import json
 
 GENESIS = "0" * 64
 _SEPARATORS = (",", ":")
+# json.dumps builds a new encoder on every call that passes options; one prepared encoder saves that
+_encode = json.JSONEncoder(sort_keys=True, separators=_SEPARATORS, ensure_ascii=False).encode
 
 
 def encode_payload(payload: dict) -> str:
     """The payload as stored in the `payload` column: canonical JSON, exactly as it appears in the hash."""
-    return json.dumps(payload, sort_keys=True, separators=_SEPARATORS, ensure_ascii=False)
+    return _encode(payload)
 
 
 def canonical_bytes(session_id: str, seq: int, type_: str, schema_version: int, payload, recorded_at: str,
@@ -27,14 +29,21 @@ def canonical_bytes(session_id: str, seq: int, type_: str, schema_version: int, 
     return json.dumps(record, sort_keys=True, separators=_SEPARATORS, ensure_ascii=False).encode("utf-8")
 
 
+def _json_string(text: str) -> str:
+    # the same text json.dumps gives, without its cost for the plain strings that make up most rows
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
+
+
 def event_hash(session_id: str, seq: int, type_: str, schema_version: int, payload_text: str,
                recorded_at: str, prev_hash: str) -> str:
     """sha256 of `canonical_bytes`, given the payload already encoded by `encode_payload`."""
     # keys in sorted order: payload, prev_hash, recorded_at, schema_version, seq, session_id, type
-    dumps = json.dumps
-    text = (f'{{"payload":{payload_text},"prev_hash":{dumps(prev_hash)},"recorded_at":{dumps(recorded_at)},'
-            f'"schema_version":{schema_version},"seq":{seq},"session_id":{dumps(session_id, ensure_ascii=False)},'
-            f'"type":{dumps(type_, ensure_ascii=False)}}}')
+    q = _json_string
+    text = (f'{{"payload":{payload_text},"prev_hash":{q(prev_hash)},"recorded_at":{q(recorded_at)},'
+            f'"schema_version":{int(schema_version)},"seq":{int(seq)},"session_id":{q(session_id)},'
+            f'"type":{q(type_)}}}')
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

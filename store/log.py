@@ -67,10 +67,12 @@ class EventRow:
 
 EVENT_COLUMNS = "session_id, seq, type, schema_version, payload, recorded_at, prev_hash, hash, state_digest"
 SESSION_COLUMNS = "id, name, learner, seed, created_at, parent_id, parent_seq"
+_INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC ISO-8601 with microseconds, e.g. 2026-11-25T21:33:14.196716+00:00."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def check_name(name: str) -> str:
@@ -84,8 +86,9 @@ def check_name(name: str) -> str:
 class EventLog:
     """One open database. Use as a context manager, or call close()."""
 
-    def __init__(self, path: str, create: bool = True):
+    def __init__(self, path: str, create: bool = True, snapshot_every: int = snapshots.SNAPSHOT_EVERY):
         self.path = path
+        self.snapshot_every = snapshot_every
         self.conn = connect(path, create=create)
 
     def __enter__(self) -> "EventLog":
@@ -151,17 +154,29 @@ class EventLog:
 
     def _insert(self, session_id: str, seq: int, event: Event, prev_hash: str, state: State,
                 recorded_at: str | None = None) -> str:
+        rows, snaps = [], []
+        hash_ = self._row(rows, snaps, session_id, event, prev_hash, state, recorded_at)
+        self._flush(rows, snaps)
+        return hash_
+
+    def _row(self, rows: list, snaps: list, session_id: str, event: Event, prev_hash: str, state: State,
+             recorded_at: str | None = None) -> str:
+        """Append the table row for `event` (and a snapshot row when due) to the lists; return its hash."""
         payload_text = encode_payload(event.to_payload())
         recorded_at = recorded_at or utc_now()
         digest = state_digest(state)
-        hash_ = event_hash(session_id, seq, event.type, event.schema_version, payload_text, recorded_at, prev_hash)
-        self.conn.execute(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          (session_id, seq, event.type, event.schema_version, payload_text, recorded_at,
-                           prev_hash, hash_, digest))
-        if seq % snapshots.SNAPSHOT_EVERY == 0:
-            self.conn.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)",
-                              snapshots.row(session_id, state, digest))
+        hash_ = event_hash(session_id, state.seq, event.type, event.schema_version, payload_text, recorded_at,
+                           prev_hash)
+        rows.append((session_id, state.seq, event.type, event.schema_version, payload_text, recorded_at,
+                     prev_hash, hash_, digest))
+        if state.seq % self.snapshot_every == 0:
+            snaps.append(snapshots.row(session_id, state, digest))
         return hash_
+
+    def _flush(self, rows: list, snaps: list) -> None:
+        self.conn.executemany(_INSERT_EVENT, rows)
+        if snaps:
+            self.conn.executemany("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)", snaps)
 
     # -- recording -------------------------------------------------------------------------------------
     def record(self, session_id: str, commands: Iterable, batch: int = BATCH,
@@ -186,10 +201,12 @@ class EventLog:
                             state = cached[2]
                         else:
                             state = self._state(session_id, seq)
+                        rows, snaps = [], []
                         for command in chunk:
                             for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
                                 state = evolve(state, event)
-                                head = self._insert(session_id, state.seq, event, head, state)
+                                head = self._row(rows, snaps, session_id, event, head, state)
+                        self._flush(rows, snaps)
                     cached = (state.seq, head, state)
                     break
                 except sqlite3.IntegrityError:

@@ -10,6 +10,7 @@ import json
 import attrs
 
 from engine import ENGINE_VERSION, State, state_digest
+from engine.perceptron import metrics
 from engine.thompson import Learner, Posteriors
 
 SNAPSHOT_EVERY = 100
@@ -33,9 +34,10 @@ def decode(text: str, start: State) -> State | None:
         learner = None
         if body.get("learner") is not None:
             lb = body["learner"]
+            before = None if lb["before"] is None else tuple(map(float, lb["before"]))
             learner = Learner(Posteriors(tuple(map(float, lb["alpha"])), tuple(map(float, lb["beta"]))),
-                              lb["pending"], None if lb["before"] is None else tuple(map(float, lb["before"])),
-                              lb["rating"])
+                              lb["pending"], before, lb["rating"],
+                              None if before is None else metrics(before, start.data).score)
         return attrs.evolve(start, seq=int(body["seq"]), params=tuple(map(float, body["params"])),
                             learner=learner, last_button=body["last_button"])
     except (ValueError, KeyError, TypeError):
