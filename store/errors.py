@@ -41,3 +41,15 @@ class Conflict(StoreError):
 
 class Busy(StoreError):
     """Another process held the write lock for longer than the busy timeout."""
+
+
+class UnsoundLog(StoreError):
+    """A session whose log fails its audit, so it cannot be forked or exported as a trustworthy copy."""
+
+
+class InvalidExport(StoreError):
+    """An export file that is not one, or fails the checks an audit makes; the message names the line."""
+
+
+class SessionExists(StoreError):
+    """An import whose session id is already in the database."""

@@ -1,0 +1,78 @@
+"""Fork: a new session whose history is a copy of its parent's up to a seq, continued independently.
+
+The copy keeps every payload, recorded_at and state digest; only the hashes change, because the canonical
+form includes the session id. Rows go in through the plain INSERT the store uses, so the append-only
+trigger vets each one (next seq, chained to the head), all in one transaction. `write_copy` is shared with
+import, which re-chains a renamed session the same way.
+"""
+
+import secrets
+import sqlite3
+
+from store import snapshots
+from store.audit import TAMPER_CHECKS, Verifier, decode_payload
+from store.chain import GENESIS, encode_payload, event_hash
+from store.errors import StoreError, UnsoundLog
+from store.log import EVENT_COLUMNS, EventLog, SessionInfo, check_name, utc_now
+from store.schema import translate
+
+
+class Copy:
+    """Rows to write under a new session id: (seq, type, schema_version, payload, recorded_at, digest), with
+    payloads decoded, plus the snapshot states collected while they were verified."""
+
+    def __init__(self):
+        self.rows: list[tuple] = []
+        self.states: list[tuple] = []
+
+    def collect_state(self, seq, state, digest) -> None:
+        if seq % snapshots.SNAPSHOT_EVERY == 0:
+            self.states.append((state, digest))
+
+
+def write_copy(log: EventLog, info: SessionInfo, copy: Copy) -> str:
+    """Insert the session row, its chained events and its snapshots in one transaction; return the head hash."""
+    try:
+        with log._write():
+            log._insert_session(info)
+            prev = GENESIS
+            insert = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            for seq, type_, version, payload, recorded_at, digest in copy.rows:
+                # re-encoded: the stored text must be the canonical one that the fast hash path assumes
+                text = encode_payload(payload)
+                hash_ = event_hash(info.id, seq, type_, version, text, recorded_at, prev)
+                log.conn.execute(insert, (info.id, seq, type_, version, text, recorded_at, prev, hash_, digest))
+                prev = hash_
+            for state, digest in copy.states:
+                log.conn.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)",
+                                 snapshots.row(info.id, state, digest))
+        return prev
+    except sqlite3.IntegrityError as error:
+        raise translate(error, log.path) from None
+
+
+def refuse_unsound(label: str, checks) -> None:
+    for check in checks:
+        if not check.ok and check.name in TAMPER_CHECKS:
+            raise UnsoundLog(f"session {label} fails its audit at seq {check.seq} ({check.name}: "
+                             f"{check.reason}); run `nnreplay audit` for the details")
+
+
+def fork(log: EventLog, parent: SessionInfo, at: int, name: str | None = None) -> SessionInfo:
+    """A new session sharing `parent`'s events 1..at; refused if that prefix does not audit clean."""
+    if name is not None:
+        check_name(name)
+    head, _ = log.head(parent.id)
+    if not 1 <= at <= head:
+        raise StoreError(f"--at must be a seq of session {parent.label} (1..{head}), got {at}")
+    copy = Copy()
+    verifier = Verifier(parent.id, on_state=copy.collect_state)
+    for row in log.rows(parent.id, 1, at):
+        payload = decode_payload(row.payload)
+        verifier.feed(row.seq, row.type, row.schema_version, payload, row.recorded_at, row.prev_hash,
+                      row.hash, row.state_digest)
+        copy.rows.append((row.seq, row.type, row.schema_version, payload, row.recorded_at, row.state_digest))
+    refuse_unsound(parent.label, verifier.finish())
+    info = SessionInfo(secrets.token_hex(16), name, parent.learner, parent.seed, utc_now(), parent.id, at)
+    write_copy(log, info, copy)
+    return info

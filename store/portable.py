@@ -1,0 +1,162 @@
+"""Export and import of one session as JSON Lines.
+
+Line 1 is a header: {"format": "nnreplay-export", "format_version": 1, "engine_version", "session": {id,
+name, learner, seed, created_at, parent_id, parent_seq}, "settings", "events": N, "head_hash"}. Lines 2..N+1
+are the events in seq order, one JSON object each with every column of the events table (the payload as
+a JSON object). The header's event count and head hash make a file cut at a line boundary detectable.
+
+Import runs the audit's `Verifier` over the whole file before it writes anything, then writes the session
+in one transaction. A session id already in the database is refused unless a new name is given; the
+copy then gets a fresh id and is re-chained as a fork is.
+"""
+
+import json
+import os
+import secrets
+import tempfile
+from typing import Iterable, TextIO
+
+from engine import ENGINE_VERSION
+from store.audit import CHECKS, Verifier
+from store.errors import InvalidExport, SessionExists
+from store.fork import Copy, write_copy
+from store.log import EventLog, SessionInfo, check_name
+
+FORMAT = "nnreplay-export"
+FORMAT_VERSION = 1
+EVENT_FIELDS = {"session_id": str, "seq": int, "type": str, "schema_version": int, "payload": dict,
+                "recorded_at": str, "prev_hash": str, "hash": str, "state_digest": str}
+SESSION_FIELDS = {"id": str, "name": (str, type(None)), "learner": str, "seed": int, "created_at": str,
+                  "parent_id": (str, type(None)), "parent_seq": (int, type(None))}
+
+
+def _line(value: dict) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def export(log: EventLog, info: SessionInfo, out: TextIO) -> int:
+    """Write the session to `out`; returns the number of events. A faithful dump of what the database
+    holds: judging it is left to `audit` before and to `import` after."""
+    head, head_hash = log.head(info.id)
+    rows = list(log.rows(info.id, 1, head))
+    settings = json.loads(rows[0].payload).get("settings") if rows[0].seq == 1 else None
+    out.write(_line({"format": FORMAT, "format_version": FORMAT_VERSION, "engine_version": ENGINE_VERSION,
+                     "session": {"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed,
+                                 "created_at": info.created_at, "parent_id": info.parent_id,
+                                 "parent_seq": info.parent_seq},
+                     "settings": settings, "events": len(rows), "head_hash": head_hash}))
+    for row in rows:
+        out.write(_line({"session_id": row.session_id, **row.to_json()}))
+    return len(rows)
+
+
+def _typed(value, fields: dict, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is not a JSON object")
+    for key, kind in fields.items():
+        if key not in value:
+            raise ValueError(f"{what} lacks {key!r}")
+        if not isinstance(value[key], kind) or (kind is int and isinstance(value[key], bool)):
+            raise ValueError(f"{what}'s {key!r} has the wrong type ({type(value[key]).__name__})")
+    return value
+
+
+def _header(text: str) -> dict:
+    header = json.loads(text)
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ValueError(f"not an nnreplay export (its first line must say \"format\": \"{FORMAT}\")")
+    version = header.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(f"export format version {version!r} is not one this nnreplay reads (it reads up to "
+                         f"{FORMAT_VERSION}); upgrade nnreplay")
+    _typed(header, {"session": dict, "events": int, "head_hash": str}, "the header")
+    _typed(header["session"], SESSION_FIELDS, "the header's session")
+    return header
+
+
+def read_export(lines: Iterable[str | bytes], name: str) -> tuple[dict, Copy]:
+    """Parse and verify a whole export; raises InvalidExport naming the first bad line of `name`."""
+    number, header, copy, verifier = 1, None, Copy(), None
+    try:
+        for number, text in enumerate(lines, 1):
+            text = text.decode("utf-8") if isinstance(text, bytes) else text
+            if number == 1:
+                header = _header(text)
+                verifier = Verifier(header["session"]["id"], on_state=copy.collect_state)
+                continue
+            if not text.strip():
+                raise ValueError("the line is empty")
+            row = _typed(json.loads(text), EVENT_FIELDS, "the event")
+            _verify_event(verifier, row, header, number)
+            copy.rows.append((row["seq"], row["type"], row["schema_version"], row["payload"],
+                              row["recorded_at"], row["state_digest"]))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidExport(f"{name}, line {number}: {error}") from None
+    if header is None:
+        raise InvalidExport(f"{name} is empty: an export starts with its header line")
+    _verify_end(verifier, header, name, number)
+    return header, copy
+
+
+def _verify_event(verifier: Verifier, row: dict, header: dict, number: int) -> None:
+    if row["session_id"] != header["session"]["id"]:
+        raise ValueError(f"the event belongs to session {row['session_id']}, not {header['session']['id']}")
+    if row["seq"] != number - 1:
+        raise ValueError(f"expected seq {number - 1}, found seq {row['seq']}: lines are out of order or one is "
+                         f"missing")
+    verifier.feed(row["seq"], row["type"], row["schema_version"], row["payload"], row["recorded_at"],
+                  row["prev_hash"], row["hash"], row["state_digest"])
+    if verifier.failures:
+        check, (seq, reason) = next(iter(verifier.failures.items()))
+        raise ValueError(f"seq {seq} fails the {check} check ({CHECKS[check]}): {reason}")
+
+
+def _verify_end(verifier: Verifier, header: dict, name: str, number: int) -> None:
+    if verifier.count != header["events"]:
+        raise InvalidExport(f"{name}, line {number + 1}: the file ends after {verifier.count} events, but its "
+                            f"header promises {header['events']}: it was truncated")
+    if verifier.head_hash != header["head_hash"]:
+        raise InvalidExport(f"{name}, line 1: the header's head_hash is not the hash of the last event")
+    for check in verifier.finish():
+        if not check.ok:
+            raise InvalidExport(f"{name}, line {(check.seq or 0) + 1}: seq {check.seq} fails the {check.name} "
+                                f"check: {check.reason}")
+    first, session = verifier.first, header["session"]
+    if ((first.settings.learner, first.settings.seed) != (session["learner"], session["seed"])
+            or header.get("settings") != first.settings.to_dict()):
+        raise InvalidExport(f"{name}, line 1: the header's session settings disagree with session_started "
+                            f"on line 2")
+
+
+def import_session(log: EventLog, header: dict, copy: Copy, name: str | None = None) -> tuple[SessionInfo, str]:
+    """Write a verified export (from `read_export`) in one transaction; returns (session, head hash).
+
+    The session keeps its id, so its hashes are the exported ones, unless that id is already taken: then
+    it must be given a new name, gets a fresh id, and is re-chained as a fork is.
+    """
+    if name is not None:
+        check_name(name)
+    session = header["session"]
+    session_id = session["id"]
+    if log.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None:
+        if name is None:
+            raise SessionExists(f"session {session_id} is already in {log.path}; to import a copy, give it a "
+                                f"new name with --name (it then gets a new id)")
+        session_id = secrets.token_hex(16)
+    info = SessionInfo(session_id, name if name is not None else session["name"], session["learner"],
+                       session["seed"], session["created_at"], session["parent_id"], session["parent_seq"])
+    return info, write_copy(log, info, copy)
+
+
+def export_to_file(log: EventLog, info: SessionInfo, path: str) -> int:
+    """Export to `path` through a temporary file renamed into place: a failed export leaves no file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".nnreplay-export-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            count = export(log, info, out)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return count
