@@ -480,6 +480,216 @@ def play(ctx: typer.Context, session: SessionArg) -> None:
     typer.echo(f"{info.label}: step {state.seq - 1}, accuracy {state.metrics.accuracy:.3f}, head {head[:12]}")
 
 
+# -- learning curves ---------------------------------------------------------------------------------------
+def _parse_steps(text: Optional[str]) -> list[int]:
+    try:
+        steps = [int(part) for part in text.split(",")] if text else []
+    except ValueError:
+        fail(f"--at takes press counts separated by commas, like 50,100,300; got {text!r}")
+    if any(step < 0 for step in steps):
+        fail(f"--at press counts cannot be negative; got {text!r}")
+    return steps
+
+
+def _curves(log: EventLog, infos, metric: str) -> list:
+    from replay.curves import curve
+
+    return [curve(info.learner, ((row.event(), state) for row, state in log.states(info.id)), metric)
+            for info in infos]
+
+
+def _curve_table(curves, steps: list[int]) -> list[dict]:
+    from replay.curves import grouped, median_at
+
+    return [{"group": group, "sessions": len(values),
+             "at": {str(step): median_at(values, step) for step in steps},
+             "final": float(statistics.median(v[-1] for v in values))}
+            for group, values in grouped(curves).items()]
+
+
+@command()
+def plot(
+    ctx: typer.Context,
+    output: Annotated[str, typer.Option("-o", "--output", metavar="OUT.png", help="The PNG to write.")],
+    sessions_: Annotated[Optional[list[str]], typer.Argument(metavar="SESSION...", help="Sessions to plot (id, prefix or name).")] = None,
+    metric: Annotated[str, typer.Option(help="accuracy, loss or score.")] = "accuracy",
+    all_: Annotated[bool, typer.Option("--all", help="Plot every session in the database.")] = False,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="STEPS", help="Also print each group's median after these presses, e.g. 50,100,300.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Learning curves of many sessions: per learner and rater, the median and interquartile band by press.
+
+    Prints each group's median final value (and at --at presses) as a table.
+
+    Example: nnreplay plot $(nnreplay simulate --learner thompson --sessions 20 --seed 0) -o curves.png
+    """
+    from replay.curves import METRICS, check_png, draw
+
+    if not sessions_ and not all_:
+        fail("name the sessions to plot, or pass --all", 2)
+    if metric not in METRICS:
+        fail(f"unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
+    steps = _parse_steps(at)
+    check_png(output)
+    with open_log(ctx) as log_:
+        infos = log_.sessions() if all_ else [log_.resolve(ref) for ref in sessions_]
+        if not infos:
+            fail(f"no sessions in {log_.path} to plot")
+        curves = _curves(log_, infos, metric)
+    draw(curves, metric, output)
+    table = _curve_table(curves, steps)
+    if json_:
+        echo_json({"output": output, "metric": metric, "groups": table})
+        return
+    typer.echo(f"{'group':<34} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
+    for row in table:
+        cells = "".join(" " + ("      -" if row["at"][str(s)] is None else f"{row['at'][str(s)]:7.3f}") for s in steps)
+        typer.echo(f"{row['group']:<34} {row['sessions']:>8}{cells} {row['final']:7.3f}")
+    typer.echo(f"median {metric} per group; wrote {output}", err=True)
+
+
+# -- audit, fork, export, import ---------------------------------------------------------------------------
+AUDIT_PROGRESS_EVENTS = 20_000
+HEX64 = set("0123456789abcdef")
+
+
+def _check_expect_head(expect_head: Optional[str], sessions: list[str]) -> Optional[str]:
+    if expect_head is None:
+        return None
+    if len(sessions) != 1:
+        fail("--expect-head compares one session's head: name exactly one session", 2)
+    expect_head = expect_head.strip().lower()
+    if len(expect_head) != 64 or not set(expect_head) <= HEX64:
+        fail("--expect-head takes a full head hash, 64 hex digits, as `nnreplay show` prints it", 2)
+    return expect_head
+
+
+def _print_audit(reports, total: int, seconds: float) -> None:
+    from store.audit import CHECKS
+
+    for report in reports:
+        title = f"session {report.session_id[:12]}  {report.name or '-'}  {report.learner}  {report.events:,} events"
+        typer.echo(f"{title}  head {report.head_hash[:12]}  {'OK' if report.ok else report.verdict.upper()}")
+        for number, check in enumerate(report.checks, 1):
+            detail = CHECKS[check.name] if check.ok else (
+                check.reason if check.seq is None else f"seq {check.seq}: {check.reason}")
+            typer.echo(f"  {'ok  ' if check.ok else 'FAIL'}  {number} {check.name:<10} {detail}")
+    failed = sum(not report.ok for report in reports)
+    rate_ = f" ({total / seconds:,.0f} events/s)" if seconds > 0 and total else ""
+    verdict = "every check holds" if not failed else f"{failed} of {len(reports)} sessions FAILED"
+    plural = "" if len(reports) == 1 else "s"
+    typer.echo(f"audited {len(reports)} session{plural}, {total:,} events in {seconds:.2f} s{rate_}: {verdict}")
+
+
+@command()
+def audit(
+    ctx: typer.Context,
+    sessions_: Annotated[Optional[list[str]], typer.Argument(
+        metavar="[SESSION]...", help="Sessions to audit (id, id prefix or name) [default: every session].")] = None,
+    expect_head: Annotated[Optional[str], typer.Option(
+        "--expect-head", metavar="HASH", help="Also fail unless the session's head hash is HASH (one session).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Verify that logs are intact and that replaying them reproduces what was recorded. Exit 0 only when
+    every check holds, 1 otherwise; each failing check names its first failing seq and why.
+
+    Example: nnreplay audit first-try --expect-head 3f9a...c2 (the head hash `nnreplay show` prints)
+    """
+    import time
+
+    from store.audit import audit as audit_sessions, count_events
+
+    names = list(dict.fromkeys(sessions_ or []))
+    expect_head = _check_expect_head(expect_head, names)
+    started = time.perf_counter()
+    with open_log(ctx) as log_:
+        infos = [log_.resolve(ref) for ref in names] if names else log_.sessions()
+        infos = list({info.id: info for info in infos}.values())
+        total = count_events(log_, infos)
+        with _progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext(None) as advance:
+            reports = audit_sessions(log_, infos, expect_head, on_rows=advance)
+    seconds = time.perf_counter() - started
+    ok = all(report.ok for report in reports)
+    if json_:
+        echo_json({"ok": ok, "database": log_.path, "events": total, "seconds": round(seconds, 3),
+                   "sessions": [report.to_json() for report in reports]})
+    else:
+        _print_audit(reports, total, seconds)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@command()
+def fork(
+    ctx: typer.Context,
+    session: SessionArg,
+    at: Annotated[int, typer.Option("--at", metavar="SEQ", help="The last event the fork shares with SESSION.")],
+    name: Annotated[Optional[str], typer.Option(help="A unique name for the new session.")] = None,
+) -> None:
+    """Start a new session whose history is SESSION's up to SEQ (same payloads, times and states; new
+    hashes, since they include the session id); print its id. The fork then continues on its own.
+
+    Example: OTHER=$(nnreplay fork first-try --at 40 --name what-if) && nnreplay rate $OTHER great
+    """
+    from store.fork import fork as fork_session
+
+    with open_log(ctx) as log_:
+        info = fork_session(log_, log_.resolve(session), at, name)
+    typer.echo(info.id)
+
+
+@command()
+def export(
+    ctx: typer.Context,
+    session: SessionArg,
+    output: Annotated[Optional[str], typer.Option("-o", "--output", metavar="FILE",
+                                                  help="Write to FILE instead of stdout.")] = None,
+) -> None:
+    """Write a session as JSON Lines: a header line (format and engine version, session, settings, event
+    count, head hash), then one event a line with its hashes and state digest.
+
+    Example: nnreplay export first-try -o first-try.jsonl
+    """
+    from store.portable import export as export_session, export_to_file
+
+    with open_log(ctx) as log_:
+        info = log_.resolve(session)
+        if output is None or output == "-":
+            export_session(log_, info, sys.stdout)
+            return
+        count = export_to_file(log_, info, output)
+    typer.echo(f"{output}: {count:,} events of session {info.id[:12]}", err=True)
+
+
+@command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE", help="A file written by `nnreplay export` ('-': stdin).")],
+    name: Annotated[Optional[str], typer.Option(
+        help="Import under this name; required when the session's id is already in the database.")] = None,
+) -> None:
+    """Verify an export as an audit would (chain, schemas, digests, decisions), then add its session in one
+    transaction; print its id. A bad line anywhere imports nothing, and the error names the line.
+
+    Example: nnreplay --db elsewhere.db import first-try.jsonl
+    """
+    from store.portable import import_session, read_export
+
+    if name is not None:
+        check_name(name)
+    if file == "-":
+        header, copy = read_export(sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin, "stdin")
+    else:
+        with open(file, "rb") as lines:
+            header, copy = read_export(lines, file)
+    with open_log(ctx, create=True) as log_:
+        info, _ = import_session(log_, header, copy, name)
+    if info.id != header["session"]["id"]:
+        typer.echo(f"session {header['session']['id'][:12]} is already here: imported a copy with a new id "
+                   f"(and new hashes)", err=True)
+    typer.echo(info.id)
+
+
 def main() -> None:
     app()
 
