@@ -1,0 +1,68 @@
+"""The fixed GIF palette and a table lookup that maps every rendered pixel to it.
+
+Every colour the drawing uses is an ink; antialiasing blends inks into the grounds they are drawn on, so
+the palette holds each ink, each ground, and blends of one over the other. A fixed palette needs no
+per-frame colour analysis, so a frame is quantised with one table lookup, and unchanged pixels keep their
+index from frame to frame, which is what lets later frames store only what moved.
+"""
+
+import functools
+
+import numpy as np
+
+WHITE = (255, 255, 255)
+INK = (34, 34, 34)
+GREY = (120, 120, 120)
+BLUE = (33, 102, 172)
+RED = (214, 39, 40)
+BLUE_SHADE = (221, 233, 246)
+RED_SHADE = (251, 224, 218)
+SESSION_COLOURS = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75),
+                   (227, 119, 194), (23, 190, 207), (188, 189, 34))
+GROUNDS = (WHITE, BLUE_SHADE, RED_SHADE)
+INKS = (INK, GREY, BLUE, RED) + SESSION_COLOURS
+BLENDS = (0.2, 0.4, 0.6, 0.8)
+TRANSPARENT = 255  # the index later frames use for "unchanged"
+
+
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    return "#%02x%02x%02x" % rgb
+
+
+@functools.cache
+def palette_colours() -> np.ndarray:
+    """(256, 3) uint8: grounds, inks, blends of each ink over each ground and over each other ink shade."""
+    colours = [*GROUNDS, *INKS]
+    for ground in GROUNDS + (BLUE, RED):
+        for ink in INKS:
+            for alpha in BLENDS:
+                colours.append(tuple(round(alpha * i + (1 - alpha) * g) for i, g in zip(ink, ground)))
+    unique = list(dict.fromkeys(colours))[:TRANSPARENT]
+    table = np.zeros((256, 3), dtype=np.uint8)
+    table[:len(unique)] = unique
+    # the unused tail repeats white so that no pixel maps to it by accident of distance
+    table[len(unique):] = WHITE
+    return table
+
+
+@functools.cache
+def _lookup() -> np.ndarray:
+    """Nearest palette index for every colour at 5 bits a channel (32,768 entries)."""
+    levels = np.arange(32) * 8.0 + 4.0
+    r, g, b = np.meshgrid(levels, levels, levels, indexing="ij")
+    grid = np.stack([r.ravel(), g.ravel(), b.ravel()], axis=1)
+    colours = palette_colours()[:TRANSPARENT].astype(np.float64)
+    # |g - c|² = |g|² - 2 g·c + |c|², and |g|² does not change which c is nearest
+    distance = (colours * colours).sum(axis=1)[None, :] - 2.0 * grid @ colours.T
+    return np.argmin(distance, axis=1).astype(np.uint8)
+
+
+def quantise(rgba: np.ndarray) -> np.ndarray:
+    """(h, w, 4) uint8 RGBA -> (h, w) uint8 palette indices."""
+    rgb = rgba[..., :3] >> 3
+    key = (rgb[..., 0].astype(np.uint16) << 10) | (rgb[..., 1].astype(np.uint16) << 5) | rgb[..., 2]
+    return _lookup()[key]
+
+
+def palette_bytes() -> bytes:
+    return palette_colours().tobytes()
