@@ -480,6 +480,104 @@ def play(ctx: typer.Context, session: SessionArg) -> None:
     typer.echo(f"{info.label}: step {state.seq - 1}, accuracy {state.metrics.accuracy:.3f}, head {head[:12]}")
 
 
+# -- rendering ---------------------------------------------------------------------------------------------
+RENDER_PROGRESS_FROM = 60  # panel-frames: below this a render is over before a bar would help
+PX_PER_COLUMN, MAX_DEFAULT_WIDTH = 480, 1440
+
+
+def _button_of(row) -> str | None:
+    """The feedback button pressed at this event, if it was one."""
+    return json.loads(row.payload).get("button") if row.type == "feedback_given" else None
+
+
+def _replay_range(log: EventLog, info, start: int, end: Optional[int]) -> tuple[int, int]:
+    from replay import ReplayError
+
+    head, _ = log.head(info.id)
+    last = head if end is None else min(end, head)
+    if start < 1 or start > last:
+        raise ReplayError(f"{info.label}: no events between --from {start} and --to {end if end is not None else head}"
+                          f" (the session has events 1 to {head})")
+    return start, last
+
+
+@contextlib.contextmanager
+def _render_progress(expected: int):
+    """Yield on_frame(done, total): a rich bar on stderr for a terminal and a render worth waiting for."""
+    if not sys.stderr.isatty() or expected < RENDER_PROGRESS_FROM:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=_stderr_console(), transient=True) as progress:
+        task = progress.add_task("rendering", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+OutputOpt = Annotated[str, typer.Option("-o", "--output", metavar="OUT", help="The file to write.")]
+
+
+@command("replay")
+def replay_(
+    ctx: typer.Context,
+    sessions_: Annotated[list[str], typer.Argument(metavar="SESSION...", help="One or more sessions (id, prefix or name).")],
+    output: OutputOpt,
+    fps: Annotated[int, typer.Option(help="Frames per second (1 to 50).")] = 12,
+    max_frames: Annotated[int, typer.Option(help="Sample a longer history evenly down to this many frames.")] = 300,
+    size: Annotated[Optional[int], typer.Option(metavar="PX", help="Width in pixels [default: 480 per column].")] = None,
+    from_: Annotated[int, typer.Option("--from", metavar="SEQ", help="First event to replay.")] = 1,
+    to: Annotated[Optional[int], typer.Option("--to", metavar="SEQ", help="Last event to replay [default: head].")] = None,
+    metric: Annotated[str, typer.Option(help="What the strip under several sessions plots: accuracy, loss or score.")] = "accuracy",
+) -> None:
+    """Render boundary histories as a looping GIF; several sessions side by side, aligned by step.
+
+    Example: nnreplay replay supervised feedback auto -o compare.gif --max-frames 120
+    """
+    from replay import check_options, check_output, collect, grid_shape, render_gif, sample_steps
+
+    width = size if size is not None else min(MAX_DEFAULT_WIDTH, PX_PER_COLUMN * grid_shape(len(sessions_))[1])
+    check_options(fps, max_frames, width, metric)
+    check_output(output, ".gif")
+    with open_log(ctx) as log_:
+        infos = [log_.resolve(ref) for ref in sessions_]
+        ranges = [_replay_range(log_, info, from_, to) for info in infos]
+        steps = sample_steps(max(last - first + 1 for first, last in ranges), max_frames)
+        tracks = [collect(info.label, info.learner,
+                          ((state, _button_of(row)) for row, state in log_.states(info.id, first, last)), steps)
+                  for info, (first, last) in zip(infos, ranges)]
+    with _render_progress(len(steps) * len(tracks)) as on_frame:
+        made = render_gif(tracks, steps, output, fps=fps, size=width, metric=metric, on_frame=on_frame)
+    width, height = made["size"]
+    typer.echo(f"{made['path']}: {made['frames']} frames, {width}x{height} px, "
+               f"{os.path.getsize(made['path']) / 1e6:.2f} MB")
+
+
+@command()
+def frame(
+    ctx: typer.Context,
+    session: SessionArg,
+    output: OutputOpt,
+    at: Annotated[Optional[int], typer.Option("--at", metavar="SEQ", help="Draw the state after event SEQ [default: head].")] = None,
+    size: Annotated[int, typer.Option(metavar="PX", help="Width in pixels.")] = PX_PER_COLUMN,
+) -> None:
+    """Render one still of a session (the same drawing as a replay frame) as a PNG.
+
+    Example: nnreplay frame first-try --at 20 -o step20.png
+    """
+    from replay import check_options, check_output, collect, render_png
+
+    check_options(size=size)
+    check_output(output, ".png")
+    with open_log(ctx) as log_:
+        info = log_.resolve(session)
+        head, _ = log_.head(info.id)
+        state = log_.state(info.id, at)
+        row = next(log_.rows(info.id, state.seq, state.seq))
+    track = collect(info.label, info.learner, [(state, _button_of(row))], [0], last_seq=head)
+    made = render_png(track, 0, output, size=size)
+    typer.echo(f"{made['path']}: {made['size'][0]}x{made['size'][1]} px")
+
+
 # -- learning curves ---------------------------------------------------------------------------------------
 def _parse_steps(text: Optional[str]) -> list[int]:
     try:
