@@ -788,6 +788,107 @@ def import_(
     typer.echo(info.id)
 
 
+# -- the one-command tour ----------------------------------------------------------------------------------
+DEMO_RUNS = (("gradient", "gradient", "next"), ("thompson-next", "thompson", "next"),
+             ("thompson-person", "thompson", "person"))
+DEMO_SIZES = {"full": {"presses": 300, "seeds": 20, "frames": 120, "width": 1200},
+              "quick": {"presses": 30, "seeds": 3, "frames": 10, "width": 600}}
+
+
+def _demo_record(log: EventLog, seed: int, sizes: dict) -> list:
+    """The three showcase sessions on one data seed, then more seeds per group for the curves."""
+    infos, total = [], len(DEMO_RUNS) * sizes["seeds"] * sizes["presses"]
+    with _progress(total, "recording") as advance:
+        for k in range(sizes["seeds"]):
+            for name, learner, rater in DEMO_RUNS:
+                label = name if k == 0 else f"curve-{name}-{seed + k}"
+                info = log.new_session(Settings(learner=learner, seed=seed + k), name=label, source=person.SOURCE)
+                _simulate_session(log, info.id, rater, sizes["presses"], advance)
+                infos.append(info)
+    return infos
+
+
+def _demo_render(log: EventLog, infos, folder: str, sizes: dict) -> None:
+    from replay import collect, render_gif, sample_steps
+    from replay.curves import draw
+
+    shown = infos[:len(DEMO_RUNS)]
+    steps = sample_steps(sizes["presses"] + 1, sizes["frames"])
+    tracks = [collect(info.label, info.learner, ((state, _button_of(row)) for row, state in log.states(info.id)),
+                      steps) for info in shown]
+    render_gif(tracks, steps, os.path.join(folder, "compare.gif"), fps=12, size=sizes["width"])
+    draw(_curves(log, infos, "accuracy"), "accuracy", os.path.join(folder, "curves.png"))
+
+
+def _demo_build(folder: str, seed: int, sizes: dict) -> tuple[list, list]:
+    """Record, render and audit inside `folder`; return the showcase rows and the audit reports."""
+    from store.audit import audit as audit_sessions
+
+    with EventLog(os.path.join(folder, "demo.db"), create=True) as log:
+        infos = _demo_record(log, seed, sizes)
+        _demo_render(log, infos, folder, sizes)
+        reports = audit_sessions(log, infos)
+        rows = [(info.label, info.learner if info.learner == "gradient" else f"{info.learner} by {rater}",
+                 log.head(info.id), log.state(info.id).metrics.accuracy)
+                for info, (_, _, rater) in zip(infos, DEMO_RUNS)]
+    return rows, reports
+
+
+def _demo_report(target: str, rows, reports, sizes: dict) -> None:
+    db = os.path.join(target, "demo.db")
+    typer.echo(f"{'session':<16} {'learner':<26} {'presses':>7} {'accuracy':>8}  head hash")
+    for label, learner, (seq, head), accuracy in rows:
+        typer.echo(f"{label:<16} {learner:<26} {seq - 1:>7} {accuracy:>8.3f}  {head[:16]}")
+    bad = [report for report in reports if not report.ok]
+    events = sum(report.events for report in reports)
+    typer.echo(f"\naudit: {len(reports)} sessions, {events:,} events: "
+               + ("every check holds" if not bad else f"{len(bad)} FAILED ({bad[0].verdict})"))
+    typer.echo(f"\nwrote {os.path.join(target, 'compare.gif')}   the three sessions side by side\n"
+               f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
+               f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
+               f"  nnreplay --db {db} play thompson-person      rate the separator yourself: keys 1-4\n"
+               f"  nnreplay --db {db} log thompson-person       what the simulated person pressed\n"
+               f"  nnreplay --db {db} show thompson-next        weights, posteriors, head hash\n"
+               f"  nnreplay --db {db} audit                     verify every log again")
+
+
+@command()
+def demo(
+    out: Annotated[str, typer.Option("--out", metavar="DIR", help="A new folder for everything the demo writes.")] = "nnreplay-demo",
+    seed: Annotated[int, typer.Option(help="The data seed of the three showcase sessions.")] = 1,
+    quick: Annotated[bool, typer.Option("--quick", hidden=True, help="Small settings, for the test suite.")] = False,
+) -> None:
+    """The tour: record a gradient, a thompson-by-Next and a thompson-by-person session on one data set,
+    render them side by side (compare.gif) with learning curves over 20 seeds (curves.png), audit it all.
+
+    Everything goes into a new folder DIR, with its own database DIR/demo.db; an existing DIR is refused,
+    never overwritten. The folder appears only when the demo has finished.
+
+    Example: nnreplay demo --out /tmp/tour
+    """
+    import shutil
+    import tempfile
+
+    target = os.path.normpath(out)
+    parent = os.path.dirname(os.path.abspath(target))
+    if os.path.lexists(target):
+        fail(f"{target} already exists; the demo never overwrites: remove it or pass --out NEW_DIR")
+    if not os.path.isdir(parent):
+        fail(f"the folder {parent} does not exist; create it first")
+    sizes = DEMO_SIZES["quick" if quick else "full"]
+    Settings(seed=seed + sizes["seeds"] - 1)  # refuse a bad seed before anything is written
+    folder = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}-", dir=parent)
+    try:
+        rows, reports = _demo_build(folder, seed, sizes)
+        os.rename(folder, target)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _demo_report(target, rows, reports, sizes)
+    if not all(report.ok for report in reports):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 

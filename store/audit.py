@@ -67,7 +67,7 @@ def _difference(recorded: dict, decided: dict) -> str:
         mine, theirs = recorded.get(key), decided.get(key)
         if mine != theirs:
             shown = f"recorded {mine!r}, decide gives {theirs!r}"
-            parts.append(f"{key} ({shown})" if len(shown) < 90 else f"{key} differs")
+            parts.append(f"{key} ({shown})" if len(shown) < 90 else f"{key} (recorded and decided values differ)")
     return "; ".join(parts) or "the event type differs"
 
 
@@ -186,8 +186,11 @@ class Verifier:
             self.fail("snapshots", seq, f"the snapshot at seq {seq} cannot be decoded; it is a cache, so "
                                         f"deleting it loses nothing")
         elif state_digest(cached) != replayed or digest != replayed:
-            self.fail("snapshots", seq, f"the snapshot at seq {seq} is stale: it differs from the replayed "
-                                        f"state; it is a cache, so deleting it loses nothing")
+            diverged = self.failures.get("digests")
+            why = ("; replay already diverged from the record at seq {}, see the digests check".format(diverged[0])
+                   if diverged else "; it is a cache, so deleting it loses nothing")
+            self.fail("snapshots", seq, f"the snapshot at seq {seq} is stale: it differs from the replayed state"
+                                        + why)
 
     def _stop(self, seq, why: str) -> None:
         self.stopped = (seq, why)

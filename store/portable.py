@@ -107,7 +107,8 @@ def _verify_event(verifier: Verifier, row: dict, header: dict, number: int) -> N
     verifier.feed(row["seq"], row["type"], row["schema_version"], row["payload"], row["recorded_at"],
                   row["prev_hash"], row["hash"], row["state_digest"])
     if verifier.failures:
-        check, (seq, reason) = next(iter(verifier.failures.items()))
+        check = next(name for name in CHECKS if name in verifier.failures)
+        seq, reason = verifier.failures[check]
         raise ValueError(f"seq {seq} fails the {check} check ({CHECKS[check]}): {reason}")
 
 
