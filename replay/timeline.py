@@ -96,13 +96,8 @@ def plan_frames(tracks: Sequence[Track], steps: Sequence[int]) -> list[int]:
     previous = None
     for index, step in enumerate(steps):
         key = tuple(drawn_key(track, step) for track in tracks)
-        if key != previous:
+        # the final step stays even when it looks the same: its counter says where the run ended
+        if key != previous or index == len(steps) - 1:
             kept.append(step)
-        elif index == len(steps) - 1:
-            # the final step says where the run ended: it replaces its identical predecessor
-            if len(kept) > 1:
-                kept[-1] = step
-            else:
-                kept.append(step)
         previous = key
     return kept
