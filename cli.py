@@ -789,8 +789,8 @@ def import_(
 
 
 # -- the one-command tour ----------------------------------------------------------------------------------
-DEMO_RUNS = (("gradient", "gradient", "next"), ("thompson-next", "thompson", "next"),
-             ("thompson-person", "thompson", "person"))
+DEMO_RUNS = (("gradient", "gradient", "next", "gradient"), ("thompson-next", "thompson", "next", "thompson by Next"),
+             ("thompson-person", "thompson", "person", "thompson by simulated person"))
 DEMO_SIZES = {"full": {"presses": 300, "seeds": 20, "frames": 120, "width": 1200},
               "quick": {"presses": 30, "seeds": 3, "frames": 10, "width": 600}}
 
@@ -800,7 +800,7 @@ def _demo_record(log: EventLog, seed: int, sizes: dict) -> list:
     infos, total = [], len(DEMO_RUNS) * sizes["seeds"] * sizes["presses"]
     with _progress(total, "recording") as advance:
         for k in range(sizes["seeds"]):
-            for name, learner, rater in DEMO_RUNS:
+            for name, learner, rater, _ in DEMO_RUNS:
                 label = name if k == 0 else f"curve-{name}-{seed + k}"
                 info = log.new_session(Settings(learner=learner, seed=seed + k), name=label, source=person.SOURCE)
                 _simulate_session(log, info.id, rater, sizes["presses"], advance)
@@ -828,17 +828,16 @@ def _demo_build(folder: str, seed: int, sizes: dict) -> tuple[list, list]:
         infos = _demo_record(log, seed, sizes)
         _demo_render(log, infos, folder, sizes)
         reports = audit_sessions(log, infos)
-        rows = [(info.label, info.learner if info.learner == "gradient" else f"{info.learner} by {rater}",
-                 log.head(info.id), log.state(info.id).metrics.accuracy)
-                for info, (_, _, rater) in zip(infos, DEMO_RUNS)]
+        rows = [(info.label, group, log.head(info.id), log.state(info.id).metrics.accuracy)
+                for info, (*_, group) in zip(infos, DEMO_RUNS)]
     return rows, reports
 
 
 def _demo_report(target: str, rows, reports, sizes: dict) -> None:
     db = os.path.join(target, "demo.db")
-    typer.echo(f"{'session':<16} {'learner':<26} {'presses':>7} {'accuracy':>8}  head hash")
+    typer.echo(f"{'session':<16} {'learner':<29} {'presses':>7} {'accuracy':>8}  head hash")
     for label, learner, (seq, head), accuracy in rows:
-        typer.echo(f"{label:<16} {learner:<26} {seq - 1:>7} {accuracy:>8.3f}  {head[:16]}")
+        typer.echo(f"{label:<16} {learner:<29} {seq - 1:>7} {accuracy:>8.3f}  {head[:16]}")
     bad = [report for report in reports if not report.ok]
     events = sum(report.events for report in reports)
     typer.echo(f"\naudit: {len(reports)} sessions, {events:,} events: "
@@ -850,6 +849,12 @@ def _demo_report(target: str, rows, reports, sizes: dict) -> None:
                f"  nnreplay --db {db} log thompson-person       what the simulated person pressed\n"
                f"  nnreplay --db {db} show thompson-next        weights, posteriors, head hash\n"
                f"  nnreplay --db {db} audit                     verify every log again")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @command()
@@ -879,6 +884,7 @@ def demo(
     Settings(seed=seed + sizes["seeds"] - 1)  # refuse a bad seed before anything is written
     folder = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}-", dir=parent)
     try:
+        os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes it private; the finished folder should not be
         rows, reports = _demo_build(folder, seed, sizes)
         os.rename(folder, target)
     except BaseException:

@@ -117,6 +117,9 @@ def _save_atomically(figure, path: str) -> None:
     handle, temporary = tempfile.mkstemp(suffix=".png", dir=folder)
     os.close(handle)
     try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # mkstemp's file is private; a plot is not
         figure.savefig(temporary, format="png")
         os.replace(temporary, path)
     except BaseException:
