@@ -1,8 +1,8 @@
-"""The fixed GIF palette and a table lookup that maps every rendered pixel to it.
+"""The fixed GIF palette, and the mapping of every rendered pixel to its nearest entry.
 
 Every colour the drawing uses is an ink; antialiasing blends inks into the grounds they are drawn on, so
 the palette holds each ink, each ground, and blends of one over the other. A fixed palette needs no
-per-frame colour analysis, so a frame is quantised with one table lookup, and unchanged pixels keep their
+per-frame colour analysis (Pillow maps each pixel to its nearest entry), and unchanged pixels keep their
 index from frame to frame, which is what lets later frames store only what moved.
 """
 
@@ -46,22 +46,23 @@ def palette_colours() -> np.ndarray:
 
 
 @functools.cache
-def _lookup() -> np.ndarray:
-    """Nearest palette index for every colour at 5 bits a channel (32,768 entries)."""
-    levels = np.arange(32) * 8.0 + 4.0
-    r, g, b = np.meshgrid(levels, levels, levels, indexing="ij")
-    grid = np.stack([r.ravel(), g.ravel(), b.ravel()], axis=1)
-    colours = palette_colours()[:TRANSPARENT].astype(np.float64)
-    # |g - c|² = |g|² - 2 g·c + |c|², and |g|² does not change which c is nearest
-    distance = (colours * colours).sum(axis=1)[None, :] - 2.0 * grid @ colours.T
-    return np.argmin(distance, axis=1).astype(np.uint8)
+def _palette_image():
+    from PIL import Image
+
+    # TRANSPARENT is left out, so that no drawn pixel can ever be given the "unchanged" index
+    image = Image.new("P", (1, 1))
+    image.putpalette(palette_colours()[:TRANSPARENT].tobytes())
+    return image
 
 
 def quantise(rgba: np.ndarray) -> np.ndarray:
-    """(h, w, 4) uint8 RGBA -> (h, w) uint8 palette indices."""
-    rgb = rgba[..., :3] >> 3
-    key = (rgb[..., 0].astype(np.uint16) << 10) | (rgb[..., 1].astype(np.uint16) << 5) | rgb[..., 2]
-    return _lookup()[key]
+    """(h, w, 4) uint8 RGBA -> (h, w) uint8 indices of the nearest palette colours (no dithering: flat
+    areas stay flat and compress well)."""
+    from PIL import Image
+
+    height, width = rgba.shape[:2]
+    rgb = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).convert("RGB")
+    return np.asarray(rgb.quantize(palette=_palette_image(), dither=Image.Dither.NONE))
 
 
 def palette_bytes() -> bytes:

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from engine import State
+from replay.caption import Caption
 from replay.geometry import clip_to_square, predicted_red
 from replay.palette import BLUE, BLUE_SHADE, GREY, INK, RED, RED_SHADE, hex_colour
 from replay.timeline import Track
@@ -57,8 +58,7 @@ class Panel:
         line_height = 1.35 * font_px / fig.bbox.height
         fig.text(rect[0], top + 1.75 * line_height, f"{track.title}  ·  {track.learner}", color=colour,
                  fontsize=font_px * points_per_px, fontweight="bold", va="bottom")
-        self.caption = fig.text(rect[0], top + 0.45 * line_height, "", color=hex_colour(INK),
-                                fontsize=0.92 * font_px * points_per_px, va="bottom", animated=True)
+        self.caption = Caption(fig, rect[0], top + 0.45 * line_height, 0.92 * font_px, INK)
 
     def show(self, step: int) -> None:
         state, button, finished = self.track.at(step)
@@ -69,10 +69,11 @@ class Panel:
         self.boundary.set_data(ends[:, 0], ends[:, 1])
         red = predicted_red(state.params, state.data.points)
         self.points.set_edgecolors(np.where(red[:, None], RED_RGBA, BLUE_RGBA))
-        self.caption.set_text(caption(state, self.track.last_seq, button, finished))
+        self.caption.text = caption(state, self.track.last_seq, button, finished)
 
     def artists(self) -> list:
-        return [self.region, self.truth, self.points, self.boundary, self.caption]
+        """The moving matplotlib artists, bottom to top; the caption is drawn into the pixels afterwards."""
+        return [self.region, self.truth, self.points, self.boundary]
 
 
 def caption(state: State, last_seq: int, button: str | None, finished: bool) -> str:

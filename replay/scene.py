@@ -50,7 +50,7 @@ class Scene:
         if strip_height:
             left_px, bottom_px = 0.09 * width, 0.22 * strip_height
             rect = (left_px / width, bottom_px / height, 1 - 1.5 * left_px / width,
-                    (strip_height - bottom_px - 0.12 * strip_height) / height)
+                    (strip_height - bottom_px - 0.2 * strip_height) / height)
             self.strip = Strip(fig, rect, tracks, colours, metric, font_px)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(fig.bbox)
@@ -68,7 +68,10 @@ class Scene:
             self.strip.show(step)
         for artist in self.moving():
             self.fig.draw_artist(artist)
-        return np.asarray(self.canvas.buffer_rgba())
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        for panel in self.panels:
+            panel.caption.draw(pixels)
+        return pixels
 
     def pixel(self, panel: int, x: float, y: float) -> tuple[int, int]:
         """(column, row) in the image of the data point (x, y) of panel `panel`: for tests and overlays."""

@@ -27,8 +27,9 @@ class Strip:
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.grid(True, color=hex_colour(GREY), alpha=0.25, linewidth=0.6)
-        ax.legend(fontsize=0.85 * size, frameon=False, loc="upper right" if metric == "loss" else "lower right",
-                  ncol=min(len(tracks), 4))
+        # above the plot, where it can hide no curve
+        ax.legend(fontsize=0.85 * size, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                  ncol=min(len(tracks), 4), borderaxespad=0.2, handlelength=1.5)
         self.curves = [track.curves[metric] for track in tracks]
         self.cursor = ax.axvline(self.first_step, color=hex_colour(INK), linewidth=1.0, animated=True)
         self.dots = ax.scatter(np.zeros(len(tracks)), np.zeros(len(tracks)), s=(0.5 * font_px * points_per_px) ** 2,

@@ -113,8 +113,8 @@ def test_a_panel_that_ran_out_says_finished_and_the_grid_has_a_strip():
     long_ = collect("long", "thompson", [(make_state(s), "good" if s > 1 else None) for s in range(1, 5)], range(4))
     scene = Scene([short, long_], 600)
     scene.draw(3)
-    assert "finished" in scene.panels[0].caption.get_text()
-    assert "pressed good" in scene.panels[1].caption.get_text()
+    assert "finished" in scene.panels[0].caption.text
+    assert "pressed good" in scene.panels[1].caption.text
     assert scene.strip is not None and scene.size[1] > 300
     scene.close()
 
