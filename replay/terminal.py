@@ -77,7 +77,7 @@ def render(state: State, label: str, head_hash: str, message: str = "", columns:
     """The whole screen, one string per line, fitted to a terminal of `columns` × `lines`."""
     width, height = grid_size(columns, lines)
     body = ["│" + _paint(row, colour) + "│" for row in square(state, width, height)]
-    legend = (f"{RED} red  {BLUE} blue  hollow {WRONG_RED}{WRONG_BLUE}: predicted wrong   "
+    legend = (f"{RED} red  {BLUE} blue  {WRONG_RED}{WRONG_BLUE} predicted wrong  "
               f"{BOUNDARY} boundary  {TRUE_LINE} true line  {RED_SIDE} called red")
     chrome = [status(state, head_hash), legend, KEY_HELP[state.settings.learner], message]
     return [f"nnreplay play · {label} · {state.settings.learner}"[:columns],
