@@ -10,11 +10,11 @@ import secrets
 import sqlite3
 
 from store import snapshots
-from store.audit import TAMPER_CHECKS, Verifier, decode_payload
 from store.chain import GENESIS, encode_payload, event_hash
 from store.errors import StoreError, UnsoundLog
 from store.log import EVENT_COLUMNS, EventLog, SessionInfo, check_name, utc_now
 from store.schema import translate
+from store.verify import TAMPER_CHECKS, Verifier, decode_payload
 
 
 class Copy:

@@ -17,10 +17,10 @@ import tempfile
 from typing import Iterable, TextIO
 
 from engine import ENGINE_VERSION
-from store.audit import CHECKS, Verifier
 from store.errors import InvalidExport, SessionExists
 from store.fork import Copy, write_copy
 from store.log import EventLog, SessionInfo, check_name
+from store.verify import CHECKS, Verifier
 
 FORMAT = "nnreplay-export"
 FORMAT_VERSION = 1

@@ -246,3 +246,36 @@ def test_auditing_a_missing_database_is_refused(nnreplay, db_path):
     result = nnreplay("audit", ok=False)
     assert result.exit_code == 1 and result.stderr.startswith("Error: no nnreplay database")
     assert not os.path.exists(db_path)
+
+
+def both_ways(db_path: str, session_id: str) -> tuple:
+    """The audit report of one session, sequential and split into parallel segments of 200 events."""
+    from store.audit import audit as run
+
+    with EventLog(db_path, create=False) as log:
+        info = log.resolve(session_id)
+        one = run(log, [info], parallel_from=10**9)[0].to_json()
+        split = run(log, [info], segment=200, parallel_from=0)[0].to_json()
+    return one, split
+
+
+@pytest.mark.parametrize("damage", ["none", "recorded_at", "forged", "stale", "digest", "gap"])
+def test_a_parallel_audit_reports_what_a_sequential_one_does(db_path, damage):
+    """Split at verified snapshots into parallel segments, the audit finds the same first failures."""
+    with EventLog(db_path) as log:
+        info = log.new_session(Settings(learner="thompson", seed=3))
+        log.record(info.id, ([Next()] * 6 + [Rate("meh")]) * 142)
+    if damage == "recorded_at":
+        tamper(db_path, ("UPDATE events SET recorded_at = 'x' WHERE seq = 650",))
+    elif damage == "forged":
+        rechain(db_path, info.id, {300: other_action(payload_at(db_path, info.id, 300))})
+    elif damage == "stale":
+        with sqlite3.connect(db_path) as conn:
+            conn.execute("UPDATE snapshots SET state = (SELECT state FROM snapshots WHERE seq = 500) WHERE seq = 600")
+    elif damage == "digest":
+        tamper(db_path, ("UPDATE events SET state_digest = ? WHERE seq = 400", ("0" * 64,)))
+    elif damage == "gap":
+        tamper(db_path, ("DELETE FROM events WHERE seq = 450",))
+    one, split = both_ways(db_path, info.id)
+    assert one == split
+    assert one["ok"] == (damage == "none")

@@ -1,0 +1,256 @@
+"""The verifying fold: checks 1-6 of an audit over one session's rows, in a single pass.
+
+`Verifier.feed` takes the rows in seq order and runs the checks side by side: seq numbering, the hash
+chain (recomputed from the documented canonical form, `chain.verify_hash`), the event schemas, the evolve
+fold against every recorded state digest, decide re-run for every press, and cached snapshots. Each check
+keeps its first failure: the seq and a reason meant for a person. Audit feeds it from the database, import
+from an export file, fork from the parent's prefix.
+"""
+
+import json
+
+import attrs
+
+from engine import NnreplayError, Next, Rate, SessionStarted, Start, decide, evolve, parse, rng_for, state_digest
+from store import snapshots
+from store.chain import GENESIS, verify_hash
+
+CHECKS = {
+    "sequence": "seq runs 1..N without gaps and starts with session_started",
+    "chain": "every hash recomputes from the canonical form and every prev_hash links",
+    "parse": "every event parses against its type's schema and agrees with the sessions table",
+    "digests": "folding the events with evolve reproduces every recorded state digest",
+    "decisions": "re-running decide reproduces every recorded decision",
+    "snapshots": "cached snapshots equal the replayed states",
+    "guards": "the database refuses UPDATE and DELETE of events (its guard triggers are in place)",
+    "head": "the head hash is the expected one",
+}
+TAMPER_CHECKS = ("sequence", "chain", "parse", "digests")
+# a tampered payload can make numpy or the engine fail in ways that are not NnreplayError
+FOLD_ERRORS = (NnreplayError, TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError)
+NOT_JSON = object()
+
+
+@attrs.frozen
+class Check:
+    name: str
+    ok: bool
+    seq: int | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        return {"check": self.name, "ok": self.ok, "seq": self.seq, "reason": self.reason,
+                "what": CHECKS[self.name]}
+
+
+def decode_payload(text):
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return NOT_JSON
+
+
+def _command(event):
+    """The press that produced `event`, to hand to decide again."""
+    if isinstance(event, SessionStarted):
+        return Start(event.settings)
+    if event.type == "feedback_given":
+        return Rate(event.button, event.source)
+    return Next(event.source)
+
+
+def _difference(recorded: dict, decided: dict) -> str:
+    parts = []
+    for key in sorted(set(recorded) | set(decided)):
+        mine, theirs = recorded.get(key), decided.get(key)
+        if mine != theirs:
+            shown = f"recorded {mine!r}, decide gives {theirs!r}"
+            parts.append(f"{key} ({shown})" if len(shown) < 90 else f"{key} (recorded and decided values differ)")
+    return "; ".join(parts) or "the event type differs"
+
+
+class Verifier:
+    """Checks 1-6 over one session's rows, fed in seq order: one fold, every check as it goes.
+
+    `snapshot_rows` maps seq to (state text, digest) for this engine version; `on_state(seq, state, digest)`
+    sees every replayed state (import and fork use it to write snapshots for the rows they copy).
+    """
+
+    def __init__(self, session_id: str, snapshot_rows: dict | None = None, on_state=None, expect_head=None):
+        self.session_id = session_id
+        self.snapshots = dict(snapshot_rows or {})
+        self.on_state = on_state
+        self.expect_head, self.expected_at = expect_head, None
+        self.failures: dict[str, tuple[int | None, str]] = {}
+        self.count = 0
+        self.head_hash = GENESIS
+        self.state = self.first = None
+        self.stopped: tuple[int, str] | None = None
+
+    def resume(self, count: int, head_hash: str, state, first) -> None:
+        """Start after seq `count`, from a state proven equal to the recorded one there."""
+        self.count, self.head_hash, self.state, self.first = count, head_hash, state, first
+
+    def merge(self, later: "Verifier") -> None:
+        """Take in the verifier of the rows that follow this one's (a parallel audit's next segment)."""
+        for check, found in later.failures.items():
+            self.fail(check, *found)
+        self.count, self.head_hash = later.count, later.head_hash
+        self.expected_at = later.expected_at or self.expected_at
+        self.stopped = self.stopped or later.stopped
+        self.snapshots = {**self.snapshots, **later.snapshots}
+
+    def fail(self, check: str, seq, reason: str) -> None:
+        self.failures.setdefault(check, (seq, reason))
+
+    def feed(self, seq, type_, version, payload, recorded_at, prev_hash, hash_, digest) -> None:
+        """One row; `payload` already decoded (or NOT_JSON)."""
+        self.count += 1
+        self._check_sequence(seq, type_)
+        self._check_chain(seq, type_, version, payload, recorded_at, prev_hash, hash_)
+        self.head_hash = hash_
+        if hash_ == self.expect_head:
+            self.expected_at = seq
+        if self.stopped is not None:
+            return
+        event = self._parse(seq, type_, version, payload)
+        if event is not None:
+            self._check_decision(seq, event)
+            self._evolve(seq, event, digest)
+
+    def _check_sequence(self, seq, type_) -> None:
+        expected = self.count
+        if seq != expected:
+            what = (f"seq {expected} is missing (the event after seq {expected - 1} has seq {seq})"
+                    if isinstance(seq, int) and seq > expected else
+                    f"expected seq {expected} here, found seq {seq!r}")
+            self.fail("sequence", expected, what)
+        elif expected == 1 and type_ != "session_started":
+            self.fail("sequence", 1, f"the first event is {type_!r}, not session_started")
+        elif expected > 1 and type_ == "session_started":
+            self.fail("sequence", seq, "a second session_started: only seq 1 may start the session")
+
+    def _check_chain(self, seq, type_, version, payload, recorded_at, prev_hash, hash_) -> None:
+        if prev_hash != self.head_hash:
+            before = "64 zeros (the chain's start)" if self.count == 1 else f"the hash of the event before it"
+            self.fail("chain", seq, f"prev_hash is not {before}: an event was removed, inserted, reordered "
+                                    f"or rewritten before this one")
+        elif payload is NOT_JSON:
+            self.fail("chain", seq, "the payload is not valid JSON, so its hash cannot be recomputed: the "
+                                    "stored bytes were changed")
+        else:
+            try:
+                ok = verify_hash(self.session_id, seq, type_, version, payload, recorded_at, prev_hash) == hash_
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                self.fail("chain", seq, "the hash does not recompute from the event's content: the event "
+                                        "(payload, recorded_at, type or seq) was changed after it was recorded")
+
+    def _parse(self, seq, type_, version, payload):
+        try:
+            if payload is NOT_JSON:
+                raise ValueError("the payload is not valid JSON")
+            return parse(type_, version, payload)
+        except FOLD_ERRORS as error:
+            self.fail("parse", seq, f"{type_} event does not parse: {error}")
+            self._stop(seq, "its event does not parse")
+            return None
+
+    def _check_decision(self, seq, event) -> None:
+        try:
+            seed = (event.settings if self.state is None else self.state.settings).seed
+            decided = decide(self.state, _command(event), rng_for(seed, seq))
+        except FOLD_ERRORS as error:
+            self.fail("decisions", seq, f"decide refuses this press on the replayed state: {error}")
+            return
+        if len(decided) != 1 or decided[0].type != event.type:
+            self.fail("decisions", seq, f"decide produces {[e.type for e in decided]} for this press, "
+                                        f"not one {event.type}")
+            return
+        recorded, again = event.to_payload(), decided[0].to_payload()
+        if recorded != again:
+            self.fail("decisions", seq, f"decide no longer reproduces the recorded {event.type}: "
+                                        f"{_difference(recorded, again)}")
+
+    def _evolve(self, seq, event, digest) -> None:
+        try:
+            state = evolve(self.state, event)
+        except FOLD_ERRORS as error:
+            self._stop(seq, f"evolve refuses its event ({error})")
+            return
+        self.state = state
+        if self.first is None:
+            self.first = state
+        replayed = state_digest(state)
+        if replayed != digest:
+            self.fail("digests", seq, f"replaying gives a different state than the one recorded (digest "
+                                      f"{replayed[:12]}… replayed, {str(digest)[:12]}… recorded)")
+        if seq in self.snapshots:
+            self._check_snapshot(seq, replayed, *self.snapshots.pop(seq))
+        if self.on_state is not None:
+            self.on_state(seq, state, replayed)
+
+    def _check_snapshot(self, seq, replayed: str, text: str, digest: str) -> None:
+        cached = snapshots.decode(text, self.first)
+        if cached is None:
+            self.fail("snapshots", seq, f"the snapshot at seq {seq} cannot be decoded; it is a cache, so "
+                                        f"deleting it loses nothing")
+        elif state_digest(cached) != replayed or digest != replayed:
+            diverged = self.failures.get("digests")
+            why = ("; replay already diverged from the record at seq {}, see the digests check".format(diverged[0])
+                   if diverged else "; it is a cache, so deleting it loses nothing")
+            self.fail("snapshots", seq, f"the snapshot at seq {seq} is stale: it differs from the replayed state"
+                                        + why)
+
+    def _stop(self, seq, why: str) -> None:
+        self.stopped = (seq, why)
+
+    def finish(self) -> list[Check]:
+        """Checks 1-5, 6 when snapshots were given, and `head` when an expected head was given."""
+        if self.count == 0:
+            self.fail("sequence", 1, "the session has no events")
+            self._stop(1, "the session has no events")
+        if self.stopped is not None:
+            seq, why = self.stopped
+            for check in ("digests", "decisions"):
+                self.fail(check, seq, f"cannot be checked from seq {seq} on: replay stops there, {why}")
+            if self.snapshots:
+                self.fail("snapshots", min(self.snapshots), f"cannot be checked: replay stops at seq {seq}")
+        elif self.snapshots:
+            seq = min(self.snapshots)
+            self.fail("snapshots", seq, f"the snapshot at seq {seq} lies beyond the head (seq {self.count}): "
+                                        f"it is stale")
+        self._explain_without_tampering()
+        names = ["sequence", "chain", "parse", "digests", "decisions", "snapshots"]
+        if self.expect_head is not None:
+            self._check_head()
+            names.append("head")
+        return [Check(name, name not in self.failures, *self.failures.get(name, (None, None)))
+                for name in names]
+
+    def _explain_without_tampering(self) -> None:
+        intact = not any(check in self.failures for check in ("sequence", "chain", "parse"))
+        if intact and "digests" in self.failures:
+            seq, reason = self.failures["digests"]
+            self.failures["digests"] = (seq, reason + ". The hash chain is intact, so either the log was "
+                                        "rewritten with every hash recomputed (check the head hash with "
+                                        "--expect-head) or this nnreplay folds events differently from the "
+                                        "one that recorded them")
+        if intact and "digests" not in self.failures and "decisions" in self.failures:
+            seq, reason = self.failures["decisions"]
+            self.failures["decisions"] = (seq, "drift, not tampering: " + reason + ". The log itself is "
+                                          "intact and replays, so nnreplay's decision code or numpy's random "
+                                          "streams changed since the run was recorded (or the log was "
+                                          "rewritten with every hash and digest recomputed: check the head "
+                                          "hash with --expect-head)")
+
+    def _check_head(self) -> None:
+        if self.head_hash == self.expect_head:
+            return
+        if self.expected_at is not None:
+            reason = (f"the expected hash is that of seq {self.expected_at}, not of the head (seq {self.count}): "
+                      f"{self.count - self.expected_at} events were recorded after it")
+        else:
+            reason = f"the head hash is {self.head_hash}, and no event of this session has the expected hash"
+        self.fail("head", self.count, reason)
