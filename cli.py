@@ -354,6 +354,12 @@ def _simulate_session(log: EventLog, session_id: str, rater: str, presses: int, 
     return state
 
 
+def _presses_kept(ctx: typer.Context, session_ids: list[str]) -> int:
+    """Presses durable in the log, counted afresh: Ctrl-C can land between a commit and its on_commit."""
+    with open_log(ctx) as log:
+        return sum(log.head(session_id)[0] - 1 for session_id in session_ids)
+
+
 @command()
 def simulate(
     ctx: typer.Context,
@@ -369,15 +375,16 @@ def simulate(
 ) -> None:
     """Record sessions by scripted presses; print their ids, one a line.
 
-    Every press is an ordinary event whose payload says source "simulate". Ctrl-C keeps every batch
-    committed so far and says how much that is.
+    Every press is an ordinary event whose payload says source "simulate".
+    Presses are committed in batches; Ctrl-C keeps every batch committed so
+    far and says how much that is.
 
     Example: nnreplay simulate --learner thompson --rater person --sessions 20 --seed 0 --name person
     """
     drawn = seed is None
     seed = _random_seed() if drawn else seed
     plan = _simulation_plan(learner, rater, presses, seed, count, points, noise, name)
-    created, accuracies, committed = [], [], 0
+    created, accuracies = [], []
     try:
         with open_log(ctx, create=True) as log, _progress(count * presses, f"{learner} by {rater}") as advance:
             taken = sorted({n for _, n in plan if n is not None} & {info.name for info in log.sessions()})
@@ -386,18 +393,12 @@ def simulate(
             if drawn:
                 typer.echo(f"seed {seed} (drawn at random; pass --seed {seed} to record these sessions again)",
                            err=True)
-
-            def on_commit(n: int) -> None:
-                nonlocal committed
-                committed += n
-                advance(n)
-
             for settings, label in plan:
                 created.append(log.new_session(settings, name=label, source=person.SOURCE).id)
-                accuracies.append(_simulate_session(log, created[-1], rater, presses, on_commit).metrics.accuracy)
+                accuracies.append(_simulate_session(log, created[-1], rater, presses, advance).metrics.accuracy)
     except KeyboardInterrupt:
         typer.echo("\n".join(created), nl=bool(created))
-        typer.echo(f"interrupted: kept {committed:,} presses in {len(created)} session(s), everything committed "
+        typer.echo(f"interrupted: kept {_presses_kept(ctx, created):,} presses in {len(created)} session(s), everything committed "
                    f"before Ctrl-C", err=True)
         raise typer.Exit(130)
     typer.echo("\n".join(created))
@@ -451,10 +452,12 @@ def _play_loop(log: EventLog, info, fd: int):
 
 @command()
 def play(ctx: typer.Context, session: SessionArg) -> None:
-    """Train a session from the keyboard: n or space for Next iteration, 1-4 for bad meh good great, q to quit.
+    """Train a session from the keyboard, in the terminal.
 
-    Every key is appended to the log before the screen is redrawn, so quitting (or losing the terminal)
-    loses nothing that was shown. Needs an interactive terminal.
+    Keys: n or space for Next iteration, 1 2 3 4 for bad meh good great
+    (thompson sessions), q to quit. Every key is appended to the log before
+    the screen is redrawn, so quitting (or losing the terminal) loses nothing
+    that was shown. Needs an interactive terminal.
 
     Example: nnreplay play first-try
     """
@@ -615,9 +618,10 @@ def plot(
     at: Annotated[Optional[str], typer.Option("--at", metavar="STEPS", help="Also print each group's median after these presses, e.g. 50,100,300.")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Learning curves of many sessions: per learner and rater, the median and interquartile band by press.
+    """Learning curves of many sessions, grouped by learner and rater.
 
-    Prints each group's median final value (and at --at presses) as a table.
+    Draws each group's median and interquartile band against presses, and
+    prints each group's median final value (and after --at presses).
 
     Example: nnreplay plot $(nnreplay simulate --learner thompson --sessions 20 --seed 0) -o curves.png
     """
@@ -863,11 +867,15 @@ def demo(
     seed: Annotated[int, typer.Option(help="The data seed of the three showcase sessions.")] = 1,
     quick: Annotated[bool, typer.Option("--quick", hidden=True, help="Small settings, for the test suite.")] = False,
 ) -> None:
-    """The tour: record a gradient, a thompson-by-Next and a thompson-by-person session on one data set,
-    render them side by side (compare.gif) with learning curves over 20 seeds (curves.png), audit it all.
+    """The tour: three learners on one data set, side by side, audited.
 
-    Everything goes into a new folder DIR, with its own database DIR/demo.db; an existing DIR is refused,
-    never overwritten. The folder appears only when the demo has finished.
+    Records a gradient session, a thompson session driven by Next and one
+    driven by a simulated person; renders them side by side (compare.gif)
+    with learning curves over 20 seeds per group (curves.png); audits it all.
+
+    Everything goes into a new folder DIR with its own database DIR/demo.db;
+    your ./nnreplay.db is not touched. An existing DIR is refused, never
+    overwritten, and DIR appears only once the demo has finished.
 
     Example: nnreplay demo --out /tmp/tour
     """
