@@ -527,9 +527,9 @@ def replay_(
     output: OutputOpt,
     fps: Annotated[int, typer.Option(help="Frames per second (1 to 50).")] = 12,
     max_frames: Annotated[int, typer.Option(help="Sample a longer history evenly down to this many frames.")] = 300,
-    size: Annotated[Optional[int], typer.Option(metavar="PX", help="Width in pixels [default: 480 per column].")] = None,
+    size: Annotated[Optional[int], typer.Option(metavar="PX", help="Width in pixels (default: 480 per column, at most 1440).")] = None,
     from_: Annotated[int, typer.Option("--from", metavar="SEQ", help="First event to replay.")] = 1,
-    to: Annotated[Optional[int], typer.Option("--to", metavar="SEQ", help="Last event to replay [default: head].")] = None,
+    to: Annotated[Optional[int], typer.Option("--to", metavar="SEQ", help="Last event to replay (default: the last recorded).")] = None,
     metric: Annotated[str, typer.Option(help="What the strip under several sessions plots: accuracy, loss or score.")] = "accuracy",
 ) -> None:
     """Render boundary histories as a looping GIF; several sessions side by side, aligned by step.
@@ -560,7 +560,7 @@ def frame(
     ctx: typer.Context,
     session: SessionArg,
     output: OutputOpt,
-    at: Annotated[Optional[int], typer.Option("--at", metavar="SEQ", help="Draw the state after event SEQ [default: head].")] = None,
+    at: Annotated[Optional[int], typer.Option("--at", metavar="SEQ", help="Draw the state after event SEQ (default: the last recorded).")] = None,
     size: Annotated[int, typer.Option(metavar="PX", help="Width in pixels.")] = PX_PER_COLUMN,
 ) -> None:
     """Render one still of a session (the same drawing as a replay frame) as a PNG.
@@ -666,21 +666,27 @@ def _check_expect_head(expect_head: Optional[str], sessions: list[str]) -> Optio
     return expect_head
 
 
-def _print_audit(reports, total: int, seconds: float) -> None:
+def _print_audit(report, seconds: float) -> None:
     from store.audit import CHECKS
 
-    for report in reports:
-        title = f"session {report.session_id[:12]}  {report.name or '-'}  {report.learner}  {report.events:,} events"
-        typer.echo(f"{title}  head {report.head_hash[:12]}  {'OK' if report.ok else report.verdict.upper()}")
-        for number, check in enumerate(report.checks, 1):
+    for session in report.sessions:
+        title = f"session {session.session_id[:12]}  {session.name or '-'}  {session.learner}"
+        typer.echo(f"{title}  {session.events:,} events  head {session.head_hash[:12]}  "
+                   f"{'OK' if session.ok else session.verdict.upper()}")
+        for number, check in enumerate(session.checks, 1):
             detail = CHECKS[check.name] if check.ok else (
                 check.reason if check.seq is None else f"seq {check.seq}: {check.reason}")
             typer.echo(f"  {'ok  ' if check.ok else 'FAIL'}  {number} {check.name:<10} {detail}")
-    failed = sum(not report.ok for report in reports)
+    if not report.sessions:
+        guards = "ok" if report.guards.ok else f"FAIL: {report.guards.reason}"
+        typer.echo(f"no sessions in {report.database}; guards {guards}")
+    failed = sum(not session.ok for session in report.sessions)
+    count, total = len(report.sessions), report.events
     rate_ = f" ({total / seconds:,.0f} events/s)" if seconds > 0 and total else ""
-    verdict = "every check holds" if not failed else f"{failed} of {len(reports)} sessions FAILED"
-    plural = "" if len(reports) == 1 else "s"
-    typer.echo(f"audited {len(reports)} session{plural}, {total:,} events in {seconds:.2f} s{rate_}: {verdict}")
+    sessions_ = "session" if count == 1 else "sessions"
+    verdict = ("every check holds" if report.ok else
+               f"{failed} of {count} {sessions_} FAILED" if failed else "the guards FAILED")
+    typer.echo(f"audited {count} {sessions_}, {total:,} events in {seconds:.2f} s{rate_}: {verdict}")
 
 
 @command()
@@ -689,7 +695,8 @@ def audit(
     sessions_: Annotated[Optional[list[str]], typer.Argument(
         metavar="[SESSION]...", help="Sessions to audit (id, id prefix or name) [default: every session].")] = None,
     expect_head: Annotated[Optional[str], typer.Option(
-        "--expect-head", metavar="HASH", help="Also fail unless the session's head hash is HASH (one session).")] = None,
+        "--expect-head", metavar="HASH",
+        help="Also fail unless the session's head hash is exactly HASH (one session named).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Verify that logs are intact and that replaying them reproduces what was recorded. Exit 0 only when
@@ -708,16 +715,15 @@ def audit(
         infos = [log_.resolve(ref) for ref in names] if names else log_.sessions()
         infos = list({info.id: info for info in infos}.values())
         total = count_events(log_, infos)
-        with _progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext(None) as advance:
-            reports = audit_sessions(log_, infos, expect_head, on_rows=advance)
+        bar = _progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext()
+        with bar as advance:
+            report = audit_sessions(log_, infos, expect_head, on_rows=advance)
     seconds = time.perf_counter() - started
-    ok = all(report.ok for report in reports)
     if json_:
-        echo_json({"ok": ok, "database": log_.path, "events": total, "seconds": round(seconds, 3),
-                   "sessions": [report.to_json() for report in reports]})
+        echo_json({**report.to_json(), "seconds": round(seconds, 3)})
     else:
-        _print_audit(reports, total, seconds)
-    if not ok:
+        _print_audit(report, seconds)
+    if not report.ok:
         raise typer.Exit(1)
 
 

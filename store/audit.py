@@ -186,14 +186,36 @@ def audit_session(log, info, guards: Check, expect_head: str | None = None, on_r
                          (*checks[:6], guards, *checks[6:]))
 
 
-def audit(log, sessions, expect_head: str | None = None, on_rows=None, **tuning) -> list[SessionReport]:
+@attrs.frozen
+class AuditReport:
+    """Every audited session, and the database's guards (check 7, reported even with no session)."""
+
+    database: str
+    guards: Check
+    sessions: tuple[SessionReport, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.guards.ok and all(report.ok for report in self.sessions)
+
+    @property
+    def events(self) -> int:
+        return sum(report.events for report in self.sessions)
+
+    def to_json(self) -> dict:
+        return {"ok": self.ok, "database": self.database, "events": self.events,
+                "guards": self.guards.to_json(), "sessions": [report.to_json() for report in self.sessions]}
+
+
+def audit(log, sessions, expect_head: str | None = None, on_rows=None, **tuning) -> AuditReport:
     """Audit each of `sessions` (SessionInfo) of the open EventLog `log`. `tuning` passes `segment` and
     `parallel_from` on to audit_session."""
     try:
         guards = check_guards(log.conn)
-        return [audit_session(log, info, guards, expect_head, on_rows, **tuning) for info in sessions]
+        reports = tuple(audit_session(log, info, guards, expect_head, on_rows, **tuning) for info in sessions)
     except sqlite3.Error as error:
         raise translate(error, log.path) from None
+    return AuditReport(log.path, guards, reports)
 
 
 def count_events(log, sessions) -> int:
@@ -204,4 +226,4 @@ def count_events(log, sessions) -> int:
     return log.conn.execute(f"SELECT COUNT(*) FROM events WHERE session_id IN ({marks})", ids).fetchone()[0]
 
 
-__all__ = ["CHECKS", "Check", "SessionReport", "audit", "audit_session", "check_guards", "count_events"]
+__all__ = ["CHECKS", "AuditReport", "Check", "SessionReport", "audit", "audit_session", "check_guards", "count_events"]

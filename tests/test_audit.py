@@ -230,7 +230,7 @@ def test_the_text_report_names_the_failing_seq(nnreplay, session, db_path):
     result = nnreplay("audit", ok=False)
     assert result.exit_code == 1
     assert "FAIL  1 sequence   seq 3: seq 3 is missing" in result.stdout
-    assert "1 of 1 sessions FAILED" in result.stdout
+    assert "1 of 1 session FAILED" in result.stdout
 
 
 def test_every_session_is_audited_when_none_is_named(nnreplay, session, db_path):
@@ -254,8 +254,8 @@ def both_ways(db_path: str, session_id: str) -> tuple:
 
     with EventLog(db_path, create=False) as log:
         info = log.resolve(session_id)
-        one = run(log, [info], parallel_from=10**9)[0].to_json()
-        split = run(log, [info], segment=200, parallel_from=0)[0].to_json()
+        one = run(log, [info], parallel_from=10**9).sessions[0].to_json()
+        split = run(log, [info], segment=200, parallel_from=0).sessions[0].to_json()
     return one, split
 
 
@@ -279,3 +279,14 @@ def test_a_parallel_audit_reports_what_a_sequential_one_does(db_path, damage):
     one, split = both_ways(db_path, info.id)
     assert one == split
     assert one["ok"] == (damage == "none")
+
+
+def test_guards_are_checked_even_without_sessions(nnreplay, db_path):
+    """A database with no sessions still fails its audit when a guard trigger is gone."""
+    with EventLog(db_path):
+        pass
+    assert audit(nnreplay)[0] == 0
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DROP TRIGGER events_append_only")
+    code, report = audit(nnreplay)
+    assert code == 1 and report["sessions"] == [] and not report["guards"]["ok"]
