@@ -837,7 +837,9 @@ def _demo_build(folder: str, seed: int, sizes: dict) -> tuple[list, list]:
     with EventLog(os.path.join(folder, "demo.db"), create=True) as log:
         infos = _demo_record(log, seed, sizes)
         _demo_render(log, infos, folder, sizes)
-        reports = audit_sessions(log, infos)
+        audited = audit_sessions(log, infos)
+        # store.audit.audit returns the session reports, as a list or (newer) in an AuditReport's .sessions
+        reports = list(getattr(audited, "sessions", audited))
         rows = [(info.label, group, log.head(info.id), log.state(info.id).metrics.accuracy)
                 for info, (*_, group) in zip(infos, DEMO_RUNS)]
     return rows, reports
