@@ -706,7 +706,7 @@ def audit(
     """
     import time
 
-    from store.audit import audit as audit_sessions, count_events
+    from store.audit import audit_database, count_events
 
     names = list(dict.fromkeys(sessions_ or []))
     expect_head = _check_expect_head(expect_head, names)
@@ -717,7 +717,7 @@ def audit(
         total = count_events(log_, infos)
         bar = _progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext()
         with bar as advance:
-            report = audit_sessions(log_, infos, expect_head, on_rows=advance)
+            report = audit_database(log_, infos, expect_head, on_rows=advance)
     seconds = time.perf_counter() - started
     if json_:
         echo_json({**report.to_json(), "seconds": round(seconds, 3)})

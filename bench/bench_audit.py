@@ -18,7 +18,7 @@ import time
 
 from engine import Next, Rate, Settings
 from store import EventLog
-from store.audit import audit
+from store.audit import audit_database
 
 SQL = ("SELECT session_id, seq, type, schema_version, payload, recorded_at, prev_hash, hash FROM events "
        "ORDER BY session_id, seq")
@@ -51,7 +51,7 @@ def chain_only(path: str) -> int:
 
 def full_audit(path: str) -> int:
     with EventLog(path, create=False) as log:
-        report = audit(log, log.sessions())
+        report = audit_database(log, log.sessions())
     assert report.ok, report.to_json()
     return report.events
 

@@ -207,15 +207,20 @@ class AuditReport:
                 "guards": self.guards.to_json(), "sessions": [report.to_json() for report in self.sessions]}
 
 
-def audit(log, sessions, expect_head: str | None = None, on_rows=None, **tuning) -> AuditReport:
-    """Audit each of `sessions` (SessionInfo) of the open EventLog `log`. `tuning` passes `segment` and
-    `parallel_from` on to audit_session."""
+def audit_database(log, sessions, expect_head: str | None = None, on_rows=None, **tuning) -> AuditReport:
+    """Audit each of `sessions` (SessionInfo) of the open EventLog `log`, and its guards. `tuning` passes
+    `segment` and `parallel_from` on to audit_session."""
     try:
         guards = check_guards(log.conn)
         reports = tuple(audit_session(log, info, guards, expect_head, on_rows, **tuning) for info in sessions)
     except sqlite3.Error as error:
         raise translate(error, log.path) from None
     return AuditReport(log.path, guards, reports)
+
+
+def audit(log, sessions, expect_head: str | None = None, on_rows=None, **tuning) -> list[SessionReport]:
+    """The session reports of `audit_database` (each carries the guards check too)."""
+    return list(audit_database(log, sessions, expect_head, on_rows, **tuning).sessions)
 
 
 def count_events(log, sessions) -> int:
@@ -226,4 +231,4 @@ def count_events(log, sessions) -> int:
     return log.conn.execute(f"SELECT COUNT(*) FROM events WHERE session_id IN ({marks})", ids).fetchone()[0]
 
 
-__all__ = ["CHECKS", "AuditReport", "Check", "SessionReport", "audit", "audit_session", "check_guards", "count_events"]
+__all__ = ["CHECKS", "AuditReport", "Check", "SessionReport", "audit", "audit_database", "audit_session", "check_guards", "count_events"]

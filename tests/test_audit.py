@@ -254,8 +254,8 @@ def both_ways(db_path: str, session_id: str) -> tuple:
 
     with EventLog(db_path, create=False) as log:
         info = log.resolve(session_id)
-        one = run(log, [info], parallel_from=10**9).sessions[0].to_json()
-        split = run(log, [info], segment=200, parallel_from=0).sessions[0].to_json()
+        one = run(log, [info], parallel_from=10**9)[0].to_json()
+        split = run(log, [info], segment=200, parallel_from=0)[0].to_json()
     return one, split
 
 
