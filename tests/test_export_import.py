@@ -138,3 +138,23 @@ def test_a_failed_export_leaves_no_file(nnreplay, exported, tmp_path):
     result = nnreplay("export", "no-such-session", "-o", target, ok=False)
     assert result.exit_code == 1 and not target.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".nnreplay-export")] == []
+
+
+def test_import_reads_stdin_and_a_free_id_keeps_its_hashes_under_a_new_name(exported, elsewhere, runner):
+    """`import -` reads stdin; --name on an id not yet present names it and keeps the id and head hash."""
+    import cli
+
+    session_id, path, lines = exported
+    result = runner.invoke(cli.app, ["--db", elsewhere.path, "import", "-", "--name", "renamed"],
+                           input="".join(lines).encode())
+    assert result.exit_code == 0 and result.stdout.strip() == session_id
+    shown = json.loads(elsewhere("show", "renamed", "--json").stdout)
+    assert shown["head_hash"] == json.loads(lines[0])["head_hash"]
+
+
+def test_a_newer_export_format_is_refused(exported, elsewhere, tmp_path):
+    """A header with a format version above this nnreplay's asks for an upgrade, on line 1."""
+    _, _, lines = exported
+    header = {**json.loads(lines[0]), "format_version": 2}
+    result = elsewhere("import", write(tmp_path, [json.dumps(header) + "\n"] + lines[1:]))
+    assert result.exit_code == 1 and "line 1: " in result.stderr and "upgrade nnreplay" in result.stderr
