@@ -17,7 +17,7 @@ import tempfile
 from typing import Iterable, TextIO
 
 from engine import ENGINE_VERSION
-from store.errors import InvalidExport, SessionExists
+from store.errors import InvalidExport, SessionExists, UnsoundLog
 from store.fork import Copy, write_copy
 from store.log import EventLog, SessionInfo, check_name
 from store.verify import CHECKS, Verifier
@@ -39,14 +39,21 @@ def export(log: EventLog, info: SessionInfo, out: TextIO) -> int:
     holds: judging it is left to `audit` before and to `import` after."""
     head, head_hash = log.head(info.id)
     rows = list(log.rows(info.id, 1, head))
-    settings = json.loads(rows[0].payload).get("settings") if rows[0].seq == 1 else None
+    try:
+        settings = json.loads(rows[0].payload).get("settings") if rows[0].seq == 1 else None
+    except (ValueError, AttributeError):
+        settings = None
     out.write(_line({"format": FORMAT, "format_version": FORMAT_VERSION, "engine_version": ENGINE_VERSION,
                      "session": {"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed,
                                  "created_at": info.created_at, "parent_id": info.parent_id,
                                  "parent_seq": info.parent_seq},
                      "settings": settings, "events": len(rows), "head_hash": head_hash}))
     for row in rows:
-        out.write(_line({"session_id": row.session_id, **row.to_json()}))
+        try:
+            out.write(_line({"session_id": row.session_id, **row.to_json()}))
+        except ValueError:
+            raise UnsoundLog(f"session {info.label} cannot be exported: the payload of seq {row.seq} is not "
+                             f"valid JSON; run `nnreplay audit` for the details") from None
     return len(rows)
 
 

@@ -290,3 +290,11 @@ def test_guards_are_checked_even_without_sessions(nnreplay, db_path):
         conn.execute("DROP TRIGGER events_append_only")
     code, report = audit(nnreplay)
     assert code == 1 and report["sessions"] == [] and not report["guards"]["ok"]
+
+
+def test_a_newer_engine_version_alone_is_not_drift(nnreplay, session, db_path):
+    """session_started recorded by another engine version still re-decides clean: the version is a fact."""
+    payload = payload_at(db_path, session, 1)
+    rechain(db_path, session, {1: {**payload, "engine_version": "0.9"}})
+    code, report = audit(nnreplay, session)
+    assert code == 0, failures(report)

@@ -158,3 +158,14 @@ def test_a_newer_export_format_is_refused(exported, elsewhere, tmp_path):
     header = {**json.loads(lines[0]), "format_version": 2}
     result = elsewhere("import", write(tmp_path, [json.dumps(header) + "\n"] + lines[1:]))
     assert result.exit_code == 1 and "line 1: " in result.stderr and "upgrade nnreplay" in result.stderr
+
+
+def test_a_payload_that_is_not_json_is_not_exported(nnreplay, exported, db_path, tmp_path):
+    """Export refuses, naming the seq, when a stored payload is not JSON, and leaves no file."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("DROP TRIGGER events_refuse_update")
+    conn.execute("UPDATE events SET payload = '{broken' WHERE seq = 4")
+    conn.close()
+    target = tmp_path / "broken.jsonl"
+    result = nnreplay("export", "travels", "-o", target, ok=False)
+    assert result.exit_code == 1 and "seq 4" in result.stderr and not target.exists()
