@@ -112,7 +112,7 @@ def _boundaries(conn, session_id: str, snaps: dict, first, segment: int) -> list
     if first is None or odd or low != 1 or high != count:
         return []  # a damaged numbering is judged sequentially, where the sequence check sees it in order
     bounds, last = [], 0
-    for seq in sorted(snaps):
+    for seq in sorted(seq for seq in snaps if isinstance(seq, int)):
         if seq - last < segment or count - seq < segment // 2:
             continue
         recorded = conn.execute("SELECT state_digest FROM events WHERE session_id = ? AND seq = ?",

@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from engine import Next, Rate, Settings, evolve, parse, state_digest
+from engine import ENGINE_VERSION, Next, Rate, Settings, evolve, parse, state_digest
 from store import EventLog
 from store.chain import verify_hash
 from store.schema import TRIGGERS_SQL
@@ -298,3 +298,12 @@ def test_a_newer_engine_version_alone_is_not_drift(nnreplay, session, db_path):
     rechain(db_path, session, {1: {**payload, "engine_version": "0.9"}})
     code, report = audit(nnreplay, session)
     assert code == 0, failures(report)
+
+
+def test_a_snapshot_row_with_a_nonsense_seq_is_stale_not_a_crash(nnreplay, session, db_path):
+    """A hand-made snapshot row whose seq is not a number is reported as a stale snapshot."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("INSERT INTO snapshots VALUES (?, ?, 'x', '{}', 'y')", (session, ENGINE_VERSION))
+    code, report = audit(nnreplay, session)
+    assert code == 1 and set(failures(report)) == {"snapshots"}
+    assert failures(report)["snapshots"][0] == "x"
