@@ -830,13 +830,20 @@ def _demo_render(log: EventLog, infos, folder: str, sizes: dict) -> None:
     draw(_curves(log, infos, "accuracy"), "accuracy", os.path.join(folder, "curves.png"))
 
 
+def _demo_step(what: str) -> None:
+    if sys.stderr.isatty():
+        typer.echo(f"{what}...", err=True)
+
+
 def _demo_build(folder: str, seed: int, sizes: dict) -> tuple[list, list]:
     """Record, render and audit inside `folder`; return the showcase rows and the audit reports."""
     from store.audit import audit as audit_sessions
 
     with EventLog(os.path.join(folder, "demo.db"), create=True) as log:
         infos = _demo_record(log, seed, sizes)
+        _demo_step("rendering compare.gif and curves.png")
         _demo_render(log, infos, folder, sizes)
+        _demo_step(f"auditing {len(infos)} sessions")
         audited = audit_sessions(log, infos)
         # store.audit.audit returns the session reports, as a list or (newer) in an AuditReport's .sessions
         reports = list(getattr(audited, "sessions", audited))
