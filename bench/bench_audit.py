@@ -5,7 +5,9 @@
 Baselines: (a) sqlite3 reading the rows only; (b) sqlite3 + json + hashlib re-verifying the hash chain
 from its documented form, which is what anyone can do without nnreplay (audit check 2 alone). The audit
 runs all seven checks: chain, schemas, the evolve fold with digests, decide re-run per press, snapshots
-and triggers. Target: at least 20,000 events/s for thompson sessions.
+and triggers; "as the CLI runs it" splits sessions of 20,000 events or more into parallel segments.
+Target: at least 20,000 events/s for thompson sessions. The machine's load average is printed because
+other processes on a 2-CPU machine change every figure.
 """
 
 import argparse
@@ -49,11 +51,15 @@ def chain_only(path: str) -> int:
     return count
 
 
-def full_audit(path: str) -> int:
+def full_audit(path: str, **tuning) -> int:
     with EventLog(path, create=False) as log:
-        report = audit_database(log, log.sessions())
+        report = audit_database(log, log.sessions(), **tuning)
     assert report.ok, report.to_json()
     return report.events
+
+
+def one_process(path: str) -> int:
+    return full_audit(path, parallel_from=10**12)
 
 
 def best_rate(fn, path: str, repeat: int) -> float:
@@ -82,13 +88,15 @@ def main() -> None:
               f"in {time.perf_counter() - started:.1f} s")
         rates = {"sqlite3 read": best_rate(read_only, path, args.repeat),
                  "sqlite3 + hashlib chain": best_rate(chain_only, path, args.repeat),
-                 "nnreplay audit (7 checks)": best_rate(full_audit, path, args.repeat)}
+                 "audit, one process": best_rate(one_process, path, args.repeat),
+                 "audit (as the CLI runs it)": best_rate(full_audit, path, args.repeat)}
     chain = rates["sqlite3 + hashlib chain"]
     for name, rate in rates.items():
         print(f"{name:<28} {rate:>12,.0f} events/s   {rate / chain:6.2f}x the chain-only baseline")
-    audit_rate = rates["nnreplay audit (7 checks)"]
-    print(f"audit of {total:,} events: {total / audit_rate:.2f} s; target 20,000 events/s: "
-          f"{'met' if audit_rate >= 20_000 else 'NOT met'}")
+    audit_rate = rates["audit (as the CLI runs it)"]
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"audit of {total:,} events: {total / audit_rate:.2f} s on {os.cpu_count()} CPUs (load average {load}); "
+          f"target 20,000 events/s: {'met' if audit_rate >= 20_000 else 'NOT met'}")
 
 
 if __name__ == "__main__":
