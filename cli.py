@@ -398,8 +398,9 @@ def simulate(
                 accuracies.append(_simulate_session(log, created[-1], rater, presses, advance).metrics.accuracy)
     except KeyboardInterrupt:
         typer.echo("\n".join(created), nl=bool(created))
-        typer.echo(f"interrupted: kept {_presses_kept(ctx, created):,} presses in {len(created)} session(s), everything committed "
-                   f"before Ctrl-C", err=True)
+        kept = _presses_kept(ctx, created) if created else 0
+        typer.echo(f"interrupted: kept {kept:,} presses in {len(created)} session(s), everything committed before "
+                   f"Ctrl-C", err=True)
         raise typer.Exit(130)
     typer.echo("\n".join(created))
     seeds = f"seed {seed}" if count == 1 else f"seeds {seed}..{seed + count - 1}"
