@@ -87,6 +87,10 @@ class AtomicFile:
     def __enter__(self):
         handle, self.temp = tempfile.mkstemp(dir=self.path.parent or ".", prefix=f".{self.path.name}.",
                                              suffix=".part")
+        # mkstemp makes the file private (0600); the result should be as readable as any file the user makes
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.temp, 0o666 & ~umask)
         self.fp = os.fdopen(handle, "wb")
         return self.fp
 

@@ -51,7 +51,7 @@ class Panel:
         points_per_px = 72.0 / dpi
         self.points = ax.scatter(data.points[:, 0], data.points[:, 1], s=(diameter_px * points_per_px) ** 2,
                                  c=np.where(data.labels[:, None] > 0.5, RED_RGBA, BLUE_RGBA),
-                                 linewidths=max(1.0, diameter_px / 4) * points_per_px, animated=True, zorder=3)
+                                 linewidths=max(1.2, diameter_px / 5.5) * points_per_px, animated=True, zorder=3)
         self.boundary = ax.add_line(Line2D([], [], color=hex_colour(INK), linewidth=2.2, animated=True,
                                            solid_capstyle="butt", zorder=4))
         top = rect[1] + rect[3]
