@@ -17,7 +17,7 @@ import tempfile
 from typing import Iterable, TextIO
 
 from engine import ENGINE_VERSION
-from store.errors import InvalidExport, SessionExists, UnsoundLog
+from store.errors import InvalidExport, SessionExists, StoreError, UnsoundLog
 from store.fork import Copy, write_copy
 from store.log import EventLog, SessionInfo, check_name
 from store.verify import CHECKS, Verifier
@@ -159,6 +159,11 @@ def import_session(log: EventLog, header: dict, copy: Copy, name: str | None = N
 def export_to_file(log: EventLog, info: SessionInfo, path: str) -> int:
     """Export to `path` through a temporary file renamed into place: a failed export leaves no file."""
     folder = os.path.dirname(os.path.abspath(path))
+    # checked first: otherwise the error would name the temporary file, not the path the person gave
+    if os.path.isdir(path):
+        raise StoreError(f"{path} is a directory; give the export a file name")
+    if not os.path.isdir(folder):
+        raise StoreError(f"the directory {folder!r} does not exist; create it first")
     handle, temporary = tempfile.mkstemp(prefix=".nnreplay-export-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
