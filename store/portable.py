@@ -93,6 +93,8 @@ def read_export(lines: Iterable[str | bytes], name: str) -> tuple[dict, Copy]:
                 continue
             if not text.strip():
                 raise ValueError("the line is empty")
+            if number - 1 > header["events"]:
+                raise ValueError(f"one line too many: the header promises {header['events']} events")
             row = _typed(json.loads(text), EVENT_FIELDS, "the event")
             _verify_event(verifier, row, header, number)
             copy.rows.append((row["seq"], row["type"], row["schema_version"], row["payload"],

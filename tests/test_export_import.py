@@ -92,9 +92,10 @@ def test_an_existing_session_needs_a_new_name(nnreplay, exported, db_path):
      "fails the chain check"),
     (lambda lines: lines[:14] + lines[15:], 15, "expected seq 14, found seq 15"),
     (lambda lines: ["{}\n"] + lines[1:], 1, "not an nnreplay export"),
+    (lambda lines: lines + [lines[-1]], 27, "one line too many"),
 ])
 def test_a_damaged_export_is_refused_naming_the_line(exported, elsewhere, tmp_path, change, line, words):
-    """A truncated, cut, reordered, edited or headless file imports nothing, and the error names the line."""
+    """A truncated, cut, reordered, edited, headless or overlong file imports nothing; the error names the line."""
     _, _, lines = exported
     result = elsewhere("import", write(tmp_path, change(lines)))
     assert result.exit_code == 1
