@@ -62,6 +62,8 @@ def test_frame_writes_a_png_still(recorded, tmp_path):
     (["replay", "grad", "-o", "{dir}/x.gif", "--from", "9", "--to", "3"], "no events between"),
     (["replay", "grad", "-o", "{dir}/x.gif", "--fps", "0"], "--fps"),
     (["replay", "grad", "-o", "{dir}/x.gif", "--max-frames", "0"], "--max-frames"),
+    (["replay", "grad", "-o", "{dir}/x.gif", "--size", "50"], "--size"),
+    (["replay", "grad", "-o", "{dir}/x.gif", "--metric", "joy"], "--metric"),
     (["replay", "grad", "-o", "{dir}/missing/x.gif"], "does not exist"),
     (["replay", "grad", "-o", "{dir}/x.mp4"], "must end in .gif"),
     (["frame", "grad", "-o", "{dir}/x.gif"], "must end in .png"),
