@@ -68,7 +68,7 @@ def test_demo_defaults_to_nnreplay_demo_in_the_current_folder(nnreplay, tmp_path
 def test_interrupted_demo_leaves_no_folder_behind(tmp_path):
     """Ctrl-C while the demo records exits 130 and removes its unfinished folder."""
     process = subprocess.Popen([sys.executable, "-m", "cli", "demo", "--out", str(tmp_path / "tour")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     deadline = time.monotonic() + 60
     while not any((tmp_path / name / "demo.db").exists() for name in os.listdir(tmp_path)):
         assert time.monotonic() < deadline and process.poll() is None
@@ -78,3 +78,8 @@ def test_interrupted_demo_leaves_no_folder_behind(tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert os.listdir(tmp_path) == []
+
+
+def _default_sigint() -> None:
+    # a child of a shell's background job starts with SIGINT ignored, and Python keeps it ignored
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

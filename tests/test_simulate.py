@@ -107,7 +107,8 @@ def test_ctrl_c_keeps_committed_batches_and_reports_them(db_path):
     """SIGINT mid-run exits 130, prints the ids, and says how many presses it kept: exactly those in the log."""
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "--db", db_path, "simulate", "--learner", "thompson", "--rater", "person",
-         "--presses", "1000000", "--seed", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--presses", "1000000", "--seed", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not _events(db_path) > 1:
         time.sleep(0.1)
@@ -132,3 +133,8 @@ def _events(db_path: str) -> int:
             return conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
         except sqlite3.Error:
             return 0
+
+
+def _default_sigint() -> None:
+    # a child of a shell's background job starts with SIGINT ignored, and Python keeps it ignored
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
