@@ -4,7 +4,7 @@ Four writer processes press Next 200 times each on one shared thompson session, 
 on their own sessions, a few `nnreplay next` CLI processes race on the shared session too, and a reader
 process folds the shared session throughout. Each writer commits one press per transaction, as a person at
 a terminal would. Every press must be recorded exactly once, seq must run 1..N without gaps, the hash
-chain must link, and no process may see an error.
+chain must link, `nnreplay audit` must pass, and no process may see an error.
 """
 
 import collections
@@ -145,6 +145,16 @@ def test_the_reader_kept_reading_during_the_race(race):
     *_, report = race
     assert report["reads"] >= 1
     assert 1 <= report["last"] <= 1 + WRITERS * PRESSES + CLI_RACERS * CLI_PRESSES
+
+
+def test_audit_passes_after_the_race(race):
+    """`nnreplay audit` on the raced database (every session, every check) exits 0 and reports every event."""
+    db, *_ = race
+    result = subprocess.run(cli(db, "audit", "--json"), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] and len(report["sessions"]) == 1 + WRITERS
+    assert report["events"] == (1 + WRITERS * PRESSES + CLI_RACERS * CLI_PRESSES) + WRITERS * (1 + PRESSES)
 
 
 def test_cli_show_reads_the_head_after_the_race(race, runner):
