@@ -41,7 +41,7 @@ def committed(db: str) -> dict[tuple[str, int], str]:
     with sqlite3.connect(db) as conn:
         try:
             return {(sid, seq): hash_ for sid, seq, hash_ in conn.execute("SELECT session_id, seq, hash FROM events")}
-        except sqlite3.OperationalError:  # the schema is not created yet
+        except sqlite3.DatabaseError:  # not created yet (or a transient read error: see `length`)
             return {}
 
 
