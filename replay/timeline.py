@@ -4,6 +4,7 @@ A step is the position of an event in the replayed range: step 0 is the first ev
 different lengths share one timeline; a shorter one holds its last state once it has run out of events.
 """
 
+from array import array
 from typing import Iterable, Sequence
 
 import attrs
@@ -65,7 +66,8 @@ def collect(title: str, learner: str, events: Iterable[tuple[State, str | None]]
     """
     wanted = set(steps)
     frames: dict[int, tuple[State, str | None]] = {}
-    curves: dict[str, list[float]] = {name: [] for name in METRICS}
+    # array("d") holds 8 bytes a value where a list of floats holds about 32: long histories stay small
+    curves = {name: array("d") for name in METRICS}
     step, last, first_seq = -1, None, None
     for step, (state, button) in enumerate(events):
         if first_seq is None:
@@ -80,7 +82,7 @@ def collect(title: str, learner: str, events: Iterable[tuple[State, str | None]]
     if last is None:
         raise ReplayError(f"nothing to replay for {title}: the range holds no events")
     frames[step] = last
-    return Track(title, learner, step + 1, frames, {k: np.asarray(v) for k, v in curves.items()}, first_seq,
+    return Track(title, learner, step + 1, frames, {k: np.frombuffer(v, dtype=np.float64) for k, v in curves.items()}, first_seq,
                  last[0].seq if last_seq is None else last_seq)
 
 
