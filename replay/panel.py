@@ -1,6 +1,6 @@
 """One session's square: shading of the predicted class, points, true separator, boundary, and its title.
 
-Artists are created once; `show` moves them to a state, `draw` renders the moving ones over the cached
+Artists are created once and `show` moves them to a state; the scene draws the moving ones over its cached
 background. Static parts (the blue ground, the frame, the session's name) live in that background.
 """
 
@@ -18,9 +18,12 @@ PAD = 1.06
 BLUE_RGBA, RED_RGBA = (np.array(BLUE + (255,)) / 255.0, np.array(RED + (255,)) / 255.0)
 
 
-def true_separator_segment(separator: tuple[float, float, float]) -> np.ndarray:
-    a, b, c = separator
-    return clip_to_square((a, b, c))[1]
+def heading(title: str, learner: str, width_px: float, font_px: float) -> str:
+    """"title  ·  learner", the title cut with an ellipsis so that the line fits in width_px (a bold glyph is
+    about 0.68 em wide on average)."""
+    suffix = f"  ·  {learner}"
+    room = max(4, int(width_px / (0.68 * font_px)) - len(suffix))
+    return (title if len(title) <= room else title[:room - 1] + "…") + suffix
 
 
 class Panel:
@@ -45,7 +48,7 @@ class Panel:
         state, _, _ = track.at(0)
         data = state.data
         side_px = rect[2] * fig.bbox.width
-        self.truth = ax.add_line(Line2D(*true_separator_segment(data.separator).T, color=hex_colour(GREY),
+        self.truth = ax.add_line(Line2D(*clip_to_square(data.separator)[1].T, color=hex_colour(GREY),
                                         linestyle=(0, (4, 3)), linewidth=1.2, animated=True))
         diameter_px = min(12.0, max(4.0, side_px / (2.4 * math.sqrt(max(len(data.labels), 1)))))
         points_per_px = 72.0 / dpi
@@ -56,8 +59,8 @@ class Panel:
                                            solid_capstyle="butt", zorder=4))
         top = rect[1] + rect[3]
         line_height = 1.35 * font_px / fig.bbox.height
-        fig.text(rect[0], top + 1.75 * line_height, f"{track.title}  ·  {track.learner}", color=colour,
-                 fontsize=font_px * points_per_px, fontweight="bold", va="bottom")
+        fig.text(rect[0], top + 1.75 * line_height, heading(track.title, track.learner, side_px, font_px),
+                 color=colour, fontsize=font_px * points_per_px, fontweight="bold", va="bottom")
         self.caption = Caption(fig, rect[0], top + 0.45 * line_height, 0.92 * font_px, INK)
 
     def show(self, step: int) -> None:

@@ -130,3 +130,12 @@ def test_a_failed_render_leaves_no_file(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         gif_of(tmp_path, [collect("t", "gradient", states, range(4))], list(range(4)), on_frame=interrupt)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_long_session_name_is_cut_but_the_learner_stays():
+    """A title too long for its panel ends in an ellipsis and still names the learner."""
+    from replay.panel import heading
+
+    line = heading("x" * 200, "thompson", width_px=300, font_px=12)
+    assert line.endswith("…  ·  thompson") and len(line) < 60
+    assert heading("short", "gradient", 300, 12) == "short  ·  gradient"
