@@ -13,6 +13,7 @@ import os
 import pathlib
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import attrs
 
@@ -173,9 +174,13 @@ def audit_session(log, info, guards: Check, expect_head: str | None = None, on_r
     bounds = []
     if (os.cpu_count() or 1) > 1 and count_events(log, [info]) >= parallel_from:
         bounds = _boundaries(conn, info.id, snaps, first, segment)
+    verifier = None
     if bounds:
-        verifier = _parallel(log, info, snaps, bounds, expect_head, on_rows)
-    else:
+        try:
+            verifier = _parallel(log, info, snaps, bounds, expect_head, on_rows)
+        except (OSError, sqlite3.Error, BrokenProcessPool):
+            verifier = None  # no processes, or a worker could not open the file: one pass gets there too
+    if verifier is None:
         verifier = Verifier(info.id, snaps, expect_head=expect_head)
         _feed_range(conn, verifier, None, None, on_rows)
     if first is not None and (first.settings.learner, first.settings.seed) != (info.learner, info.seed):
