@@ -344,14 +344,8 @@ def _simulation_plan(learner, rater, presses, seed, count, points, noise, name) 
 
 
 def _simulate_session(log: EventLog, session_id: str, rater: str, presses: int, on_commit):
-    """Record `presses` scripted presses, one commit per batch; each batch is scripted from the head."""
-    state = log.state(session_id)
-    done = 0
-    while done < presses:
-        n = min(BATCH, presses - done)
-        state = log.record(session_id, person.script(state, rater, n), batch=n, on_commit=on_commit)
-        done += n
-    return state
+    """Record `presses` scripted presses, one commit per batch."""
+    return log.record(session_id, person.script(rater, presses), on_commit=on_commit)
 
 
 def _presses_kept(ctx: typer.Context, session_ids: list[str]) -> int:

@@ -42,17 +42,17 @@ def simulate_rate(folder: str, learner: str, rater: str, sessions: int, presses:
 def one_commit_per_press_rate(folder: str, learner: str, rater: str, presses: int) -> float:
     with EventLog(os.path.join(folder, f"single-{learner}-{rater}.db")) as log:
         info = log.new_session(Settings(learner=learner, seed=0))
-        state = log.state(info.id)
         started = time.perf_counter()
         for _ in range(presses):
-            state = log.record(info.id, script(state, rater, 1), batch=1)
+            log.record(info.id, script(rater, 1), batch=1)
         return presses / (time.perf_counter() - started)
 
 
 def engine_only_rate(learner: str, rater: str, presses: int) -> float:
     state = evolve(None, decide(None, Start(Settings(learner=learner, seed=0)), rng_for(0, 1))[0])
     started = time.perf_counter()
-    for command in script(state, rater, presses):
+    for command in script(rater, presses):
+        command = command(state) if callable(command) else command
         for event in decide(state, command, rng_for(0, state.seq + 1)):
             state = evolve(state, event)
     return presses / (time.perf_counter() - started)

@@ -18,9 +18,11 @@ session seed, a constant tag and the press index, never from the learner's strea
 the person is an input to the log, and the log records only the button they chose.
 """
 
+import functools
+
 import numpy as np
 
-from engine.decider import Next, Rate, decide, evolve, rng_for
+from engine.decider import Next, Rate
 from engine.state import State
 
 EYE_NOISE = 0.05
@@ -53,19 +55,9 @@ def press(state: State, rater: str) -> Next | Rate:
     return Rate(judge(state.metrics.accuracy, person_rng(state.settings.seed, state.seq)), source=SOURCE)
 
 
-def script(state: State, rater: str, count: int) -> list[Next | Rate]:
-    """`count` presses from `state` on, each chosen after looking at the state the previous one produced.
-
-    For the person, the states are folded here exactly as the log will fold them (same decide, same
-    generators), so the commands can be recorded in one batch and each rating still judges the picture
-    it was pressed on. Next iteration looks at nothing, so it needs no fold.
-    """
+def script(rater: str, count: int) -> list:
+    """`count` scripted presses. Each is a function of the state it is pressed on (the store calls it just
+    before deciding), so every rating judges the picture the previous press produced."""
     if rater == "next":
-        return [Next(source=SOURCE) for _ in range(count)]
-    commands = []
-    for _ in range(count):
-        command = press(state, rater)
-        for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
-            state = evolve(state, event)
-        commands.append(command)
-    return commands
+        return [Next(source=SOURCE)] * count
+    return [functools.partial(press, rater=rater)] * count

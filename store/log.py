@@ -183,8 +183,10 @@ class EventLog:
                on_commit: Callable[[int], None] | None = None) -> State:
         """Decide, evolve and append one event per command, committing every `batch` presses.
 
-        A refused command (InvalidCommand) rolls back the batch it is in; earlier batches stay committed.
-        `on_commit(n)` is told how many presses each commit made durable.
+        A command may also be a function of the state it is pressed on (a scripted rater looking at the
+        picture); it is called with the state just before its press. A refused command (InvalidCommand)
+        rolls back the batch it is in; earlier batches stay committed. `on_commit(n)` is told how many
+        presses each commit made durable.
         """
         iterator = iter(commands)
         cached: tuple[int, str, State] | None = None
@@ -203,6 +205,8 @@ class EventLog:
                             state = self._state(session_id, seq)
                         rows, snaps = [], []
                         for command in chunk:
+                            if callable(command):
+                                command = command(state)
                             for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
                                 state = evolve(state, event)
                                 head = self._row(rows, snaps, session_id, event, head, state)
