@@ -230,10 +230,12 @@ def audit(log, sessions, expect_head: str | None = None, on_rows=None, **tuning)
 
 def count_events(log, sessions) -> int:
     ids = [info.id for info in sessions]
-    if not ids:
-        return 0
-    marks = ", ".join("?" * len(ids))
-    return log.conn.execute(f"SELECT COUNT(*) FROM events WHERE session_id IN ({marks})", ids).fetchone()[0]
+    total = 0
+    for start in range(0, len(ids), 500):  # SQLite caps the number of parameters of one statement
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        total += log.conn.execute(f"SELECT COUNT(*) FROM events WHERE session_id IN ({marks})", chunk).fetchone()[0]
+    return total
 
 
 __all__ = ["CHECKS", "AuditReport", "Check", "SessionReport", "audit", "audit_database", "audit_session", "check_guards", "count_events"]
