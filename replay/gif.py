@@ -55,9 +55,8 @@ class GifStream:
             self._write(indices, (0, 0), duration, transparent=False)
         else:
             changed = indices != self.shown
+            # never empty: add() merged any frame equal to the one before it
             rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-            if len(rows) == 0:  # cannot happen after the merge in add(), but a 1x1 frame is still valid
-                rows, cols = np.array([0]), np.array([0])
             box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
             patch = np.where(changed[box], indices[box], np.uint8(TRANSPARENT))
             self._write(patch, (int(cols[0]), int(rows[0])), duration, transparent=True)

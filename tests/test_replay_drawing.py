@@ -8,7 +8,7 @@ from engine import Settings, State
 from engine.dataset import DataSet
 from engine.state import data_digest
 from replay import collect, render_gif, render_png
-from replay.palette import BLUE, BLUE_SHADE, INK, RED, RED_SHADE
+from replay.palette import BLUE, BLUE_SHADE, INK, RED, RED_SHADE, palette_colours
 from replay.scene import Scene
 
 POINTS = np.array([[-0.5, 0.5], [0.6, -0.5], [-0.6, -0.6]])
@@ -139,3 +139,25 @@ def test_a_long_session_name_is_cut_but_the_learner_stays():
     line = heading("x" * 200, "thompson", width_px=300, font_px=12)
     assert line.endswith("…  ·  thompson") and len(line) < 60
     assert heading("short", "gradient", 300, 12) == "short  ·  gradient"
+
+
+def test_the_gif_stream_merges_repeats_and_stores_only_what_changed(tmp_path):
+    """Equal consecutive frames become one longer frame; a changed pixel reads back changed, the rest kept."""
+    from replay.gif import GifStream
+
+    first = np.zeros((20, 30), dtype=np.uint8)
+    second = first.copy()
+    second[5, 7] = 3
+    out = tmp_path / "raw.gif"
+    with open(out, "wb") as fp:
+        stream = GifStream(fp, (30, 20))
+        for frame in (first, first, second):
+            stream.add(frame, 100)
+        stream.close()
+    with Image.open(out) as gif:
+        assert gif.n_frames == 2 and gif.info["duration"] == 200
+        gif.seek(1)
+        rgb = np.asarray(gif.convert("RGB"))
+    colours = palette_colours()
+    assert rgb[5, 7].tolist() == colours[3].tolist()
+    assert (rgb[np.arange(20) != 5] == colours[0]).all()
