@@ -101,8 +101,10 @@ def _parse_decision(payload: dict, what: str) -> Decision | None:
     _require(isinstance(payload["undone"], bool), "undone must be true or false")
     draws = payload["draws"]
     _require(isinstance(draws, list) and len(draws) == len(ACTIONS), f"draws must list {len(ACTIONS)} numbers")
-    return Decision(reward, payload["undone"], tuple(_number(d, "a draw") for d in draws),
-                    ACTIONS.index(payload["action"]))
+    if not all(type(d) is float and 0.0 <= d <= 1.0 for d in draws):  # the common case, checked cheaply
+        draws = [_number(d, "a draw") for d in draws]
+        _require(all(0.0 <= d <= 1.0 for d in draws), "a draw from a Beta posterior must lie in [0, 1]")
+    return Decision(reward, payload["undone"], tuple(draws), ACTIONS.index(payload["action"]))
 
 
 @attrs.frozen

@@ -106,7 +106,8 @@ def select_next_action(learner: Learner, outcome: float, before_outcome: float |
         undone = before_outcome is not None and outcome < before_outcome
     posteriors = credited(learner, reward, discount, prior)
     # one scalar call per arm: numpy checks array arguments in Python, which costs more than the draws
-    draws = tuple(float(rng.beta(a, b)) for a, b in zip(posteriors.alpha, posteriors.beta))
+    beta = rng.beta
+    draws = tuple(float(beta(a, b)) for a, b in zip(posteriors.alpha, posteriors.beta))
     return Decision(reward, undone, draws, draws.index(max(draws)))
 
 
