@@ -76,6 +76,7 @@ def phase(db: str, writer_sessions: list[str], readers: int, seconds: float) -> 
     press = [x for lat, _ in w for x in lat]
     looks = [x for lat, _ in r for x in lat]
     return {"presses": len(press), "rate": len(press) / seconds, "p50": percentile(press, 50),
+            "per_writer": sorted(len(lat) for lat, _ in w),
             "p99": percentile(press, 99), "max": max(press, default=float("nan")),
             "reads": len(looks) / seconds, "read_p99": percentile(looks, 99),
             "errors": [e for _, errs in w + r for e in errs]}
@@ -88,6 +89,8 @@ def show(label: str, result: dict, base: dict | None) -> None:
     print(f"{label:<34} {result['rate']:8.1f} presses/s   p50 {result['p50'] * 1000:6.1f} ms   "
           f"p99 {result['p99'] * 1000:6.1f} ms   max {result['max'] * 1000:7.1f} ms{reads}   "
           f"errors {len(result['errors'])}{ratio}")
+    if len(result["per_writer"]) > 1:  # a writer starved by the others shows here, not in the p99
+        print(f"    presses per writer: {', '.join(f'{n:,}' for n in result['per_writer'])}")
     for error in sorted(set(result["errors"]))[:5]:
         print(f"    {error}")
 

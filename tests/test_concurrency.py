@@ -9,7 +9,6 @@ chain must link, `nnreplay audit` must pass, and no process may see an error.
 
 import collections
 import json
-import os
 import subprocess
 import sys
 import time
@@ -56,10 +55,10 @@ print(json.dumps({"reads": reads, "last": seen}))
 """
 
 
-def spawn(code_or_args, *args, **env):
-    argv = [sys.executable, "-c", code_or_args, *args] if isinstance(code_or_args, str) else code_or_args
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **env})
+def spawn(code_or_argv, *args):
+    """A Python snippet (str) with its arguments, or a full argv (list), as a process with captured output."""
+    argv = [sys.executable, "-c", code_or_argv, *args] if isinstance(code_or_argv, str) else code_or_argv
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def cli(db, *args):

@@ -129,7 +129,7 @@ def test_killed_sessions_hold_only_whole_batches_and_their_chains_verify(killed)
     assert any(n > BATCH for n in lengths.values())
 
 
-def test_killed_sessions_can_be_continued(killed, tmp_path):
+def test_killed_sessions_can_be_continued(killed):
     """After the kills, `nnreplay next` appends to a killed session and its chain still verifies."""
     db, _ = killed
     with EventLog(db, create=False) as log:
