@@ -47,7 +47,7 @@ def command(*args, **kwargs):
             except NnreplayError as error:
                 fail(str(error))
             except KeyboardInterrupt:
-                fail("interrupted; everything committed before the interruption is kept", 130)
+                fail("interrupted: events committed before it are kept; unfinished output files are removed", 130)
             except OSError as error:
                 fail(f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror or error}")
             except (typer.Exit, typer.Abort, SystemExit):
@@ -694,8 +694,10 @@ def audit(
         help="Also fail unless the session's head hash is exactly HASH (one session named).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Verify that logs are intact and that replaying them reproduces what was recorded. Exit 0 only when
-    every check holds, 1 otherwise; each failing check names its first failing seq and why.
+    """Verify that logs are intact and that replaying them reproduces what was recorded.
+
+    Every session when none is named. Exit 0 only when every check holds, 1
+    otherwise; each failing check names its first failing seq and why.
 
     Example: nnreplay audit first-try --expect-head 3f9a...c2 (the head hash `nnreplay show` prints)
     """
@@ -729,8 +731,10 @@ def fork(
     at: Annotated[int, typer.Option("--at", metavar="SEQ", help="The last event the fork shares with SESSION.")],
     name: Annotated[Optional[str], typer.Option(help="A unique name for the new session.")] = None,
 ) -> None:
-    """Start a new session whose history is SESSION's up to SEQ (same payloads, times and states; new
-    hashes, since they include the session id); print its id. The fork then continues on its own.
+    """Start a new session that shares SESSION's history up to SEQ; print its id.
+
+    Same payloads, times and states up to SEQ (new hashes, since they include
+    the session id); the fork then continues on its own.
 
     Example: OTHER=$(nnreplay fork first-try --at 40 --name what-if) && nnreplay rate $OTHER great
     """
@@ -748,8 +752,10 @@ def export(
     output: Annotated[Optional[str], typer.Option("-o", "--output", metavar="FILE",
                                                   help="Write to FILE instead of stdout.")] = None,
 ) -> None:
-    """Write a session as JSON Lines: a header line (format and engine version, session, settings, event
-    count, head hash), then one event a line with its hashes and state digest.
+    """Write a session as portable JSON Lines (to stdout, or FILE with -o).
+
+    A header line (format and engine version, session, settings, event count,
+    head hash), then one event a line with its hashes and state digest.
 
     Example: nnreplay export first-try -o first-try.jsonl
     """
@@ -771,8 +777,11 @@ def import_(
     name: Annotated[Optional[str], typer.Option(
         help="Import under this name; required when the session's id is already in the database.")] = None,
 ) -> None:
-    """Verify an export as an audit would (chain, schemas, digests, decisions), then add its session in one
-    transaction; print its id. A bad line anywhere imports nothing, and the error names the line.
+    """Verify an export as an audit would, then add its session; print its id.
+
+    Checks chain, schemas, digests and decisions before writing, then writes
+    in one transaction. A bad line anywhere imports nothing, and the error
+    names the line. FILE may be - for standard input.
 
     Example: nnreplay --db elsewhere.db import first-try.jsonl
     """
