@@ -9,18 +9,18 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from engine import Next, Settings, Start, decide, evolve, rng_for  # noqa: E402
+from engine import Next, Settings, Start, apply  # noqa: E402
 
 CHECKPOINTS = (1, 5, 10, 20, 50, 100, 300)
 
 
 def run(learner: str, seed: int, presses: int, **settings) -> list[float]:
-    state = evolve(None, decide(None, Start(Settings(learner=learner, seed=seed, **settings)), rng_for(seed, 1))[0])
-    out = []
+    state = apply(None, Start(Settings(learner=learner, seed=seed, **settings)))
+    accuracies = []
     for _ in range(presses):
-        state = evolve(state, decide(state, Next(), rng_for(seed, state.seq + 1))[0])
-        out.append(state.metrics.accuracy)
-    return out
+        state = apply(state, Next())
+        accuracies.append(state.metrics.accuracy)
+    return accuracies
 
 
 def main() -> None:

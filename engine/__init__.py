@@ -5,7 +5,7 @@ Pure: numpy and attrs only, no I/O, no clock, no global random state.
 
 ENGINE_VERSION = "1.0"
 
-from engine.decider import Next, Rate, Start, decide, evolve, fold, rng_for  # noqa: E402
+from engine.decider import Next, Rate, Start, apply, decide, evolve, fold, rng_for  # noqa: E402
 from engine.errors import InvalidCommand, InvalidEvent, InvalidSetting, NnreplayError  # noqa: E402
 from engine.events import FeedbackGiven, Iterated, SessionStarted, parse  # noqa: E402
 from engine.settings import Settings  # noqa: E402
@@ -14,4 +14,4 @@ from engine.thompson import ACTIONS, BUTTONS  # noqa: E402
 
 __all__ = ["ENGINE_VERSION", "ACTIONS", "BUTTONS", "FeedbackGiven", "InvalidCommand", "InvalidEvent",
            "InvalidSetting", "Iterated", "Next", "NnreplayError", "Rate", "SessionStarted", "Settings",
-           "Start", "State", "decide", "evolve", "fold", "parse", "rng_for", "state_digest"]
+           "Start", "State", "apply", "decide", "evolve", "fold", "parse", "rng_for", "state_digest"]

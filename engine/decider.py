@@ -121,6 +121,14 @@ def evolve(state: State | None, event: Event) -> State:
     raise InvalidEvent(f"unknown event {event!r}")
 
 
+def apply(state: State | None, command: Command) -> State:
+    """Decide and evolve in memory: the state after one press, drawn as the store would draw it."""
+    seed = command.settings.seed if isinstance(command, Start) else state.settings.seed
+    for event in decide(state, command, rng_for(seed, 1 if state is None else state.seq + 1)):
+        state = evolve(state, event)
+    return state
+
+
 def fold(events, state: State | None = None) -> State | None:
     """Replay: the state after applying `events` in order to `state`."""
     for event in events:

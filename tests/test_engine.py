@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from engine import (ACTIONS, BUTTONS, FeedbackGiven, InvalidCommand, InvalidEvent, InvalidSetting, Iterated, Next,
+from engine import (ACTIONS, apply, BUTTONS, FeedbackGiven, InvalidCommand, InvalidEvent, InvalidSetting, Iterated, Next,
                     Rate, SessionStarted, Settings, Start, decide, evolve, fold, parse, rng_for, state_digest)
 from engine.dataset import draw_dataset
 from engine.perceptron import gradient_step, metrics
@@ -16,9 +16,7 @@ from engine.thompson import Learner, Posteriors, select_next_action
 
 
 def start(learner="gradient", seed=0, **kw):
-    settings = Settings(learner=learner, seed=seed, **kw)
-    [event] = decide(None, Start(settings), rng_for(seed, 1))
-    return evolve(None, event)
+    return apply(None, Start(Settings(learner=learner, seed=seed, **kw)))
 
 
 def press(state, command):

@@ -1,13 +1,13 @@
 """Learning works with the default settings, over seeds 0..99 (40 points, no noise)."""
 
-from engine import Next, Settings, Start, decide, evolve, rng_for
+from engine import Next, Settings, Start, apply
 
 
 def accuracies(learner: str, seed: int, presses: int) -> list[float]:
-    state = evolve(None, decide(None, Start(Settings(learner=learner, seed=seed)), rng_for(seed, 1))[0])
+    state = apply(None, Start(Settings(learner=learner, seed=seed)))
     out = []
     for _ in range(presses):
-        state = evolve(state, decide(state, Next(), rng_for(seed, state.seq + 1))[0])
+        state = apply(state, Next())
         out.append(state.metrics.accuracy)
     return out
 
