@@ -285,7 +285,8 @@ def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
     Example: nnreplay sessions --json
     """
     db = ctx.obj["db"] if ctx.obj else DEFAULT_DB
-    if not os.path.exists(db):
+    # no file yet is an empty listing; a missing folder or an empty path is a mistake worth an error
+    if db and not os.path.exists(db) and os.path.isdir(os.path.dirname(os.path.abspath(db))):
         listing = []
     else:
         with open_log(ctx) as log_:

@@ -176,7 +176,7 @@ def test_newer_schema_is_refused_and_left_alone(runner, db):
                                             ("other sqlite", "not an nnreplay one"),
                                             ("empty path", "the database path is empty")])
 def test_wrong_db_path_is_refused(runner, tmp_path, where, message):
-    """--db naming a directory, a missing folder, a text file or someone else's database: one line, no file made."""
+    """--db naming a directory, a missing folder, a text file, another's database or nothing: one line, no file."""
     path = {"directory": str(tmp_path), "missing folder": str(tmp_path / "no" / "such.db"),
             "text file": str(tmp_path / "notes.txt"), "other sqlite": str(tmp_path / "other.db"),
             "empty path": ""}[where]
@@ -185,7 +185,7 @@ def test_wrong_db_path_is_refused(runner, tmp_path, where, message):
         conn.execute("CREATE TABLE recipes (name TEXT)")
     conn.close()
     before = sorted(os.listdir(tmp_path))
-    for args in (("new",), ("next", "th")):
+    for args in (("new",), ("next", "th"), ("sessions",)):
         assert message in refused(runner, path, *args)
     assert sorted(os.listdir(tmp_path)) == before
 

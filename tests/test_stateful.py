@@ -147,8 +147,8 @@ class StoreMachine(RuleBasedStateMachine):
             assert len(rows) == self.models[session_id].state.seq
             assert state_digest(fold(row.event() for row in rows)) == state_digest(self.models[session_id].state)
         infos = [self.log.resolve(session_id) for session_id in sorted(self.dirty)]
-        failed = [(r.session_id[:8], [c.name for c in r.checks if not c.ok]) for r in audit(self.log, infos) if not r.ok]
-        assert failed == []
+        reports = audit(self.log, infos)
+        assert [(r.session_id[:8], [c.name for c in r.checks if not c.ok]) for r in reports if not r.ok] == []
         self.dirty.clear()
 
 
