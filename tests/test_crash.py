@@ -31,7 +31,12 @@ def simulate(db: str, seed: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "cli", "--db", db, "simulate", "--learner", "thompson", "--presses", "1000000",
          "--seed", str(seed), "--name", f"run{seed}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
+
+
+def default_sigint() -> None:
+    # a child of a shell's background job starts with SIGINT ignored, and Python would keep ignoring it
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def committed(db: str) -> dict[tuple[str, int], str]:
