@@ -108,7 +108,7 @@ def killed(tmp_path_factory):
 
 
 def test_every_run_was_killed_by_sigkill(killed):
-    """Each simulate run was still recording when it was killed: exit by SIGKILL, not by finishing."""
+    """Each simulate run was still running when it was killed: it ended by SIGKILL, not by finishing."""
     _, runs = killed
     assert len(runs) >= 20
     assert {run["returncode"] for run in runs} == {-signal.SIGKILL}
