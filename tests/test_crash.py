@@ -1,7 +1,7 @@
 """Crashes: a long `nnreplay simulate` killed at random moments loses nothing that was committed.
 
 SIGKILL gives the process no chance to clean up: whatever it had not committed must vanish whole, and
-whatever a reader had already seen committed must still be there, byte for byte. SIGINT (Ctrl-C) must end
+whatever a reader had already seen committed must still be there with the same hash. SIGINT (Ctrl-C) must end
 cleanly, with exit 130 and one line saying how much was kept. Kill moments come from a fixed seed, so a
 failure can be replayed.
 """
