@@ -4,6 +4,7 @@ no traceback, and leaves the database byte for byte as it was.
 "Unchanged" is checked twice: a sha256 of the database file, and the row count of every table.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -19,6 +21,7 @@ from engine import Next, Settings
 from store import EventLog
 
 TABLES = ("meta", "sessions", "events", "snapshots")
+NOBODY = 65534
 
 
 @pytest.fixture
@@ -190,33 +193,58 @@ def test_wrong_db_path_is_refused(runner, tmp_path, where, message):
     assert sorted(os.listdir(tmp_path)) == before
 
 
-@pytest.fixture
-def read_only_db(db):
-    """`db` made read-only in a way that binds this process.
+WRITES = (("next", "th"), ("rate", "th", "good"), ("new",), ("fork", "th", "--at", "3"))
 
-    Tests run as root in CI containers, and root ignores chmod: there the file is made immutable with
-    `chattr +i`, which binds root too. Other users get chmod 444.
+
+@contextlib.contextmanager
+def as_nobody():
+    """Run the enclosed code with the effective uid of `nobody`, which file permissions bind."""
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+@pytest.fixture
+def read_only(db, runner):
+    """(path, identity): a read-only copy of `db`, and the context to run commands in so that it binds.
+
+    Root ignores chmod, and tests often run as root in containers. As root the file is made immutable
+    (`chattr +i`), which binds root too; where that capability is missing (a default Docker container),
+    commands run under nobody's uid against a chmod 444 file in a folder nobody can reach. Other users
+    simply get chmod 444.
     """
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "+i", db], check=True, capture_output=True)
-        yield db
+    if os.geteuid() != 0:
+        os.chmod(db, 0o444)
+        yield db, contextlib.nullcontext
+        os.chmod(db, 0o644)
+    elif subprocess.run(["chattr", "+i", db], capture_output=True).returncode == 0:
+        yield db, contextlib.nullcontext
         subprocess.run(["chattr", "-i", db], check=True, capture_output=True)
     else:
-        os.chmod(db, 0o444)
-        yield db
-        os.chmod(db, 0o644)
+        folder = tempfile.mkdtemp(prefix="nnreplay-ro-")
+        os.chmod(folder, 0o777)  # nobody may create the WAL's side files, not write the database
+        path = shutil.copy(db, folder)
+        os.chmod(path, 0o444)
+        for args in WRITES:  # as root first, so that every lazily imported module is loaded already
+            runner.invoke(cli.app, ["--db", str(tempfile.gettempdir()) + "/no/such/folder.db", *args])
+        yield path, as_nobody
+        shutil.rmtree(folder)
 
 
-def test_read_only_database_refuses_writes_and_still_reads(runner, read_only_db):
+def test_read_only_database_refuses_writes_and_still_reads(runner, read_only):
     """A read-only database: presses and new sessions exit 1 saying so, the file is unchanged, show still works."""
-    with pytest.raises(OSError):
-        open(read_only_db, "ab").close()  # the file really is read-only to this process
-    before = fingerprint(read_only_db)
-    for args in (("next", "th"), ("rate", "th", "good"), ("new",), ("fork", "th", "--at", "3")):
-        assert "read-only" in refused(runner, read_only_db, *args)
-    shown = runner.invoke(cli.app, ["--db", read_only_db, "show", "th", "--json"])
+    path, identity = read_only
+    before = fingerprint(path)
+    with identity():
+        with pytest.raises(OSError):
+            open(path, "ab").close()  # the file really is read-only to the commands below
+        for args in WRITES:
+            assert "read-only" in refused(runner, path, *args)
+        shown = runner.invoke(cli.app, ["--db", path, "show", "th", "--json"])
     assert shown.exit_code == 0 and '"seq": 121' in shown.stdout
-    assert fingerprint(read_only_db) == before
+    assert fingerprint(path) == before
 
 
 # -- names are data --------------------------------------------------------------------------------------
