@@ -7,8 +7,10 @@ the append retries from the new head.
 """
 
 import json
+import random
 import secrets
 import sqlite3
+import time
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator
 
@@ -19,7 +21,7 @@ from engine.events import Event
 from store import snapshots
 from store.chain import GENESIS, encode_payload, event_hash
 from store.errors import (AmbiguousSession, Conflict, InvalidName, NameTaken, SessionNotFound, StoreError)
-from store.schema import connect, translate
+from store.schema import BUSY_TIMEOUT_MS, connect, translate
 
 BATCH = 500
 RETRIES = 5
@@ -304,10 +306,24 @@ class _Transaction:
         self.conn, self.path = conn, path
 
     def __enter__(self):
+        # SQLite's own busy handler polls for the write lock at most every 100 ms, so a waiter can starve
+        # behind a writer that commits in a tight loop. Polling every millisecond or so ourselves lets
+        # waiters in within milliseconds; the busy timeout still bounds the whole wait.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        self.conn.execute("PRAGMA busy_timeout = 1")
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise translate(error, self.path) from None
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) and "busy" not in str(error) or time.monotonic() > deadline:
+                        raise translate(error, self.path) from None
+                    time.sleep(random.uniform(0.00005, 0.0005))
+                except sqlite3.Error as error:
+                    raise translate(error, self.path) from None
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
