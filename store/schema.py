@@ -12,7 +12,6 @@ from store.errors import NewerSchema, NotADatabase, ReadOnly, StoreError
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 GUARD_TRIGGERS = ("events_refuse_update", "events_refuse_delete", "events_append_only")
 
@@ -57,9 +56,11 @@ def _create_schema(conn: sqlite3.Connection) -> None:
 
 def _check_path(path: str, create: bool) -> bool:
     """Returns whether the file exists with content; raises for paths that cannot be an nnreplay database."""
+    # for both, sqlite3 would open a private temporary database: a session recorded there vanishes on exit
     if not path:
-        # sqlite3 would open a private temporary database: a session recorded there vanishes on exit
         raise NotADatabase("the database path is empty; give --db a file name")
+    if path == ":memory:":
+        raise NotADatabase("':memory:' is not a file, and a log kept in memory vanishes on exit; give --db a file name")
     if os.path.isdir(path):
         raise NotADatabase(f"{path} is a directory, not a database file")
     folder = os.path.dirname(os.path.abspath(path))
@@ -69,16 +70,9 @@ def _check_path(path: str, create: bool) -> bool:
         if not create:
             raise NotADatabase(f"no nnreplay database at {path}; record a session with `nnreplay new` first")
         return False
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(len(_SQLITE_MAGIC))
-    except OSError as error:
-        raise NotADatabase(f"cannot read {path}: {error.strerror}") from None
-    if not header:
-        return False
-    if header != _SQLITE_MAGIC:
-        raise NotADatabase(f"{path} is not an nnreplay database (not an SQLite file)")
-    return True
+    # Only stat the file: opening and closing it here would drop the POSIX locks that SQLite holds on it
+    # for any other connection in this process. SQLite itself tells a foreign file apart below.
+    return os.path.getsize(path) > 0
 
 
 def connect(path: str, create: bool = True) -> sqlite3.Connection:
@@ -116,6 +110,8 @@ def _schema_version(conn: sqlite3.Connection, path: str) -> int | None:
             raise NotADatabase(f"{path} is an SQLite database, but not an nnreplay one")
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as error:
+        if "file is not a database" in str(error):
+            raise NotADatabase(f"{path} is not an nnreplay database (not an SQLite file)") from None
         raise NotADatabase(f"{path} cannot be read as an nnreplay database: {error}") from None
     if row is None or not str(row[0]).isdigit():
         raise NotADatabase(f"{path} has no nnreplay schema version; it is not an nnreplay database")
