@@ -924,7 +924,26 @@ def demo(
 
 
 def main() -> None:
-    app()
+    """The console script: app() itself, except that a usage error is one line on stderr too."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("Error: aborted", err=True)
+        sys.exit(1)
+    except Exception as error:
+        # click's UsageError and kin (typer vendors click, so they are matched by what they offer)
+        if not (hasattr(error, "format_message") and isinstance(getattr(error, "exit_code", None), int)):
+            raise
+        ctx = getattr(error, "ctx", None)
+        if type(error).__name__ == "NoArgsIsHelpError":  # `nnreplay` alone: the help is the answer
+            typer.echo(ctx.get_help())
+            sys.exit(0)
+        message = " ".join(error.format_message().split())
+        if ctx is not None:
+            message += f" (see '{ctx.command_path} --help')"
+        typer.echo(f"Error: {message}", err=True)
+        sys.exit(error.exit_code)
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

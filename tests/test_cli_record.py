@@ -164,3 +164,20 @@ def test_every_command_has_help_with_an_example(runner):
         result = runner.invoke(cli.app, [name, "--help"])
         assert result.exit_code == 0, name
         assert "Example" in result.stdout, f"{name} --help has no example"
+
+
+@pytest.mark.parametrize("args, words", [(["new", "--points", "abc"], "--points"),
+                                         (["next"], "Missing argument"),
+                                         (["frobnicate"], "No such command")])
+def test_usage_errors_are_one_line_with_exit_2(tmp_path, args, words):
+    """The console script reports a usage error in one line on stderr, exit code 2, no traceback."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--db", str(tmp_path / "x.db"), *args],
+                            capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0]
+    assert result.stdout == ""
