@@ -665,10 +665,13 @@ def _check_expect_head(expect_head: Optional[str], sessions: list[str]) -> Optio
 def _print_audit(report, seconds: float) -> None:
     from store.audit import CHECKS
 
+    every_check = len(report.sessions) == 1  # with many sessions, only the failing ones are spelled out
     for session in report.sessions:
         title = f"session {session.session_id[:12]}  {session.name or '-'}  {session.learner}"
         typer.echo(f"{title}  {session.events:,} events  head {session.head_hash[:12]}  "
                    f"{'OK' if session.ok else session.verdict.upper()}")
+        if session.ok and not every_check:
+            continue
         for number, check in enumerate(session.checks, 1):
             detail = CHECKS[check.name] if check.ok else (
                 check.reason if check.seq is None else f"seq {check.seq}: {check.reason}")
