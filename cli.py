@@ -389,7 +389,7 @@ def simulate(
                 typer.echo(f"seed {seed} (drawn at random; pass --seed {seed} to record these sessions again)",
                            err=True)
             for settings, label in plan:
-                created.append(log.new_session(settings, name=label, source=person.SOURCE).id)
+                created.append(log.new_session(settings, name=label).id)
                 accuracies.append(_simulate_session(log, created[-1], rater, presses, advance).metrics.accuracy)
     except KeyboardInterrupt:
         typer.echo("\n".join(created), nl=bool(created))
@@ -820,7 +820,7 @@ def _demo_record(log: EventLog, seed: int, sizes: dict) -> list:
         for k in range(sizes["seeds"]):
             for name, learner, rater, _ in DEMO_RUNS:
                 label = name if k == 0 else f"curve-{name}-{seed + k}"
-                info = log.new_session(Settings(learner=learner, seed=seed + k), name=label, source=person.SOURCE)
+                info = log.new_session(Settings(learner=learner, seed=seed + k), name=label)
                 _simulate_session(log, info.id, rater, sizes["presses"], advance)
                 infos.append(info)
     return infos

@@ -135,7 +135,7 @@ class EventLog:
                 raise AmbiguousSession(f"{ref!r} matches several sessions ({ids}); give more of the id")
         raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
 
-    def new_session(self, settings: Settings, name: str | None = None, source: str = "cli") -> SessionInfo:
+    def new_session(self, settings: Settings, name: str | None = None) -> SessionInfo:
         """Start a session: draw its data set and record `session_started` (seq 1)."""
         if name is not None:
             check_name(name)
@@ -144,7 +144,7 @@ class EventLog:
         with self._write():
             self._insert_session(info)
             state = evolve(None, event)
-            self._insert(info.id, 1, event, GENESIS, state)
+            self._insert(info.id, event, GENESIS, state)
         return info
 
     def _insert_session(self, info: SessionInfo) -> None:
@@ -154,18 +154,16 @@ class EventLog:
         self.conn.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                           attrs.astuple(info))
 
-    def _insert(self, session_id: str, seq: int, event: Event, prev_hash: str, state: State,
-                recorded_at: str | None = None) -> str:
+    def _insert(self, session_id: str, event: Event, prev_hash: str, state: State) -> str:
         rows, snaps = [], []
-        hash_ = self._row(rows, snaps, session_id, event, prev_hash, state, recorded_at)
+        hash_ = self._row(rows, snaps, session_id, event, prev_hash, state)
         self._flush(rows, snaps)
         return hash_
 
-    def _row(self, rows: list, snaps: list, session_id: str, event: Event, prev_hash: str, state: State,
-             recorded_at: str | None = None) -> str:
+    def _row(self, rows: list, snaps: list, session_id: str, event: Event, prev_hash: str, state: State) -> str:
         """Append the table row for `event` (and a snapshot row when due) to the lists; return its hash."""
         payload_text = encode_payload(event.to_payload())
-        recorded_at = recorded_at or utc_now()
+        recorded_at = utc_now()
         digest = state_digest(state)
         hash_ = event_hash(session_id, state.seq, event.type, event.schema_version, payload_text, recorded_at,
                            prev_hash)
