@@ -24,7 +24,7 @@ from store.verify import CHECKS, Check, Verifier, decode_payload
 
 ROW_COLUMNS = "seq, type, schema_version, payload, recorded_at, prev_hash, hash, state_digest"
 PARALLEL_FROM = 20_000  # events of one session before its audit is worth forking processes for
-SEGMENT = 8_000  # events per parallel task: enough to dwarf a task's start-up, small enough to balance
+SEGMENT = 8_000  # least events per parallel task: enough to dwarf a task's start-up
 PROGRESS_STEP = 2_000
 
 
@@ -88,7 +88,7 @@ def _feed_range(conn, verifier: Verifier, start: int | None, end: int | None, on
     feed, fed = verifier.feed, 0
     for seq, type_, version, payload, recorded_at, prev_hash, hash_, digest in conn.execute(sql + " ORDER BY seq",
                                                                                          params):
-        feed(seq, type_, version, decode_payload(payload), recorded_at, prev_hash, hash_, digest)
+        feed(seq, type_, version, decode_payload(payload), recorded_at, prev_hash, hash_, digest, payload)
         fed += 1
         if on_rows is not None and fed % PROGRESS_STEP == 0:
             on_rows(PROGRESS_STEP)
@@ -171,9 +171,10 @@ def audit_session(log, info, guards: Check, expect_head: str | None = None, on_r
         "SELECT seq, state, state_digest FROM snapshots WHERE session_id = ? AND engine_version = ?",
         (info.id, ENGINE_VERSION))}
     first = _first_state(conn, info.id)
-    bounds = []
-    if (os.cpu_count() or 1) > 1 and count_events(log, [info]) >= parallel_from:
-        bounds = _boundaries(conn, info.id, snaps, first, segment)
+    bounds, workers, events = [], os.cpu_count() or 1, count_events(log, [info])
+    if workers > 1 and events >= parallel_from:
+        # one segment per worker: more segments than workers leave a core idle while the last one runs
+        bounds = _boundaries(conn, info.id, snaps, first, max(segment, -(-events // workers)))
     verifier = None
     if bounds:
         try:
