@@ -70,14 +70,11 @@ def _difference(recorded: dict, decided: dict) -> str:
     return "; ".join(parts) or "the event type differs"
 
 
-def _hash(session_id, seq, type_, version, payload, recorded_at, prev_hash, stored=None) -> str:
+def _hash(session_id, seq, type_, version, payload, recorded_at, prev_hash) -> str:
     """The documented hash; through the store's fast path (same bytes, tested) when every field has the
-    type the store writes, through the definition itself for anything a hand edit could leave there.
-    With `stored`, the hash of that text taken as the canonical payload (the caller checks the other way
-    when it does not match)."""
+    type the store writes, through the definition itself for anything a hand edit could leave there."""
     if type(seq) is int and type(version) is int and all(type(v) is str for v in (session_id, type_, recorded_at, prev_hash)):
-        text = stored if type(stored) is str else encode_payload(payload)
-        return event_hash(session_id, seq, type_, version, text, recorded_at, prev_hash)
+        return event_hash(session_id, seq, type_, version, encode_payload(payload), recorded_at, prev_hash)
     return verify_hash(session_id, seq, type_, version, payload, recorded_at, prev_hash)
 
 
@@ -126,11 +123,11 @@ class Verifier:
     def fail(self, check: str, seq, reason: str) -> None:
         self.failures.setdefault(check, (seq, reason))
 
-    def feed(self, seq, type_, version, payload, recorded_at, prev_hash, hash_, digest, stored=None) -> None:
-        """One row; `payload` already decoded (or NOT_JSON), `stored` its text as stored, when known."""
+    def feed(self, seq, type_, version, payload, recorded_at, prev_hash, hash_, digest) -> None:
+        """One row; `payload` already decoded (or NOT_JSON)."""
         self.count += 1
         self._check_sequence(seq, type_)
-        self._check_chain(seq, type_, version, payload, recorded_at, prev_hash, hash_, stored)
+        self._check_chain(seq, type_, version, payload, recorded_at, prev_hash, hash_)
         self.head_hash = hash_
         if hash_ == self.expect_head:
             self.expected_at = seq
@@ -176,7 +173,7 @@ class Verifier:
         elif expected > 1 and type_ == "session_started":
             self.fail("sequence", seq, "a second session_started: only seq 1 may start the session")
 
-    def _check_chain(self, seq, type_, version, payload, recorded_at, prev_hash, hash_, stored=None) -> None:
+    def _check_chain(self, seq, type_, version, payload, recorded_at, prev_hash, hash_) -> None:
         if prev_hash != self.head_hash:
             before = "64 zeros (the chain's start)" if self.count == 1 else "the hash of the event before it"
             self.fail("chain", seq, f"prev_hash is not {before}: an event was removed, inserted, reordered "
@@ -186,11 +183,7 @@ class Verifier:
                                     "stored bytes were changed")
         else:
             try:
-                # the store writes the canonical text, so hashing it as stored usually settles it without
-                # encoding again; any other text is judged by the definition, on the decoded payload
-                ok = (_hash(self.session_id, seq, type_, version, payload, recorded_at, prev_hash, stored) == hash_
-                      or stored is not None and
-                      _hash(self.session_id, seq, type_, version, payload, recorded_at, prev_hash) == hash_)
+                ok = _hash(self.session_id, seq, type_, version, payload, recorded_at, prev_hash) == hash_
             except (TypeError, ValueError):
                 ok = False
             if not ok:
