@@ -48,6 +48,10 @@ def command(*args, **kwargs):
                 fail(str(error))
             except KeyboardInterrupt:
                 fail("interrupted: events committed before it are kept; unfinished output files are removed", 130)
+            except BrokenPipeError:
+                # the reader went away (`... | head`): nothing more to say, and nowhere to say it
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise typer.Exit(1)
             except OSError as error:
                 fail(f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror or error}")
             except (typer.Exit, typer.Abort, SystemExit):

@@ -181,3 +181,25 @@ def test_usage_errors_are_one_line_with_exit_2(tmp_path, args, words):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0]
     assert result.stdout == ""
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path):
+    """`nnreplay log ... | head -1`: when the reader closes the pipe, nnreplay stops quietly, no traceback."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from engine import Next, Settings
+    from store import EventLog
+
+    db = str(tmp_path / "long.db")
+    with EventLog(db) as log:
+        log.record(log.new_session(Settings(seed=3), name="long").id, [Next()] * 3000)
+    process = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "--db", db, "log", "long"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               cwd=Path(__file__).resolve().parent.parent)
+    assert process.stdout.readline().split()[0] == b"1"
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) in (0, 1)
+    assert stderr == ""
