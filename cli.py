@@ -5,21 +5,38 @@ library, and turns its errors into one `Error: ...` line on stderr with exit cod
 Rendering modules (matplotlib) are imported inside the commands that draw, so recording stays light.
 """
 
-import contextlib
-import csv
-import functools
-import json
 import os
-import statistics
+import signal
 import sys
-from typing import Annotated, Optional
 
-import typer
 
-from engine import BUTTONS, ACTIONS, InvalidCommand, Next, NnreplayError, Rate, Settings
-from engine import person
-from store import EventLog
-from store.log import BATCH, check_name
+def _interrupted_while_loading(signum, frame) -> None:
+    # Ctrl-C while numpy and typer load (a third of a second): nothing is open or written yet
+    os.write(2, b"Error: interrupted before anything was recorded\n")
+    os._exit(130)
+
+
+try:
+    _sigint_before = signal.signal(signal.SIGINT, _interrupted_while_loading)
+except ValueError:  # imported outside the main thread, where signals are not ours to set
+    _sigint_before = None
+
+import contextlib  # noqa: E402
+import csv  # noqa: E402
+import functools  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+from typing import Annotated, Optional  # noqa: E402
+
+import typer  # noqa: E402
+
+from engine import BUTTONS, ACTIONS, InvalidCommand, Next, NnreplayError, Rate, Settings  # noqa: E402
+from engine import person  # noqa: E402
+from store import EventLog  # noqa: E402
+from store.log import BATCH, check_name  # noqa: E402
+
+if _sigint_before is not None:
+    signal.signal(signal.SIGINT, _sigint_before)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Record perceptron training as an immutable event log; replay it; audit it.\n\n"
