@@ -33,7 +33,7 @@ import typer  # noqa: E402
 from engine import BUTTONS, ACTIONS, InvalidCommand, Next, NnreplayError, Rate, Settings  # noqa: E402
 from engine import person  # noqa: E402
 from store import EventLog  # noqa: E402
-from store.log import BATCH, check_name  # noqa: E402
+from store.log import check_name  # noqa: E402
 
 if _sigint_before is not None:
     signal.signal(signal.SIGINT, _sigint_before)
@@ -167,13 +167,22 @@ def rate(
 
 def _record(log: EventLog, session_id: str, commands, count: int):
     """Record with a progress bar on a terminal when there is enough to wait for."""
-    if count < 5_000 or not sys.stderr.isatty():
-        return log.record(session_id, commands)
+    with _progress(count, "recording", at_least=5_000) as advance:
+        return log.record(session_id, commands, on_commit=advance)
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str, at_least: int = 0):
+    """Yield `advance(n)`: a rich progress bar on stderr when it is a terminal and `total` is at least
+    `at_least`, else a function that does nothing."""
+    if not sys.stderr.isatty() or total < at_least:
+        yield lambda n: None
+        return
     from rich.progress import Progress
 
-    with Progress(transient=True, console=_stderr_console()) as progress:
-        task = progress.add_task("recording", total=count)
-        return log.record(session_id, commands, on_commit=lambda n: progress.advance(task, n))
+    with Progress(console=_stderr_console(), transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
 
 
 def _stderr_console():
@@ -336,19 +345,6 @@ MAX_SESSIONS = 10_000
 
 def _random_seed() -> int:
     return int.from_bytes(os.urandom(8), "little") >> 1
-
-
-@contextlib.contextmanager
-def _progress(total: int, label: str):
-    """Yield `advance(n)`: a rich progress bar on stderr when it is a terminal, else nothing."""
-    if not sys.stderr.isatty():
-        yield lambda n: None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=_stderr_console(), transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda n: progress.advance(task, n)
 
 
 def _simulation_plan(learner, rater, presses, seed, count, points, noise, name) -> list[tuple]:

@@ -42,9 +42,6 @@ class Posteriors:
         beta[action] += 1.0 - reward
         return Posteriors(tuple(alpha), tuple(beta))
 
-    def means(self) -> tuple[float, ...]:
-        return tuple(a / (a + b) for a, b in zip(self.alpha, self.beta))
-
 
 @attrs.frozen
 class Learner:

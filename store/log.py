@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator
 
 import attrs
 
-from engine import ENGINE_VERSION, Settings, Start, State, decide, evolve, parse, rng_for, state_digest
+from engine import Settings, Start, State, decide, evolve, parse, rng_for, state_digest
 from engine.events import Event
 from store import snapshots
 from store.chain import GENESIS, encode_payload, event_hash

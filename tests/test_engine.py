@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine import (ACTIONS, apply, BUTTONS, FeedbackGiven, InvalidCommand, InvalidEvent, InvalidSetting, Iterated, Next,
-                    Rate, SessionStarted, Settings, Start, decide, evolve, fold, parse, rng_for, state_digest)
+                    Rate, SessionStarted, Settings, Start, decide, evolve, fold, parse, rng_for)
 from engine.dataset import draw_dataset
 from engine.perceptron import gradient_step, metrics
 from engine.thompson import Learner, Posteriors, select_next_action

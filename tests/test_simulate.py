@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 
 from engine import person
 from store import EventLog
