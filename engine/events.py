@@ -163,17 +163,75 @@ UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {
 }
 
 
-def parse(type_: str, schema_version: int, payload: Any) -> Event:
-    """Read a stored event of any known version: upcast it to the current one, then check its shape."""
+def upcast(type_: str, schema_version: int, payload: Any) -> tuple[type, dict]:
+    """The event class and the payload brought up to its current schema version through the upcasters."""
     cls = EVENT_TYPES.get(type_)
     _require(cls is not None, f"unknown event type {type_!r}")
-    _require(isinstance(schema_version, int) and 0 <= schema_version <= cls.schema_version,
-             f"{type_} schema version {schema_version} is not one this engine reads "
+    _require(type(schema_version) is int and 0 <= schema_version <= cls.schema_version,
+             f"{type_} schema version {schema_version!r} is not one this engine reads "
              f"(it reads up to {cls.schema_version}); upgrade nnreplay")
     _require(isinstance(payload, dict), f"{type_} payload must be a JSON object")
     while schema_version < cls.schema_version:
-        upcast = UPCASTERS.get((type_, schema_version))
-        _require(upcast is not None, f"no upcaster for {type_} version {schema_version}")
-        payload = upcast(payload)
+        step = UPCASTERS.get((type_, schema_version))
+        _require(step is not None, f"no upcaster for {type_} version {schema_version}")
+        payload = step(payload)
         schema_version += 1
+    return cls, payload
+
+
+def parse(type_: str, schema_version: int, payload: Any) -> Event:
+    """Read a stored event of any known version: upcast it to the current one, then check its shape."""
+    cls, payload = upcast(type_, schema_version, payload)
     return cls.from_payload(payload)
+
+
+def parse_exact(type_: str, schema_version: int, payload: Any) -> Event:
+    """`parse`, and the payload (after upcasting) must be exactly what the engine writes for the event it
+    parses to: no unknown or missing field, every value of the type the engine writes (1 is not 1.0,
+    true is not 1). So the schema is the engine's own code, not a second copy of it."""
+    cls, payload = upcast(type_, schema_version, payload)
+    event = cls.from_payload(payload)
+    found = difference(event.to_payload(), payload)
+    _require(found is None, f"{type_} payload {found}")
+    return event
+
+
+def difference(expected: Any, found: Any, where: str = "") -> str | None:
+    """Where `found` first differs from `expected`, type-exactly, as words naming the field; None if equal."""
+    field = where or "the payload"
+    if type(expected) is not type(found):
+        return f"field {field} must be {_kind(expected)}, got {_kind(found)}"
+    if isinstance(expected, dict):
+        extra = [key for key in found if key not in expected]
+        if extra:
+            return f"has a field that is not part of its schema: {_join(where, extra[0])}"
+        for key, value in expected.items():
+            if key not in found:
+                return f"lacks the field {_join(where, key)}"
+            found_here = difference(value, found[key], _join(where, key))
+            if found_here is not None:
+                return found_here
+        return None
+    if isinstance(expected, list):
+        if len(expected) != len(found):
+            return f"field {field} must list {len(expected)} values, got {len(found)}"
+        for index, (mine, theirs) in enumerate(zip(expected, found)):
+            found_here = difference(mine, theirs, f"{field}[{index}]")
+            if found_here is not None:
+                return found_here
+        return None
+    if isinstance(expected, float) and not math.isfinite(found):
+        return f"field {field} must be a finite number, got {found!r}"
+    if expected != found or repr(expected) != repr(found):
+        return f"field {field} reads back as {expected!r}, not as the stored {found!r}"
+    return None
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "true or false", int: "an integer", float: "a number with a fraction or exponent",
+             str: "a string", list: "a list", dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)

@@ -88,7 +88,7 @@ def _feed_range(conn, verifier: Verifier, start: int | None, end: int | None, on
     feed, fed = verifier.feed, 0
     for seq, type_, version, payload, recorded_at, prev_hash, hash_, digest in conn.execute(sql + " ORDER BY seq",
                                                                                          params):
-        feed(seq, type_, version, decode_payload(payload), recorded_at, prev_hash, hash_, digest)
+        feed(seq, type_, version, decode_payload(payload), recorded_at, prev_hash, hash_, digest, payload)
         fed += 1
         if on_rows is not None and fed % PROGRESS_STEP == 0:
             on_rows(PROGRESS_STEP)

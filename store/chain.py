@@ -10,6 +10,9 @@ from an already-encoded payload, because encoding the payload twice per press wo
 
 import hashlib
 import json
+import math
+import re
+from datetime import datetime
 
 GENESIS = "0" * 64
 _SEPARATORS = (",", ":")
@@ -51,3 +54,89 @@ def verify_hash(session_id, seq, type_, schema_version, payload, recorded_at, pr
     """The hash an event must carry, from the documented definition (used by audit and import)."""
     return hashlib.sha256(canonical_bytes(session_id, seq, type_, schema_version, payload, recorded_at,
                                           prev_hash)).hexdigest()
+
+
+MAX_DEPTH = 16  # the deepest payload the engine writes is 4 levels; a header line 3
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows (every number must be finite)")
+
+
+def _refuse_duplicates(pairs: list) -> dict:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen = set()
+        key = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the field {key!r} appears twice in one object")
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 reads as infinity
+        raise ValueError(f"{text} is too large for a number (every number must be finite)")
+    return value
+
+
+_strict = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite,
+                           object_pairs_hook=_refuse_duplicates).decode
+
+
+def decode_strict(text: str):
+    """JSON as nnreplay accepts it from a file or a stored row: no NaN or Infinity, no key twice in one
+    object (readers would disagree on which one counts), and at most MAX_DEPTH levels of nesting.
+    Raises ValueError with a reason meant for a person."""
+    if not isinstance(text, str):
+        raise ValueError("not text")
+    if text.startswith("\ufeff"):
+        raise ValueError("it starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without one")
+    try:
+        value = _strict(text)
+    except RecursionError:
+        raise ValueError(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON: {error}") from None
+    except ValueError as error:
+        try:  # name the field: read it again leniently, where NaN and 1e999 are floats
+            where = locate_nonfinite(json.loads(text))
+        except (ValueError, RecursionError):
+            where = None
+        raise ValueError(f"field {where}: {error}" if where else str(error)) from None
+    depth, level = 0, [value]
+    while level:  # breadth first, one level at a time: no recursion for a reader to exhaust
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise ValueError(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, (dict, list))]
+    return value
+
+
+_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(\+00:00|Z)")
+
+
+def is_utc_timestamp(text) -> bool:
+    """UTC ISO-8601 as nnreplay writes it (`2026-11-25T21:33:14.196716+00:00`; `Z` is read too)."""
+    if not isinstance(text, str) or not _UTC.fullmatch(text):
+        return False
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:  # a 13th month, a 32nd day
+        return False
+    return True
+
+
+def locate_nonfinite(value, where: str = "") -> str | None:
+    """The field holding the first NaN or infinity in a leniently decoded value, for error messages."""
+    stack = [(where, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return path or "the value"
+        if isinstance(item, dict):
+            stack.extend(reversed([(f"{path}.{key}" if path else key, child) for key, child in item.items()]))
+        elif isinstance(item, list):
+            stack.extend(reversed([(f"{path}[{index}]", child) for index, child in enumerate(item)]))
+    return None

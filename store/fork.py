@@ -12,7 +12,7 @@ import sqlite3
 from store import snapshots
 from store.chain import GENESIS, encode_payload, event_hash
 from store.errors import StoreError, UnsoundLog
-from store.log import EVENT_COLUMNS, EventLog, SessionInfo, check_name, utc_now
+from store.log import EventLog, SessionInfo, check_name, utc_now
 from store.schema import translate
 from store.verify import TAMPER_CHECKS, Verifier, decode_payload
 
@@ -24,28 +24,28 @@ class Copy:
     def __init__(self):
         self.rows: list[tuple] = []
         self.states: list[tuple] = []
+        self.last = None  # the state after the last row: its metrics go into the heads read model
 
     def collect_state(self, seq, state, digest) -> None:
+        self.last = state
         if seq % snapshots.SNAPSHOT_EVERY == 0:
             self.states.append((state, digest))
 
 
 def write_copy(log: EventLog, info: SessionInfo, copy: Copy) -> str:
     """Insert the session row, its chained events and its snapshots in one transaction; return the head hash."""
+    prev, rows = GENESIS, []
+    for seq, type_, version, payload, recorded_at, digest in copy.rows:
+        # re-encoded: the stored text must be the canonical one that the fast hash path assumes
+        text = encode_payload(payload)
+        hash_ = event_hash(info.id, seq, type_, version, text, recorded_at, prev)
+        rows.append((info.id, seq, type_, version, text, recorded_at, prev, hash_, digest))
+        prev = hash_
+    snaps = [snapshots.row(info.id, state, digest) for state, digest in copy.states]
     try:
         with log._write():
             log._insert_session(info)
-            prev = GENESIS
-            insert = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            for seq, type_, version, payload, recorded_at, digest in copy.rows:
-                # re-encoded: the stored text must be the canonical one that the fast hash path assumes
-                text = encode_payload(payload)
-                hash_ = event_hash(info.id, seq, type_, version, text, recorded_at, prev)
-                log.conn.execute(insert, (info.id, seq, type_, version, text, recorded_at, prev, hash_, digest))
-                prev = hash_
-            for state, digest in copy.states:
-                log.conn.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)",
-                                 snapshots.row(info.id, state, digest))
+            log._flush(rows, snaps, copy.last)
         return prev
     except sqlite3.IntegrityError as error:
         raise translate(error, log.path) from None
@@ -70,7 +70,7 @@ def fork(log: EventLog, parent: SessionInfo, at: int, name: str | None = None) -
     for row in log.rows(parent.id, 1, at):
         payload = decode_payload(row.payload)
         verifier.feed(row.seq, row.type, row.schema_version, payload, row.recorded_at, row.prev_hash,
-                      row.hash, row.state_digest)
+                      row.hash, row.state_digest, row.payload)
         copy.rows.append((row.seq, row.type, row.schema_version, payload, row.recorded_at, row.state_digest))
     refuse_unsound(parent.label, verifier.finish())
     info = SessionInfo(secrets.token_hex(16), name, parent.learner, parent.seed, utc_now(), parent.id, at)

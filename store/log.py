@@ -20,13 +20,16 @@ from engine import Settings, Start, State, decide, evolve, parse, rng_for, state
 from engine.events import Event
 from store import snapshots
 from store.chain import GENESIS, encode_payload, event_hash
-from store.errors import (AmbiguousSession, Conflict, InvalidName, NameTaken, SessionNotFound, StoreError)
-from store.schema import BUSY_TIMEOUT_MS, connect, translate
+from store.errors import (AmbiguousSession, Conflict, InvalidName, NameTaken, SessionNotFound, StoreError,
+                          UnsoundLog)
+from store.schema import BUSY_TIMEOUT_MS, check_path, open_reader, open_writer, translate
 
 BATCH = 500
 RETRIES = 5
 MIN_PREFIX = 4
 MAX_NAME = 200
+ID_LENGTH = 32
+HEX = frozenset("0123456789abcdef")
 
 
 @attrs.frozen
@@ -77,11 +80,31 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def check_name(name: str) -> str:
-    if not name or not name.strip():
+def is_session_id(text) -> bool:
+    """Session ids are exactly 32 lowercase hex digits, wherever they come from."""
+    return isinstance(text, str) and len(text) == ID_LENGTH and set(text) <= HEX
+
+
+def _could_be_id(text: str) -> bool:
+    # what `resolve` reads as an id or id prefix: 4 to 32 hex digits, in either case
+    return MIN_PREFIX <= len(text) <= ID_LENGTH and set(text.lower()) <= HEX
+
+
+def check_name(name) -> str:
+    """One rule for names at `new`, `fork`, `simulate` and `import`; the message says what is wrong."""
+    if not isinstance(name, str) or not name or not name.strip():
         raise InvalidName("a session name cannot be empty")
     if len(name) > MAX_NAME:
-        raise InvalidName(f"a session name can be at most {MAX_NAME} characters, got {len(name)}")
+        raise InvalidName(f"a session name can be at most {MAX_NAME} characters, got {len(name):,}")
+    if "\0" in name:
+        raise InvalidName("a session name cannot contain a NUL character")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidName("a session name must be valid text (it holds a lone surrogate)") from None
+    if _could_be_id(name):
+        raise InvalidName(f"the name {name!r} could be read as a session id prefix (4 to 32 hex digits), and "
+                          f"ids win over names; choose a name with another character in it")
     return name
 
 
@@ -91,7 +114,27 @@ class EventLog:
     def __init__(self, path: str, create: bool = True, snapshot_every: int = snapshots.SNAPSHOT_EVERY):
         self.path = path
         self.snapshot_every = snapshot_every
-        self.conn = connect(path, create=create)
+        # read-only until the first write; a file that does not exist yet is created by that write only
+        self._conn = open_reader(path) if check_path(path, create) else None
+        self._writer = False
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._become_writer()
+        return self._conn
+
+    def _become_writer(self) -> None:
+        if self._writer:
+            return
+        conn, fresh_heads = open_writer(self.path)
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._writer = conn, True
+        if fresh_heads:
+            from store.heads import fill_heads
+
+            fill_heads(self)
 
     def __enter__(self) -> "EventLog":
         return self
@@ -100,13 +143,17 @@ class EventLog:
         self.close()
 
     def close(self) -> None:
-        self.conn.close()
+        if self._conn is not None:
+            self._conn.close()
 
     # -- transactions ----------------------------------------------------------------------------------
     def _write(self):
+        self._become_writer()
         return _Transaction(self.conn, self.path)
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        if self._conn is None:  # no file yet: nothing to read, and reading must not create it
+            return []
         try:
             return self.conn.execute(sql, params).fetchall()
         except sqlite3.Error as error:
@@ -118,21 +165,23 @@ class EventLog:
         return [SessionInfo(*row) for row in rows]
 
     def resolve(self, ref: str) -> SessionInfo:
-        """A session by exact id, exact name, or unambiguous id prefix (at least 4 characters)."""
-        for sql in (f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?",
-                    f"SELECT {SESSION_COLUMNS} FROM sessions WHERE name = ?"):
-            row = self._read(sql, (ref,))
-            if row:
-                return SessionInfo(*row[0])
-        if len(ref) >= MIN_PREFIX:
-            prefix = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id LIKE ? ESCAPE '\\' LIMIT 6",
-                              (prefix,))
-            if len(rows) == 1:
-                return SessionInfo(*rows[0])
+        """A session by id, unambiguous id prefix (4+ hex digits), or name, in that order: ids win.
+
+        A name can never capture a reference that reads as an id: `check_name` refuses names of 4 to 32
+        hex digits, and a hex reference that matches an id is settled before names are looked at."""
+        if _could_be_id(ref):
+            prefix = ref.lower()
+            # GLOB is case-sensitive and hex digits are not GLOB wildcards; LIMIT 6 is enough to list a few
+            rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id GLOB ? LIMIT 6", (prefix + "*",))
+            exact = [row for row in rows if row[0] == prefix]
+            if exact or len(rows) == 1:
+                return SessionInfo(*(exact or rows)[0])
             if rows:
                 ids = ", ".join(row[0][:12] for row in rows[:5])
                 raise AmbiguousSession(f"{ref!r} matches several sessions ({ids}); give more of the id")
+        row = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE name = ?", (ref,))
+        if row:
+            return SessionInfo(*row[0])
         raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
 
     def new_session(self, settings: Settings, name: str | None = None) -> SessionInfo:
@@ -144,21 +193,20 @@ class EventLog:
         with self._write():
             self._insert_session(info)
             state = evolve(None, event)
-            self._insert(info.id, event, GENESIS, state)
+            rows, snaps = [], []
+            self._row(rows, snaps, info.id, event, GENESIS, state)
+            self._flush(rows, snaps, state)
         return info
 
     def _insert_session(self, info: SessionInfo) -> None:
         if info.name is not None and self.conn.execute("SELECT 1 FROM sessions WHERE name = ?",
                                                        (info.name,)).fetchone():
             raise NameTaken(f"the name {info.name!r} is taken by another session; choose another")
-        self.conn.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          attrs.astuple(info))
-
-    def _insert(self, session_id: str, event: Event, prev_hash: str, state: State) -> str:
-        rows, snaps = [], []
-        hash_ = self._row(rows, snaps, session_id, event, prev_hash, state)
-        self._flush(rows, snaps)
-        return hash_
+        row = attrs.astuple(info)
+        self.conn.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        if self.conn.execute(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (info.id,)).fetchall() != [row]:
+            raise UnsoundLog(f"{self.path} did not keep the new session's row (a trigger or other schema object "
+                             f"that nnreplay did not create interferes); nothing was recorded: run `nnreplay audit`")
 
     def _row(self, rows: list, snaps: list, session_id: str, event: Event, prev_hash: str, state: State) -> str:
         """Append the table row for `event` (and a snapshot row when due) to the lists; return its hash."""
@@ -173,10 +221,27 @@ class EventLog:
             snaps.append(snapshots.row(session_id, state, digest))
         return hash_
 
-    def _flush(self, rows: list, snaps: list) -> None:
+    def _flush(self, rows: list, snaps: list, state: State) -> None:
+        """Insert event rows (one session's, in seq order), confirm they are there, and update the caches.
+
+        Called inside a write transaction, so the caches move with the events or not at all. A foreign
+        trigger that silently drops or alters a row fails the confirmation: the transaction rolls back
+        and the press is refused instead of reported."""
+        if not rows:
+            return
+        session_id, first = rows[0][0], rows[0][1]
         self.conn.executemany(_INSERT_EVENT, rows)
+        kept = self.conn.execute("SELECT seq, hash FROM events WHERE session_id = ? AND seq >= ? ORDER BY seq",
+                                 (session_id, first)).fetchall()
+        if kept != [(row[1], row[7]) for row in rows]:
+            raise UnsoundLog(f"{self.path} did not keep the {len(rows)} event(s) just written to session "
+                             f"{session_id[:12]} (a trigger or other schema object that nnreplay did not create "
+                             f"interferes); nothing was recorded: run `nnreplay audit`")
         if snaps:
             self.conn.executemany("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)", snaps)
+        m = state.metrics
+        self.conn.execute("INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          (session_id, rows[-1][1], rows[-1][7], rows[-1][8], m.loss, m.accuracy, m.score))
 
     # -- recording -------------------------------------------------------------------------------------
     def record(self, session_id: str, commands: Iterable, batch: int = BATCH,
@@ -198,11 +263,12 @@ class EventLog:
             for attempt in range(RETRIES):
                 try:
                     with self._write():
-                        seq, head = self._head(session_id)
+                        seq, head, digest = self._head_row(session_id)
                         if cached is not None and cached[:2] == (seq, head):
                             state = cached[2]
                         else:
                             state = self._state(session_id, seq)
+                            self._refuse_diverged(session_id, state, digest)
                         rows, snaps = [], []
                         for command in chunk:
                             if callable(command):
@@ -210,7 +276,7 @@ class EventLog:
                             for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
                                 state = evolve(state, event)
                                 head = self._row(rows, snaps, session_id, event, head, state)
-                        self._flush(rows, snaps)
+                        self._flush(rows, snaps, state)
                     cached = (state.seq, head, state)
                     break
                 except sqlite3.IntegrityError:
@@ -223,12 +289,23 @@ class EventLog:
         return state if state is not None else self.state(session_id)
 
     # -- reading ---------------------------------------------------------------------------------------
-    def _head(self, session_id: str) -> tuple[int, str]:
-        row = self.conn.execute("SELECT seq, hash FROM events WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
-                                (session_id,)).fetchone()
+    def _head_row(self, session_id: str) -> tuple[int, str, str]:
+        row = None if self._conn is None else self._conn.execute(
+            "SELECT seq, hash, state_digest FROM events WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+            (session_id,)).fetchone()
         if row is None:
             raise SessionNotFound(f"session {session_id} has no events")
         return row
+
+    def _head(self, session_id: str) -> tuple[int, str]:
+        return self._head_row(session_id)[:2]
+
+    def _refuse_diverged(self, session_id: str, state: State, recorded: str) -> None:
+        """A press is decided only on a state that the log itself records at its head."""
+        if state_digest(state) != recorded:
+            raise UnsoundLog(f"session {session_id[:12]}: folding its log does not give the state recorded at "
+                             f"its head (seq {state.seq}), so nothing was appended; run `nnreplay audit` for "
+                             f"the details")
 
     def head(self, session_id: str) -> tuple[int, str]:
         """(seq, hash) of the session's last event."""
@@ -238,6 +315,8 @@ class EventLog:
             raise translate(error, self.path) from None
 
     def rows(self, session_id: str, start: int = 1, end: int | None = None) -> Iterator[EventRow]:
+        if self._conn is None:
+            return
         sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ? AND seq >= ?"
         params: tuple = (session_id, start)
         if end is not None:

@@ -1,10 +1,17 @@
 """Opening a database file: checks that it is nnreplay's, creates or migrates the schema, sets pragmas.
 
 Schema version 1. The tables are `meta` (key/value, holds `schema_version`), `sessions`, `events` (the
-log) and `snapshots` (a cache). Triggers make the log append-only whatever client writes to the file.
+log), `snapshots` and `heads` (caches). Triggers make the log append-only whatever client writes to the file.
+`heads` (each session's head seq, hash, digest and metrics) came after release 0.1.0: it is added the first
+time a database is written to, and a reader that finds it missing or stale folds the log instead. So the
+schema version stays 1 and release 0.1.0 still opens the file (its appends leave `heads` stale, never wrong).
+
+Readers open the file read-only (`open_reader`) and never change its bytes; `open_writer` is used only
+once a write is about to happen, so a refused request never creates or converts a file.
 """
 
 import os
+import pathlib
 import sqlite3
 
 from store.chain import GENESIS
@@ -26,6 +33,11 @@ WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_
        (SELECT hash FROM events WHERE session_id = NEW.session_id ORDER BY seq DESC LIMIT 1), '{GENESIS}')
 BEGIN SELECT RAISE(ABORT, 'events are append-only: an insert must be the next seq of its session, chained to its head hash'); END;
 """
+HEADS_SQL = """CREATE TABLE IF NOT EXISTS heads (session_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+hash TEXT NOT NULL, state_digest TEXT NOT NULL, loss REAL NOT NULL, accuracy REAL NOT NULL, score REAL NOT NULL)"""
+# every schema object nnreplay creates (SQLite's own autoindexes aside); audit reports any other as foreign
+OWN_OBJECTS = {("table", "meta"), ("table", "sessions"), ("table", "events"), ("table", "snapshots"),
+               ("table", "heads"), ("index", "idx_sessions_name"), *(("trigger", name) for name in GUARD_TRIGGERS)}
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:
@@ -54,11 +66,15 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
 
-def _check_path(path: str, create: bool) -> bool:
-    """Returns whether the file exists with content; raises for paths that cannot be an nnreplay database."""
+
+
+def check_path(path: str, create: bool) -> bool:
+    """Returns whether the file exists with content; raises for paths that cannot be an nnreplay database.
+
+    Nothing is created here: a database file appears only when a write is made (see `open_writer`)."""
     # for both, sqlite3 would open a private temporary database: a session recorded there vanishes on exit
-    if not path:
-        raise NotADatabase("the database path is empty; give --db a file name")
+    if not isinstance(path, str) or not path:
+        raise NotADatabase("the database path is empty; give --db (or NNREPLAY_DB) a file name")
     if path == ":memory:":
         raise NotADatabase("':memory:' is not a file, and a log kept in memory vanishes on exit; give --db a file name")
     if os.path.isdir(path):
@@ -70,35 +86,103 @@ def _check_path(path: str, create: bool) -> bool:
         if not create:
             raise NotADatabase(f"no nnreplay database at {path}; record a session with `nnreplay new` first")
         return False
+    if not os.path.isfile(path):  # /dev/null, a FIFO: SQLite would write a -journal beside it
+        raise NotADatabase(f"{path} is not a regular file, so it cannot hold a database")
     # Only stat the file: opening and closing it here would drop the POSIX locks that SQLite holds on it
     # for any other connection in this process. SQLite itself tells a foreign file apart below.
     return os.path.getsize(path) > 0
 
 
-def connect(path: str, create: bool = True) -> sqlite3.Connection:
-    """An autocommit connection to a checked nnreplay database, created if `create` and absent."""
-    existed = _check_path(path, create)
+def _uri(path: str, **options: str) -> str:
+    return pathlib.Path(path).resolve().as_uri() + "?" + "&".join(f"{k}={v}" for k, v in options.items())
+
+
+def _connect(target: str, path: str) -> sqlite3.Connection:
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        return sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               uri=target.startswith("file:"))
     except sqlite3.Error as error:
         raise NotADatabase(f"cannot open {path}: {error}") from None
+
+
+def open_reader(path: str) -> sqlite3.Connection:
+    """A read-only connection to an existing nnreplay database: it never changes the file's bytes.
+
+    No journal switch, no migration, no pragma that persists. When the file and folder are writable and
+    no -wal file is pending, a plain connection is used that only reads: closing it then removes the
+    -wal and -shm files it made and leaves the database's bytes as they were (a read-only connection
+    would leave them behind). Otherwise the connection is read-only; in a folder we cannot write, a WAL
+    database cannot get its -shm file, and when no -wal file exists either nothing is pending, so the
+    file is read as immutable."""
+    folder = os.path.dirname(os.path.abspath(path))
+    plain = os.access(path, os.W_OK) and os.access(folder, os.W_OK) and not os.path.exists(path + "-wal")
+    conn = _connect(path if plain else _uri(path, mode="ro"), path)
+    try:
+        try:
+            version = _schema_version(conn, path)
+        except NotADatabase as error:
+            if "unable to open" not in str(error) or os.access(folder, os.W_OK) or os.path.exists(path + "-wal"):
+                raise
+            conn.close()
+            conn = _connect(_uri(path, mode="ro", immutable="1"), path)
+            version = _schema_version(conn, path)
+        if version is None:
+            raise NotADatabase(f"{path} holds no nnreplay data yet")
+        _refuse_newer(version, path)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_writer(path: str) -> tuple[sqlite3.Connection, bool]:
+    """A connection for appends: creates the file and schema if absent, adds the `heads` read model to an
+    older database, then switches to WAL. Returns (connection, whether `heads` was just added and needs
+    filling). All under the write lock in one transaction: two processes opening one new or old database
+    at once cannot interleave."""
+    conn = _connect(path, path)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = _schema_version(conn, path) if existed else None
-        if version is None:
-            if not create:
-                raise NotADatabase(f"{path} holds no nnreplay data yet")
-            _initialise(conn, path)
-        elif version > SCHEMA_VERSION:
-            raise NewerSchema(f"{path} was written by a newer nnreplay (database schema {version}; this one "
-                              f"reads up to {SCHEMA_VERSION}); upgrade nnreplay to open it")
+        fresh_heads = _initialise(conn, path)
         _set_journal(conn, path)
         # FULL: a press that nnreplay reported as recorded survives a power cut, not only a crash
         conn.execute("PRAGMA synchronous = FULL")
     except BaseException:
         conn.close()
         raise
-    return conn
+    return conn, fresh_heads
+
+
+def _refuse_newer(version: int, path: str) -> None:
+    if version > SCHEMA_VERSION:
+        raise NewerSchema(f"{path} was written by a newer nnreplay (database schema {version}; this one "
+                          f"reads up to {SCHEMA_VERSION}); upgrade nnreplay to open it")
+
+
+def has_heads(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'heads'").fetchone() is not None
+
+
+def _initialise(conn: sqlite3.Connection, path: str) -> bool:
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        version = _schema_version(conn, path)  # read under the lock: another process may have created it
+        if version is None:
+            _create_schema(conn)
+        else:
+            _refuse_newer(version, path)
+        fresh_heads = not has_heads(conn)
+        if fresh_heads:
+            conn.execute(HEADS_SQL)
+        conn.execute("COMMIT")
+        return fresh_heads
+    except BaseException as error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(error, sqlite3.Error):
+            raise translate(error, path) from None
+        raise
 
 
 def _schema_version(conn: sqlite3.Connection, path: str) -> int | None:
@@ -112,22 +196,13 @@ def _schema_version(conn: sqlite3.Connection, path: str) -> int | None:
     except sqlite3.DatabaseError as error:
         if "file is not a database" in str(error):
             raise NotADatabase(f"{path} is not an nnreplay database (not an SQLite file)") from None
+        if "unable to open" in str(error):
+            raise NotADatabase(f"cannot open {path}: unable to open database file") from None
         raise NotADatabase(f"{path} cannot be read as an nnreplay database: {error}") from None
     if row is None or not str(row[0]).isdigit():
         raise NotADatabase(f"{path} has no nnreplay schema version; it is not an nnreplay database")
     return int(row[0])
 
-
-def _initialise(conn: sqlite3.Connection, path: str) -> None:
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        if _schema_version(conn, path) is None:  # another process may have created it meanwhile
-            _create_schema(conn)
-        conn.execute("COMMIT")
-    except sqlite3.Error as error:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise translate(error, path) from None
 
 
 def _set_journal(conn: sqlite3.Connection, path: str) -> None:

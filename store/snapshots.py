@@ -1,8 +1,9 @@
 """Snapshots: a cache of folded states every SNAPSHOT_EVERY events, keyed by engine version.
 
 A snapshot holds what `evolve` changes (weights, learner, last button) and the state's digest; the
-settings and data set come from the session's first event. A snapshot whose restored digest differs from
-the one it carries is ignored, so a stale or damaged cache costs time, never correctness.
+settings and data set come from the session's first event. A snapshot whose restored state does not have
+the digest the log records at its seq is ignored, so a stale, damaged or forged cache costs time, never
+correctness.
 """
 
 import json
@@ -49,12 +50,17 @@ def row(session_id: str, state: State, digest: str) -> tuple:
 
 
 def load(conn, session_id: str, seq: int, start: State) -> State | None:
-    """The newest valid snapshot at or before `seq` for this engine version, if any."""
+    """The newest snapshot at or before `seq` for this engine version that agrees with the log, if any.
+
+    Agreeing means: the state restored from it has the digest that the *event* at its seq records. The
+    snapshot's own digest column is not trusted: someone who rewrites a snapshot can rewrite it too."""
     found = conn.execute(
-        "SELECT state, state_digest FROM snapshots WHERE session_id = ? AND engine_version = ? AND seq <= ? "
-        "ORDER BY seq DESC LIMIT 3", (session_id, ENGINE_VERSION, seq)).fetchall()
-    for text, digest in found:
+        "SELECT s.seq, s.state, e.state_digest FROM snapshots s JOIN events e "
+        "ON e.session_id = s.session_id AND e.seq = s.seq "
+        "WHERE s.session_id = ? AND s.engine_version = ? AND s.seq <= ? ORDER BY s.seq DESC LIMIT 3",
+        (session_id, ENGINE_VERSION, seq)).fetchall()
+    for at, text, recorded in found:
         state = decode(text, start)
-        if state is not None and state_digest(state) == digest:
+        if state is not None and state.seq == at and state_digest(state) == recorded:
             return state
     return None

@@ -11,25 +11,37 @@ import json
 
 import attrs
 
-from engine import NnreplayError, Next, Rate, SessionStarted, Start, decide, evolve, parse, rng_for, state_digest
-from engine.events import EVENT_TYPES
+from engine import NnreplayError, Next, Rate, SessionStarted, Start, decide, evolve, rng_for, state_digest
+from engine.events import EVENT_TYPES, parse_exact
 from store import snapshots
-from store.chain import GENESIS, encode_payload, event_hash, verify_hash
+from store.chain import GENESIS, decode_strict, encode_payload, event_hash, is_utc_timestamp, verify_hash
 
 CHECKS = {
     "sequence": "seq runs 1..N without gaps and starts with session_started",
     "chain": "every hash recomputes from the canonical form and every prev_hash links",
-    "parse": "every event parses against its type's schema and agrees with the sessions table",
+    "parse": "every event is exactly what the engine writes for its type (strict JSON, no unknown field, "
+             "every value of its type, UTC times) and agrees with the sessions table",
     "digests": "folding the events with evolve reproduces every recorded state digest",
     "decisions": "re-running decide reproduces every recorded decision",
-    "snapshots": "cached snapshots equal the replayed states",
-    "guards": "the database refuses UPDATE and DELETE of events (its guard triggers are in place)",
+    "snapshots": "the caches (snapshots, each session's head summary) equal the replayed states",
+    "guards": "the database refuses UPDATE and DELETE of events (its guard triggers are in place) and holds "
+              "no trigger, view or other schema object that nnreplay did not create",
     "head": "the head hash is the expected one",
 }
 TAMPER_CHECKS = ("sequence", "chain", "parse", "digests")
+_HEX = frozenset("0123456789abcdef")
 # a tampered payload can make numpy or the engine fail in ways that are not NnreplayError
 FOLD_ERRORS = (NnreplayError, TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError)
-NOT_JSON = object()
+
+
+class NotJson:
+    """A stored payload that strict decoding refuses, with the reason; `lenient` is what plain json.loads
+    makes of it (NaN, a repeated key...), so that its hash can still be recomputed, or None."""
+
+    def __init__(self, reason: str, lenient=None):
+        self.reason, self.lenient = reason, lenient
+
+
 
 
 @attrs.frozen
@@ -45,10 +57,15 @@ class Check:
 
 
 def decode_payload(text):
+    """A stored payload decoded strictly (`chain.decode_strict`), or a NotJson saying why not."""
     try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        return NOT_JSON
+        return decode_strict(text)
+    except (TypeError, ValueError) as error:
+        try:
+            lenient = json.loads(text)
+        except (TypeError, ValueError, RecursionError):
+            lenient = None
+        return NotJson(str(error), lenient)
 
 
 def _command(event):
@@ -70,18 +87,20 @@ def _difference(recorded: dict, decided: dict) -> str:
     return "; ".join(parts) or "the event type differs"
 
 
-def _hash(session_id, seq, type_, version, payload, recorded_at, prev_hash) -> str:
+def _encode(payload) -> str | None:
+    try:
+        return encode_payload(payload)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _hash(session_id, seq, type_, version, payload, recorded_at, prev_hash, canonical=None) -> str:
     """The documented hash; through the store's fast path (same bytes, tested) when every field has the
     type the store writes, through the definition itself for anything a hand edit could leave there."""
-    if type(seq) is int and type(version) is int and all(type(v) is str for v in (session_id, type_, recorded_at, prev_hash)):
-        return event_hash(session_id, seq, type_, version, encode_payload(payload), recorded_at, prev_hash)
+    if (canonical is not None and type(seq) is int and type(version) is int
+            and all(type(v) is str for v in (session_id, type_, recorded_at, prev_hash))):
+        return event_hash(session_id, seq, type_, version, canonical, recorded_at, prev_hash)
     return verify_hash(session_id, seq, type_, version, payload, recorded_at, prev_hash)
-
-
-def _json_types_match(payload: dict) -> bool:
-    # == between decoded JSON and decide's values lets true stand for 1 and 1 for 1.0; the schema does not
-    return type(payload.get("undone", False)) is bool and not any(
-        type(value) is bool for value in (payload.get("reward"), *payload.get("draws", ())))
 
 
 def _earliest(seqs):
@@ -123,17 +142,20 @@ class Verifier:
     def fail(self, check: str, seq, reason: str) -> None:
         self.failures.setdefault(check, (seq, reason))
 
-    def feed(self, seq, type_, version, payload, recorded_at, prev_hash, hash_, digest) -> None:
-        """One row; `payload` already decoded (or NOT_JSON)."""
+    def feed(self, seq, type_, version, payload, recorded_at, prev_hash, hash_, digest, text=None) -> None:
+        """One row; `payload` already decoded (by `decode_payload`, so maybe a NotJson). `text` is the
+        payload as stored, when it comes from a database: it must be the canonical encoding."""
         self.count += 1
         self._check_sequence(seq, type_)
-        self._check_chain(seq, type_, version, payload, recorded_at, prev_hash, hash_)
+        canonical = None if isinstance(payload, NotJson) else _encode(payload)
+        self._check_chain(seq, type_, version, payload, canonical, recorded_at, prev_hash, hash_)
+        self._check_row(seq, type_, payload, canonical, recorded_at, text, digest)
         self.head_hash = hash_
         if hash_ == self.expect_head:
             self.expected_at = seq
         if self.stopped is not None:
             return
-        event = self._redecided(seq, type_, version, payload)
+        event = self._redecided(seq, type_, version, payload, canonical)
         if event is None:  # the payload differs from what decide gives: check it the long way
             event = self._parse(seq, type_, version, payload)
             if event is not None:
@@ -141,7 +163,22 @@ class Verifier:
         if event is not None:
             self._evolve(seq, event, digest)
 
-    def _redecided(self, seq, type_, version, payload):
+    def _check_row(self, seq, type_, payload, canonical, recorded_at, text, digest) -> None:
+        """The parse check's rules for what surrounds the payload: strict JSON, stored canonically, a UTC
+        time, a digest that is one."""
+        if isinstance(payload, NotJson):
+            self.fail("parse", seq, f"{type_} payload is not strict JSON: {payload.reason}")
+            self._stop(seq, "its payload cannot be read")
+        elif text is not None and text != canonical:
+            self.fail("parse", seq, f"{type_} payload is not stored as the canonical JSON nnreplay writes "
+                                    f"(spacing, key order or number form differ), so SQL's json_extract and "
+                                    f"nnreplay could read it differently")
+        if not is_utc_timestamp(recorded_at):
+            self.fail("parse", seq, f"recorded_at {str(recorded_at)[:40]!r} is not a UTC ISO-8601 time")
+        if not (isinstance(digest, str) and len(digest) == 64 and set(digest) <= _HEX):
+            self.fail("parse", seq, "state_digest is not 64 hex digits")
+
+    def _redecided(self, seq, type_, version, payload, canonical):
         """The event decide makes for this press, if the stored payload is exactly its payload.
 
         Most rows of an intact log take this path: it settles the schema check (decide only makes valid
@@ -157,7 +194,7 @@ class Verifier:
             [event] = decide(self.state, command, rng_for(self.state.settings.seed, seq))
         except (KeyError, ValueError, *FOLD_ERRORS):
             return None
-        if event.type != type_ or event.to_payload() != payload or not _json_types_match(payload):
+        if event.type != type_ or _encode(event.to_payload()) != canonical:  # type-exact: 1 is not 1.0
             return None
         return event
 
@@ -173,28 +210,31 @@ class Verifier:
         elif expected > 1 and type_ == "session_started":
             self.fail("sequence", seq, "a second session_started: only seq 1 may start the session")
 
-    def _check_chain(self, seq, type_, version, payload, recorded_at, prev_hash, hash_) -> None:
+    def _check_chain(self, seq, type_, version, payload, canonical, recorded_at, prev_hash, hash_) -> None:
+        if isinstance(payload, NotJson) and payload.lenient is not None:
+            payload = payload.lenient  # what a lenient writer hashed: the parse check reports the rest
+            canonical = None
         if prev_hash != self.head_hash:
             before = "64 zeros (the chain's start)" if self.count == 1 else "the hash of the event before it"
             self.fail("chain", seq, f"prev_hash is not {before}: an event was removed, inserted, reordered "
                                     f"or rewritten before this one")
-        elif payload is NOT_JSON:
+        elif isinstance(payload, NotJson):
             self.fail("chain", seq, "the payload is not valid JSON, so its hash cannot be recomputed: the "
                                     "stored bytes were changed")
         else:
             try:
-                ok = _hash(self.session_id, seq, type_, version, payload, recorded_at, prev_hash) == hash_
-            except (TypeError, ValueError):
+                ok = _hash(self.session_id, seq, type_, version, payload, recorded_at, prev_hash, canonical) == hash_
+            except (TypeError, ValueError, RecursionError):
                 ok = False
             if not ok:
                 self.fail("chain", seq, "the hash does not recompute from the event's content: the event "
                                         "(payload, recorded_at, type or seq) was changed after it was recorded")
 
     def _parse(self, seq, type_, version, payload):
+        if isinstance(payload, NotJson):
+            return None  # reported by _check_row
         try:
-            if payload is NOT_JSON:
-                raise ValueError("the payload is not valid JSON")
-            return parse(type_, version, payload)
+            return parse_exact(type_, version, payload)
         except FOLD_ERRORS as error:
             self.fail("parse", seq, f"{type_} event does not parse: {error}")
             self._stop(seq, "its event does not parse")

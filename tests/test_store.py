@@ -24,7 +24,7 @@ def session(store):
     return info
 
 
-def test_events_table_has_exactly_the_contract_columns(store, db_path):
+def test_events_table_has_exactly_the_contract_columns(session, db_path):
     """events: session_id, seq, type, schema_version, payload, recorded_at, prev_hash, hash, state_digest."""
     conn = sqlite3.connect(db_path)
     columns = [row[1] for row in conn.execute("PRAGMA table_info(events)")]

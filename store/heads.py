@@ -1,0 +1,121 @@
+"""The heads read model: each session's head seq, hash, digest and metrics, for listings that must not
+fold every session.
+
+It is a cache like the snapshots. Appends write it in the same transaction as their events
+(`EventLog._flush`); a reader uses a row only when its seq, hash and digest are those of the session's
+last event, and folds the log otherwise; `fill_heads` rebuilds it; audit compares it with the replay.
+"""
+
+import json
+import sqlite3
+
+import attrs
+
+from engine import evolve, state_digest
+from store.log import SESSION_COLUMNS, EventLog, SessionInfo
+from store.schema import has_heads, translate
+
+METRICS = ("loss", "accuracy", "score")
+
+
+@attrs.frozen
+class Summary:
+    """One line of `sessions`: the session, its head, and its metrics, or why they cannot be had."""
+
+    info: SessionInfo
+    events: int | None
+    head_hash: str | None
+    metrics: dict | None
+    problem: tuple[int, str] | None = None  # (seq, reason) for a session whose log cannot be read
+
+    def to_json(self) -> dict:
+        i, m = self.info, self.metrics or dict.fromkeys(METRICS)
+        out = {"id": i.id, "name": i.name, "learner": i.learner, "seed": i.seed, "events": self.events,
+               "accuracy": m["accuracy"], "score": m["score"], "loss": m["loss"], "head_hash": self.head_hash,
+               "created_at": i.created_at, "parent_id": i.parent_id, "parent_seq": i.parent_seq,
+               "ok": self.problem is None}
+        if self.problem is not None:
+            out["problem"] = {"seq": self.problem[0], "reason": self.problem[1]}
+        return out
+
+
+def summaries(log: EventLog) -> list[Summary]:
+    """Every session, oldest first; a session that cannot be read is listed with its problem, not raised."""
+    if log._conn is None:
+        return []
+    heads = has_heads(log.conn)
+    join = ("LEFT JOIN heads h ON h.session_id = s.id" if heads else
+            "LEFT JOIN (SELECT NULL AS session_id, NULL AS seq, NULL AS hash, NULL AS state_digest, NULL AS loss, "
+            "NULL AS accuracy, NULL AS score) h ON 0")
+    columns = ", ".join(f"s.{c.strip()}" for c in SESSION_COLUMNS.split(","))
+    sql = (f"SELECT {columns}, e.seq, e.hash, e.state_digest, h.seq, h.hash, h.state_digest, h.loss, h.accuracy, "
+           f"h.score FROM sessions s {join} LEFT JOIN events e ON e.session_id = s.id AND e.seq = "
+           f"(SELECT MAX(seq) FROM events WHERE session_id = s.id) ORDER BY s.created_at, s.id")
+    try:
+        rows = log.conn.execute(sql).fetchall()
+    except sqlite3.Error as error:
+        raise translate(error, log.path) from None
+    return [_summary(log, row) for row in rows]
+
+
+def _summary(log: EventLog, row: tuple) -> Summary:
+    info = SessionInfo(*row[:7])
+    seq, hash_, digest, cached = row[7], row[8], row[9], row[10:]
+    if seq is None:
+        return Summary(info, 0, None, None, (1, "the session has no events"))
+    if cached[:3] == (seq, hash_, digest) and all(isinstance(v, float) for v in cached[3:]):
+        return Summary(info, seq, hash_, dict(zip(METRICS, cached[3:])))
+    state, problem = fold_head(log, info.id, seq, digest)
+    return Summary(info, seq, hash_, None if state is None else metrics_of(state), problem)
+
+
+def metrics_of(state) -> dict:
+    m = state.metrics
+    return {"loss": m.loss, "accuracy": m.accuracy, "score": m.score}
+
+
+def fold_head(log: EventLog, session_id: str, seq: int, digest: str):
+    """(state, None) when folding the log reproduces the digest recorded at `seq`, else (None, (seq, why))."""
+    try:
+        state = log._state(session_id, seq)
+    except sqlite3.Error as error:
+        raise translate(error, log.path) from None
+    except Exception as error:  # noqa: BLE001 - a hand-edited row can fail in any way: a finding, not a crash
+        why = ("its payload is not valid JSON" if isinstance(error, json.JSONDecodeError) else
+               f"it does not fold ({type(error).__name__}: {error})")
+        return None, (_failing_seq(log, session_id), why)
+    if state_digest(state) != digest:
+        return None, (seq, "replaying the log does not give the state recorded at the head; run `nnreplay audit`")
+    return state, None
+
+
+def _failing_seq(log: EventLog, session_id: str) -> int:
+    """The first seq whose row does not fold, found by folding without snapshots."""
+    state, at = None, 1
+    try:
+        for row in log.rows(session_id):
+            at = row.seq
+            state = evolve(state, row.event())
+    except Exception:  # noqa: BLE001
+        return at
+    return at
+
+
+def fill_heads(log: EventLog) -> int:
+    """Write the heads row of every session that has none and whose log folds to its recorded head."""
+    missing = log.conn.execute("SELECT s.id FROM sessions s LEFT JOIN heads h ON h.session_id = s.id "
+                               "WHERE h.session_id IS NULL").fetchall()
+    written = 0
+    with log._write():
+        for (session_id,) in missing:
+            head = log.conn.execute("SELECT seq, hash, state_digest FROM events WHERE session_id = ? "
+                                    "ORDER BY seq DESC LIMIT 1", (session_id,)).fetchone()
+            if head is None:
+                continue
+            state, problem = fold_head(log, session_id, head[0], head[2])
+            if state is None:
+                continue
+            log.conn.execute("INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (session_id, *head, *metrics_of(state).values()))
+            written += 1
+    return written
