@@ -25,6 +25,7 @@ class Copy:
         self.rows: list[tuple] = []
         self.states: list[tuple] = []
         self.last = None  # the state after the last row: its metrics go into the heads read model
+        self.warnings: list[str] = []  # checks that failed without making the copy untrustworthy (drift)
 
     def collect_state(self, seq, state, digest) -> None:
         self.last = state

@@ -314,6 +314,11 @@ class EventLog:
         except sqlite3.Error as error:
             raise translate(error, self.path) from None
 
+    def count(self, session_id: str) -> int:
+        """How many events the session holds."""
+        rows = self._read("SELECT COUNT(*) FROM events WHERE session_id = ?", (session_id,))
+        return rows[0][0] if rows else 0
+
     def rows(self, session_id: str, start: int = 1, end: int | None = None) -> Iterator[EventRow]:
         if self._conn is None:
             return

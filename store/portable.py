@@ -5,9 +5,13 @@ name, learner, seed, created_at, parent_id, parent_seq}, "settings", "events": N
 are the events in seq order, one JSON object each with every column of the events table (the payload as
 a JSON object). The header's event count and head hash make a file cut at a line boundary detectable.
 
-Import runs the audit's `Verifier` over the whole file before it writes anything, then writes the session
-in one transaction. A session id already in the database is refused unless a new name is given; the
-copy then gets a fresh id and is re-chained as a fork is.
+Import reads every line strictly (no NaN or Infinity, no repeated key, no unknown field, every value of
+its type; ids of 32 lowercase hex digits, UTC times, names by the rule of `new`), runs the audit's
+`Verifier` over the whole file before it writes anything, then writes the session in one transaction. It
+follows audit's verdict: a file that audit would call tampered is refused; one whose only failure is drift
+(decide no longer reproduces a recorded decision, while the log itself is intact and replays) is imported
+with a warning that names the check. A session id already in the database is refused unless a new name
+is given; the copy then gets a fresh id and is re-chained as a fork is.
 """
 
 import json
@@ -17,13 +21,16 @@ import tempfile
 from typing import Iterable, TextIO
 
 from engine import ENGINE_VERSION
-from store.errors import InvalidExport, SessionExists, StoreError, UnsoundLog
+from store.chain import decode_strict, is_utc_timestamp
+from store.errors import InvalidExport, InvalidName, SessionExists, StoreError, UnsoundLog
 from store.fork import Copy, write_copy
-from store.log import EventLog, SessionInfo, check_name
-from store.verify import CHECKS, Verifier
+from store.log import EventLog, SessionInfo, check_name, is_session_id
+from store.verify import CHECKS, TAMPER_CHECKS, Verifier
 
 FORMAT = "nnreplay-export"
 FORMAT_VERSION = 1
+HEADER_FIELDS = {"format": str, "format_version": int, "engine_version": str, "session": dict,
+                 "settings": dict, "events": int, "head_hash": str}
 EVENT_FIELDS = {"session_id": str, "seq": int, "type": str, "schema_version": int, "payload": dict,
                 "recorded_at": str, "prev_hash": str, "hash": str, "state_digest": str}
 SESSION_FIELDS = {"id": str, "name": (str, type(None)), "learner": str, "seed": int, "created_at": str,
@@ -38,46 +45,79 @@ def export(log: EventLog, info: SessionInfo, out: TextIO) -> int:
     """Write the session to `out`; returns the number of events. A faithful dump of what the database
     holds: judging it is left to `audit` before and to `import` after."""
     head, head_hash = log.head(info.id)
-    rows = list(log.rows(info.id, 1, head))
+    count = log.count(info.id)
+    first = next(log.rows(info.id, 1, 1), None)
     try:
-        settings = json.loads(rows[0].payload).get("settings") if rows[0].seq == 1 else None
+        settings = json.loads(first.payload).get("settings") if first is not None else None
     except (ValueError, AttributeError):
         settings = None
     out.write(_line({"format": FORMAT, "format_version": FORMAT_VERSION, "engine_version": ENGINE_VERSION,
                      "session": {"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed,
                                  "created_at": info.created_at, "parent_id": info.parent_id,
                                  "parent_seq": info.parent_seq},
-                     "settings": settings, "events": len(rows), "head_hash": head_hash}))
-    for row in rows:
+                     "settings": settings, "events": count, "head_hash": head_hash}))
+    written = 0
+    for row in log.rows(info.id, 1, head):  # streamed: memory does not grow with the session
         try:
             out.write(_line({"session_id": row.session_id, **row.to_json()}))
         except ValueError:
             raise UnsoundLog(f"session {info.label} cannot be exported: the payload of seq {row.seq} is not "
                              f"valid JSON; run `nnreplay audit` for the details") from None
-    return len(rows)
+        written += 1
+    return written
 
 
 def _typed(value, fields: dict, what: str) -> dict:
+    """`value` must be an object with exactly `fields`, each of its type (true is not an integer)."""
     if not isinstance(value, dict):
         raise ValueError(f"{what} is not a JSON object")
+    extra = [key for key in value if key not in fields]
+    if extra:
+        raise ValueError(f"{what} has a field that is not part of the format: {extra[0]!r:.60}")
     for key, kind in fields.items():
         if key not in value:
             raise ValueError(f"{what} lacks {key!r}")
-        if not isinstance(value[key], kind) or (kind is int and isinstance(value[key], bool)):
-            raise ValueError(f"{what}'s {key!r} has the wrong type ({type(value[key]).__name__})")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if type(value[key]) not in kinds:
+            raise ValueError(f"{what}'s field {key!r} has the wrong type ({_kind(value[key])})")
     return value
 
 
+def _kind(value) -> str:
+    return {bool: "true/false", int: "an integer", float: "a fraction", str: "a string", list: "a list",
+            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+
+
 def _header(text: str) -> dict:
-    header = json.loads(text)
+    header = decode_strict(text)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"not an nnreplay export (its first line must say \"format\": \"{FORMAT}\")")
     version = header.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(f"export format version {version!r} is not one this nnreplay reads (it reads up to "
+    if type(version) is not int or version < 1:
+        raise ValueError(f"field format_version: {version!r:.40} is not an export format version (a whole number "
+                         f"from 1)")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"field format_version: {version} is not one this nnreplay reads (it reads up to "
                          f"{FORMAT_VERSION}); upgrade nnreplay")
-    _typed(header, {"session": dict, "events": int, "head_hash": str}, "the header")
-    _typed(header["session"], SESSION_FIELDS, "the header's session")
+    _typed(header, HEADER_FIELDS, "the header")
+    session = _typed(header["session"], SESSION_FIELDS, "the header's session")
+    if not is_session_id(session["id"]):
+        raise ValueError(f"field session.id: {session['id']!r:.60} is not a session id (32 lowercase hex digits)")
+    if session["name"] is not None:
+        try:
+            check_name(session["name"])
+        except InvalidName as error:
+            raise ValueError(f"field session.name: {error}") from None
+    if not is_utc_timestamp(session["created_at"]):
+        raise ValueError(f"field session.created_at: {session['created_at']!r:.60} is not a UTC ISO-8601 time")
+    if (session["parent_id"] is None) != (session["parent_seq"] is None):
+        raise ValueError("fields session.parent_id and session.parent_seq must both be null or both be set")
+    if session["parent_id"] is not None and not is_session_id(session["parent_id"]):
+        raise ValueError(f"field session.parent_id: {session['parent_id']!r:.60} is not a session id")
+    if session["parent_seq"] is not None and session["parent_seq"] < 1:
+        raise ValueError(f"field session.parent_seq: {session['parent_seq']} is not a seq (1 or more)")
+    if header["events"] < 1:
+        raise ValueError(f"field events: an export holds at least one event, not {header['events']}")
     return header
 
 
@@ -95,7 +135,9 @@ def read_export(lines: Iterable[str | bytes], name: str) -> tuple[dict, Copy]:
                 raise ValueError("the line is empty")
             if number - 1 > header["events"]:
                 raise ValueError(f"one line too many: the header promises {header['events']} events")
-            row = _typed(json.loads(text), EVENT_FIELDS, "the event")
+            row = _typed(decode_strict(text), EVENT_FIELDS, "the event")
+            if not is_utc_timestamp(row["recorded_at"]):
+                raise ValueError(f"field recorded_at: {row['recorded_at']!r:.60} is not a UTC ISO-8601 time")
             _verify_event(verifier, row, header, number)
             copy.rows.append((row["seq"], row["type"], row["schema_version"], row["payload"],
                               row["recorded_at"], row["state_digest"]))
@@ -103,7 +145,7 @@ def read_export(lines: Iterable[str | bytes], name: str) -> tuple[dict, Copy]:
         raise InvalidExport(f"{name}, line {number}: {error}") from None
     if header is None:
         raise InvalidExport(f"{name} is empty: an export starts with its header line")
-    _verify_end(verifier, header, name, number)
+    _verify_end(verifier, header, name, number, copy)
     return header, copy
 
 
@@ -115,22 +157,25 @@ def _verify_event(verifier: Verifier, row: dict, header: dict, number: int) -> N
                          f"missing")
     verifier.feed(row["seq"], row["type"], row["schema_version"], row["payload"], row["recorded_at"],
                   row["prev_hash"], row["hash"], row["state_digest"])
-    if verifier.failures:
-        check = next(name for name in CHECKS if name in verifier.failures)
-        seq, reason = verifier.failures[check]
-        raise ValueError(f"seq {seq} fails the {check} check ({CHECKS[check]}): {reason}")
+    tampered = [name for name in TAMPER_CHECKS if name in verifier.failures]
+    if tampered:
+        seq, reason = verifier.failures[tampered[0]]
+        raise ValueError(f"seq {seq} fails the {tampered[0]} check ({CHECKS[tampered[0]]}): {reason}")
 
 
-def _verify_end(verifier: Verifier, header: dict, name: str, number: int) -> None:
+def _verify_end(verifier: Verifier, header: dict, name: str, number: int, copy: Copy) -> None:
     if verifier.count != header["events"]:
         raise InvalidExport(f"{name}, line {number + 1}: the file ends after {verifier.count} events, but its "
                             f"header promises {header['events']}: it was truncated")
     if verifier.head_hash != header["head_hash"]:
         raise InvalidExport(f"{name}, line 1: the header's head_hash is not the hash of the last event")
     for check in verifier.finish():
-        if not check.ok:
+        if not check.ok and check.name in TAMPER_CHECKS:
             raise InvalidExport(f"{name}, line {(check.seq or 0) + 1}: seq {check.seq} fails the {check.name} "
                                 f"check: {check.reason}")
+        if not check.ok:  # drift: audit's verdict for an intact log that replays; imported, with a warning
+            copy.warnings.append(f"seq {check.seq} fails the {check.name} check ({CHECKS[check.name]}): "
+                                 f"{check.reason}")
     first, session = verifier.first, header["session"]
     if ((first.settings.learner, first.settings.seed) != (session["learner"], session["seed"])
             or header.get("settings") != first.settings.to_dict()):
