@@ -89,6 +89,9 @@ def main_options(
     db: Annotated[str, typer.Option("--db", envvar="NNREPLAY_DB", show_envvar=True, metavar="PATH",
                                     help="The SQLite database holding the event log.")] = DEFAULT_DB,
 ) -> None:
+    if os.environ.get("NNREPLAY_DB") == "" and ctx.get_parameter_source("db").name == "DEFAULT":
+        # click reads an empty variable as unset; a person who emptied it meant something, not ./nnreplay.db
+        fail("the database path is empty: NNREPLAY_DB is set to ''; unset it or give it a file name")
     ctx.obj = {"db": db}
 
 
@@ -817,6 +820,8 @@ def import_(
             header, copy = read_export(lines, file)
     with open_log(ctx, create=True) as log_:
         info, _ = import_session(log_, header, copy, name)
+    for warning in copy.warnings:  # drift: audit's verdict for an intact log, so it imports, as it forks
+        typer.echo(f"warning: imported, but {warning}", err=True)
     if info.id != header["session"]["id"]:
         typer.echo(f"session {header['session']['id'][:12]} is already here: imported a copy with a new id "
                    f"(and new hashes)", err=True)
