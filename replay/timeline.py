@@ -76,7 +76,7 @@ def collect(title: str, learner: str, events: Iterable[tuple[State, str | None]]
         curves["accuracy"].append(m.accuracy)
         curves["loss"].append(m.loss)
         curves["score"].append(m.score)
-        if step in wanted:
+        if step in wanted or step == 0:  # the first state too: a panel reads the data set from it
             frames[step] = (state, button)
         last = (state, button)
     if last is None:

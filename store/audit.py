@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import pathlib
 import sqlite3
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 import attrs
@@ -153,29 +153,49 @@ def _verify_segment(path: str, session_id: str, snaps: dict, start: int, end: in
             before = conn.execute("SELECT hash FROM events WHERE session_id = ? AND seq = ?",
                                   (session_id, start - 1)).fetchone()[0]
             verifier.resume(start - 1, before, snapshots.decode(snaps[start - 1][0], first), first)
-        _feed_range(conn, verifier, start, end)
+        _feed_range(conn, verifier, start, end, _count_rows if _rows_done is not None else None)
     finally:
         conn.close()
     verifier.state = verifier.first = None  # sent back to the parent: keep it small
     return verifier
 
 
+_rows_done = None  # in a worker: a counter shared with the parent, which reads it for the progress bar
+
+
+def _share_counter(counter) -> None:
+    global _rows_done
+    _rows_done = counter
+
+
+def _count_rows(n: int) -> None:
+    with _rows_done.get_lock():
+        _rows_done.value += n
+
+
 def _parallel(log, info, snaps: dict, bounds: list[int], expect_head, on_rows) -> Verifier:
     starts, ends = [1] + [b + 1 for b in bounds], bounds + [None]
     workers = min(len(starts), os.cpu_count() or 1)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    verifier = None
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    counter = context.Value("q", 0)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_share_counter, initargs=(counter,)) as pool:
         futures = [pool.submit(_verify_segment, log.path, info.id, snaps, start, end, expect_head)
                    for start, end in zip(starts, ends)]
+        reported, pending = 0, set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.25)
+            if on_rows is not None and counter.value > reported:  # the workers' rows, as they verify them
+                on_rows(counter.value - reported)
+                reported = counter.value
+        verifier = None
         for future in futures:
             segment = future.result()
-            if on_rows is not None:
-                on_rows(segment.count - (0 if verifier is None else verifier.count))
             if verifier is None:
                 verifier = segment
             else:
                 verifier.merge(segment)
+    if on_rows is not None and verifier.count > reported:
+        on_rows(verifier.count - reported)
     return verifier
 
 

@@ -17,7 +17,6 @@ is given; the copy then gets a fresh id and is re-chained as a fork is.
 import json
 import os
 import secrets
-import tempfile
 from typing import Iterable, TextIO
 
 from engine import ENGINE_VERSION
@@ -25,6 +24,7 @@ from store.chain import decode_strict, is_utc_timestamp
 from store.errors import InvalidExport, InvalidName, SessionExists, StoreError, UnsoundLog
 from store.fork import Copy, write_copy
 from store.log import EventLog, SessionInfo, check_name, is_session_id
+from store.targets import atomic_text, check_target
 from store.verify import CHECKS, TAMPER_CHECKS, Verifier
 
 FORMAT = "nnreplay-export"
@@ -204,19 +204,16 @@ def import_session(log: EventLog, header: dict, copy: Copy, name: str | None = N
 
 
 def export_to_file(log: EventLog, info: SessionInfo, path: str) -> int:
-    """Export to `path` through a temporary file renamed into place: a failed export leaves no file."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Export to `path` through a temporary file renamed into place: a failed export leaves no file, and
+    the path may not be the database or any SQLite file (`targets.check_target`)."""
+    folder = os.path.dirname(os.path.abspath(path)) if path else ""
     # checked first: otherwise the error would name the temporary file, not the path the person gave
+    if not path:
+        raise StoreError("the export path is empty; give -o a file name (or - for standard output)")
     if os.path.isdir(path):
         raise StoreError(f"{path} is a directory; give the export a file name")
     if not os.path.isdir(folder):
         raise StoreError(f"the directory {folder!r} does not exist; create it first")
-    handle, temporary = tempfile.mkstemp(prefix=".nnreplay-export-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            count = export(log, info, out)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return count
+    check_target(path, log.path, "export")
+    with atomic_text(path) as out:
+        return export(log, info, out)

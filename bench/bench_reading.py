@@ -1,0 +1,94 @@
+"""Reading at scale (issue 9, class 12): wall time and peak memory of the reading commands on one session of
+1,000,000 events and on a database of 10,000 sessions, against `python -c "import numpy, typer,
+sqlite_utils"` measured in the same run (the floor any nnreplay command stands on).
+
+    python bench/bench_reading.py [--events 1000000] [--sessions 10000] [--folder /tmp/nnreplay-bench]
+
+The databases are built once into --folder (reused when present: building a million events takes about a
+minute) with EventLog.record in large batches and `synchronous = OFF`, which is fine for a throwaway file.
+Each command runs as its own process; its peak RSS comes from wait4, its wall time from the clock.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, HERE)
+
+
+def build_long(path: str, events: int) -> None:
+    from engine import Next, Settings
+    from store import EventLog
+
+    with EventLog(path) as log:
+        log.conn.execute("PRAGMA synchronous = OFF")
+        info = log.new_session(Settings(learner="gradient", seed=1), name="long")
+        log.record(info.id, (Next() for _ in range(events - 1)), batch=100_000)
+
+
+def build_many(path: str, sessions: int) -> None:
+    from engine import Next, Settings
+    from store import EventLog
+
+    with EventLog(path) as log:
+        log.conn.execute("PRAGMA synchronous = OFF")
+        for k in range(sessions):
+            info = log.new_session(Settings(learner="thompson" if k % 2 else "gradient", seed=k))
+            log.record(info.id, [Next()] * 3)
+
+
+def measure(argv: list[str], first_line_only: bool = False) -> tuple[float, float, int]:
+    """(seconds to exit, seconds to the first line, peak RSS in MB) of one process; stdout is discarded
+    (or, with first_line_only, the pipe is closed after the first line, as `| head -1` does)."""
+    env = {**os.environ, "PYTHONPATH": HERE}
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE if first_line_only else subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=env)
+    first = None
+    if first_line_only:
+        process.stdout.readline()
+        first = time.perf_counter() - started
+        process.stdout.close()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - started
+    return elapsed, first if first is not None else elapsed, usage.ru_maxrss // 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--folder", default="/tmp/nnreplay-bench")
+    args = parser.parse_args()
+    os.makedirs(args.folder, exist_ok=True)
+    long_db = os.path.join(args.folder, f"long-{args.events}.db")
+    many_db = os.path.join(args.folder, f"many-{args.sessions}.db")
+    for path, build, size in ((long_db, build_long, args.events), (many_db, build_many, args.sessions)):
+        if not os.path.exists(path):
+            started = time.perf_counter()
+            build(path + ".part", size)
+            os.replace(path + ".part", path)
+            print(f"built {path} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    python, cli = sys.executable, [sys.executable, "-m", "cli"]
+    baseline = measure([python, "-c", "import numpy, typer, sqlite_utils"])
+    runs = [
+        ("import numpy, typer, sqlite_utils (baseline)", baseline),
+        (f"log | head -1  ({args.events:,} events)", measure([*cli, "--db", long_db, "log", "long"], True)),
+        (f"log --json  ({args.events:,} events)", measure([*cli, "--db", long_db, "log", "long", "--json"])),
+        (f"log --csv --metrics  ({args.events:,} events)",
+         measure([*cli, "--db", long_db, "log", "long", "--csv", "--metrics"])),
+        (f"export  ({args.events:,} events)", measure([*cli, "--db", long_db, "export", "long"])),
+        (f"sessions  ({args.sessions:,} sessions)", measure([*cli, "--db", many_db, "sessions"])),
+        (f"sessions --json  ({args.sessions:,} sessions)", measure([*cli, "--db", many_db, "sessions", "--json"])),
+    ]
+    print(f"{'command':<46} {'wall s':>8} {'first line s':>12} {'x baseline':>10} {'peak RSS MB':>12}")
+    for label, (wall, first, rss) in runs:
+        print(f"{label:<46} {wall:8.2f} {first:12.2f} {wall / baseline[0]:10.1f} {rss:12d}")
+
+
+if __name__ == "__main__":
+    main()
