@@ -58,7 +58,8 @@ def with_session(lines, **fields):
     return [header, *lines[1:]]
 
 
-@pytest.mark.parametrize("bad_id", ["first-try", "", "ab", "\n", "x" * 100_000, "A" * 32, "0" * 31 + "g"])
+@pytest.mark.parametrize("bad_id", ["first-try", "", "ab", "\n", "x" * 100_000, "A" * 32, "0" * 31 + "g"],
+                         ids=["a-name", "empty", "short", "newline", "100k-letters", "upper-case", "not-hex"])
 def test_import_refuses_a_session_id_that_is_not_32_lowercase_hex_digits(lines, tmp_path, runner, bad_id):
     """Class 2: ids are ids. The header's id must be 32 lowercase hex digits, and nothing is written."""
     result = importing(tmp_path, runner, rehashed(with_session(lines, id=bad_id)))
@@ -67,7 +68,8 @@ def test_import_refuses_a_session_id_that_is_not_32_lowercase_hex_digits(lines, 
 
 
 @pytest.mark.parametrize("name, words", [("", "empty"), ("   ", "empty"), ("n" * 10_000, "at most 200"),
-                                         ("a\0b", "NUL"), ("93a9d0354856", "id prefix"), ("ABCD", "id prefix")])
+                                         ("a\0b", "NUL"), ("93a9d0354856", "id prefix"), ("ABCD", "id prefix")],
+                         ids=["empty", "blank", "10k", "nul", "id-prefix", "upper-hex"])
 def test_import_applies_the_name_rule_of_new(lines, tmp_path, runner, nnreplay, name, words):
     """Class 3: a name `new` refuses is refused by import too, naming line 1 and the field."""
     refused(importing(tmp_path, runner, with_session(lines, name=name)), "line 1", "session.name", words)
