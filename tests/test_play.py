@@ -159,3 +159,19 @@ def test_render_fits_the_terminal():
         screen = render(_state((0.3, -0.2, 0.1)), "session", "f" * 64, "message", columns, lines)
         assert len(screen) <= max(lines, 12)
         assert all(len(line) <= columns for line in screen)
+
+
+def test_the_closing_line_names_the_hash_of_the_seq_it_reports(nnreplay, db_path):
+    """Issue 9, class 13: when another terminal pressed meanwhile, play's closing line still pairs the step
+    it reports with that step's own head hash, not with the hash of a later seq."""
+    sid = _new(nnreplay, "--learner", "gradient", "--seed", "4", "--name", "pair")
+    screen = Screen(db_path, "pair")
+    screen.wait_for(r"press a key")
+    screen.press("n", r"as event 2")
+    nnreplay("next", sid, "-n", "3")  # another terminal presses
+    closing = screen.press("q", r"pair: step \d+, accuracy [0-9.]+, head [0-9a-f]{12}")
+    assert screen.close() == 0
+    step, head = re.search(r"pair: step (\d+), accuracy [0-9.]+, head ([0-9a-f]{12})", closing).groups()
+    with EventLog(db_path) as log:
+        [row] = list(log.rows(sid, int(step) + 1, int(step) + 1))
+    assert row.hash[:12] == head
