@@ -3,6 +3,7 @@
 sqlite_utils"` measured in the same run (the floor any nnreplay command stands on).
 
     python bench/bench_reading.py [--events 1000000] [--sessions 10000] [--folder /tmp/nnreplay-bench]
+                                  [--tree DIR]   (run the commands of another checkout, e.g. the last release)
 
 The databases are built once into --folder (reused when present: building a million events takes about a
 minute) with EventLog.record in large batches and `synchronous = OFF`, which is fine for a throwaway file.
@@ -10,6 +11,7 @@ Each command runs as its own process; its peak RSS comes from wait4, its wall ti
 """
 
 import argparse
+import functools
 import os
 import subprocess
 import sys
@@ -40,10 +42,10 @@ def build_many(path: str, sessions: int) -> None:
             log.record(info.id, [Next()] * 3)
 
 
-def measure(argv: list[str], first_line_only: bool = False) -> tuple[float, float, int]:
+def measure(argv: list[str], first_line_only: bool = False, tree: str = HERE) -> tuple[float, float, int]:
     """(seconds to exit, seconds to the first line, peak RSS in MB) of one process; stdout is discarded
     (or, with first_line_only, the pipe is closed after the first line, as `| head -1` does)."""
-    env = {**os.environ, "PYTHONPATH": HERE}
+    env = {**os.environ, "PYTHONPATH": tree}
     started = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE if first_line_only else subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, env=env)
@@ -63,6 +65,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--folder", default="/tmp/nnreplay-bench")
+    parser.add_argument("--tree", default=HERE, help="the checkout whose cli.py runs the commands")
     args = parser.parse_args()
     os.makedirs(args.folder, exist_ok=True)
     long_db = os.path.join(args.folder, f"long-{args.events}.db")
@@ -75,19 +78,21 @@ def main() -> None:
             print(f"built {path} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     python, cli = sys.executable, [sys.executable, "-m", "cli"]
     baseline = measure([python, "-c", "import numpy, typer, sqlite_utils"])
+    run = functools.partial(measure, tree=os.path.abspath(args.tree))
     runs = [
         ("import numpy, typer, sqlite_utils (baseline)", baseline),
-        (f"log | head -1  ({args.events:,} events)", measure([*cli, "--db", long_db, "log", "long"], True)),
-        (f"log --json  ({args.events:,} events)", measure([*cli, "--db", long_db, "log", "long", "--json"])),
+        (f"log | head -1  ({args.events:,} events)", run([*cli, "--db", long_db, "log", "long"], True)),
+        (f"log --json  ({args.events:,} events)", run([*cli, "--db", long_db, "log", "long", "--json"])),
         (f"log --csv --metrics  ({args.events:,} events)",
-         measure([*cli, "--db", long_db, "log", "long", "--csv", "--metrics"])),
-        (f"export  ({args.events:,} events)", measure([*cli, "--db", long_db, "export", "long"])),
-        (f"sessions  ({args.sessions:,} sessions)", measure([*cli, "--db", many_db, "sessions"])),
-        (f"sessions --json  ({args.sessions:,} sessions)", measure([*cli, "--db", many_db, "sessions", "--json"])),
+         run([*cli, "--db", long_db, "log", "long", "--csv", "--metrics"])),
+        (f"export  ({args.events:,} events)", run([*cli, "--db", long_db, "export", "long"])),
+        (f"sessions  ({args.sessions:,} sessions)", run([*cli, "--db", many_db, "sessions"])),
+        (f"sessions --json  ({args.sessions:,} sessions)", run([*cli, "--db", many_db, "sessions", "--json"])),
     ]
     print(f"{'command':<46} {'wall s':>8} {'first line s':>12} {'x baseline':>10} {'peak RSS MB':>12}")
     for label, (wall, first, rss) in runs:
         print(f"{label:<46} {wall:8.2f} {first:12.2f} {wall / baseline[0]:10.1f} {rss:12d}")
+    print(f"(commands from {os.path.abspath(args.tree)}; exit codes are not checked: see the test suite)")
 
 
 if __name__ == "__main__":
