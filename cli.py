@@ -26,12 +26,14 @@ import contextlib  # noqa: E402
 import csv  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
+import shlex  # noqa: E402
 import statistics  # noqa: E402
 from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
 
 import service  # noqa: E402
+from console import exit_code, interrupted_by, printable, say, stop_on_signals, write_json_array  # noqa: E402
 from engine import BUTTONS, InvalidCommand, NnreplayError  # noqa: E402
 from store import EventLog  # noqa: E402
 
@@ -50,8 +52,15 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts in
 
 
 def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"Error: {message}", err=True)
+    # messages quote names and paths from files and databases: never let them drive the terminal
+    typer.echo(f"Error: {printable(message)}", err=True)
     raise typer.Exit(code)
+
+
+def stopped(interruption: BaseException, what: str) -> None:
+    """End a command that Ctrl-C, SIGTERM or SIGHUP stopped: one line saying what was kept, exit 128 + signal."""
+    say(f"Error: {interrupted_by(interruption)}: {printable(what)}")
+    raise typer.Exit(exit_code(interruption))
 
 
 def command(*args, **kwargs):
@@ -60,12 +69,13 @@ def command(*args, **kwargs):
     def register(fn):
         @functools.wraps(fn)
         def wrapper(*a, **k):
+            stop_on_signals()  # SIGTERM and SIGHUP clean up as Ctrl-C does
             try:
                 return fn(*a, **k)
             except NnreplayError as error:
                 fail(describe_error(error))
-            except KeyboardInterrupt:
-                fail("interrupted: events committed before it are kept; unfinished output files are removed", 130)
+            except KeyboardInterrupt as interruption:
+                stopped(interruption, "events committed before it are kept; unfinished output files are removed")
             except BrokenPipeError:
                 # the reader went away (`... | head`): nothing more to say, and nowhere to say it
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -104,8 +114,12 @@ def describe_error(error: NnreplayError) -> str:
     return message
 
 
+def _db(ctx: typer.Context) -> str:
+    return ctx.obj["db"] if ctx.obj else DEFAULT_DB
+
+
 def open_log(ctx: typer.Context, create: bool = False) -> EventLog:
-    return EventLog(ctx.obj["db"] if ctx.obj else DEFAULT_DB, create=create)
+    return EventLog(_db(ctx), create=create)
 
 
 def echo_json(value) -> None:
@@ -148,7 +162,14 @@ def next_(
     """
     service.check_count(count)
     with open_log(ctx) as log, _progress(count, "recording", at_least=5_000) as advance:
-        _, state = service.record(log, session, "next", count, on_commit=advance)
+        info = log.resolve(session)
+        before, _ = log.head(info.id)
+        try:
+            _, state = service.record(log, info.id, "next", count, on_commit=advance)
+        except KeyboardInterrupt as interruption:
+            kept = log.head(info.id)[0] - before  # read from the log: a commit can land just before Ctrl-C
+            stopped(interruption, f"kept {kept:,} presses of {count:,} (session {info.id[:12]} is at seq "
+                                  f"{before + kept}); the batch in flight was rolled back")
     _print_summary(state)
 
 
@@ -210,7 +231,7 @@ def show(
     if json_:
         echo_json(out)
         return
-    head = "" if info.name is None else f"  ({info.name})"
+    head = "" if info.name is None else f"  ({printable(info.name)})"
     typer.echo(f"session   {info.id}{head}")
     s = state.settings
     typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
@@ -221,11 +242,16 @@ def show(
     typer.echo(f"head      {out['head_hash']}")
     typer.echo(f"digest    {out['digest']}")
     if state.learner is not None:
-        typer.echo(f"last move {out['pending_action'] or '-'}   last button {state.last_button or '-'}")
+        typer.echo(f"last move {out['pending_action'] or '-'}   last button {printable(state.last_button or '-')}")
         typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in out["posteriors"]))
 
 
 def _describe(payload: dict) -> str:
+    """A short summary of a stored payload, as printable text (a tampered log may hold anything)."""
+    return printable(_summary_of(payload))
+
+
+def _summary_of(payload: dict) -> str:
     parts = []
     if "button" in payload:
         parts.append(payload["button"])
@@ -256,22 +282,23 @@ def log(
     if json_ and csv_:
         fail("choose one of --json and --csv", 2)
     with open_log(ctx) as log_:
-        records = service.events(log_, session, metrics=metrics)
-    if json_:
-        echo_json(records)
-    elif csv_:
-        columns = ["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        for record in records:
-            record["summary"] = _describe(record["payload"])
-            writer.writerow([record[c] for c in columns])
-    else:
-        for record in records:
-            extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
-                     if metrics else "")
-            typer.echo(f"{record['seq']:>6}  {record['recorded_at']}  {record['type']:<15} "
-                       f"{_describe(record['payload']):<34} {record['hash'][:12]}{extra}")
+        # streamed: each event is printed as it is read, so `| head` answers at once and memory stays flat
+        records = service.iter_events(log_, session, metrics=metrics)
+        if json_:
+            write_json_array(records, sys.stdout)
+        elif csv_:
+            columns = ["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(columns)
+            for record in records:
+                record["summary"] = _describe(record["payload"])
+                writer.writerow([printable(record[c]) if isinstance(record[c], str) else record[c] for c in columns])
+        else:
+            for record in records:
+                extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
+                         if metrics else "")
+                typer.echo(f"{record['seq']:>6}  {printable(record['recorded_at'])}  {printable(record['type']):<15} "
+                           f"{_describe(record['payload']):<34} {printable(record['hash'][:12])}{extra}")
 
 
 @command()
@@ -287,16 +314,24 @@ def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
     else:
         with open_log(ctx) as log_:
             listing = service.list_sessions(log_)
+    broken = [item for item in listing if not item["ok"]]
     if json_:
         echo_json(listing)
-        return
-    if not listing:
-        typer.echo(f"no sessions in {db}; start one with `nnreplay new`", err=True)
-        return
-    typer.echo(f"{'id':<12}  {'name':<20}  {'learner':<8}  {'events':>7}  {'accuracy':>8}  created")
-    for item in listing:
-        typer.echo(f"{item['id'][:12]:<12}  {(item['name'] or '-'):<20}  {item['learner']:<8}  "
-                   f"{item['events']:>7}  {item['accuracy']:>8.3f}  {item['created_at'][:19]}")
+    elif not listing:
+        typer.echo(f"no sessions in {printable(db)}; start one with `nnreplay new`", err=True)
+    else:
+        typer.echo(f"{'id':<12}  {'name':<20}  {'learner':<8}  {'events':>7}  {'accuracy':>8}  created")
+        for item in listing:
+            start = (f"{printable(item['id'][:12]):<12}  {printable(item['name'] or '-'):<20}  "
+                     f"{printable(item['learner']):<8}  ")
+            if item["ok"]:
+                typer.echo(f"{start}{item['events']:>7}  {item['accuracy']:>8.3f}  {printable(item['created_at'][:19])}")
+            else:
+                problem = item["problem"]
+                typer.echo(f"{start}BROKEN at seq {problem['seq']}: {printable(problem['reason'])}")
+    if broken:
+        fail(f"{len(broken)} of {len(listing)} sessions cannot be read (marked BROKEN, each with the seq where it "
+             f"breaks); `nnreplay audit` says more")
 
 
 # -- scripted recording ------------------------------------------------------------------------------------
@@ -415,8 +450,10 @@ def play(ctx: typer.Context, session: SessionArg) -> None:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
             sys.stdout.write(LEAVE_SCREEN)
             sys.stdout.flush()
-        head = log.head(info.id)[1]
-    typer.echo(f"{info.label}: step {state.seq - 1}, accuracy {state.metrics.accuracy:.3f}, head {head[:12]}")
+        # the hash of the seq reported, not of the head: another terminal may have pressed meanwhile
+        [row] = log.rows(info.id, state.seq, state.seq)
+    typer.echo(f"{printable(info.label)}: step {state.seq - 1}, accuracy {state.metrics.accuracy:.3f}, "
+               f"head {row.hash[:12]}")
 
 
 # -- rendering ---------------------------------------------------------------------------------------------
@@ -461,6 +498,7 @@ def replay_(
     width = size if size is not None else min(MAX_DEFAULT_WIDTH, PX_PER_COLUMN * grid_shape(len(sessions_))[1])
     check_options(fps, max_frames, width, metric)
     check_output(output, ".gif")
+    service.check_target(output, _db(ctx), "GIF")
     with open_log(ctx) as log_:
         tracks, steps = service.tracks(log_, sessions_, from_, to, max_frames)
     with _render_progress(len(steps) * len(tracks)) as on_frame:
@@ -486,6 +524,7 @@ def frame(
 
     check_options(size=size)
     check_output(output, ".png")
+    service.check_target(output, _db(ctx), "PNG")
     with open_log(ctx) as log_:
         track = service.frame_track(log_, session, at)
     made = render_png(track, 0, output, size=size)
@@ -528,21 +567,31 @@ def plot(
         fail(f"unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
     steps = _parse_steps(at)
     check_png(output)
+    service.check_target(output, _db(ctx), "PNG")
     with open_log(ctx) as log_:
         infos = log_.sessions() if all_ else [log_.resolve(ref) for ref in sessions_]
         if not infos:
             fail(f"no sessions in {log_.path} to plot")
-        curves = service.curves(log_, infos, metric)
+        curves, skipped = service.readable_curves(log_, infos, metric)
+    for item in skipped:  # one broken session hides no other: plot the rest, name these, exit 1
+        typer.echo(f"skipped session {item['id'][:12]} ({printable(item['name'] or '-')}): cannot be read at seq "
+                   f"{item['seq']}: {printable(item['reason'])}", err=True)
+    if not curves:
+        fail("no session could be read, so there is nothing to plot; `nnreplay audit` says why")
     draw(curves, metric, output)
     table = service.curve_table(curves, steps)
     if json_:
-        echo_json({"output": output, "metric": metric, "groups": table})
+        echo_json({"output": output, "metric": metric, "groups": table, "skipped": skipped})
+        if skipped:
+            raise typer.Exit(1)
         return
     typer.echo(f"{'group':<34} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
     for row in table:
         cells = "".join(" " + ("      -" if row["at"][str(s)] is None else f"{row['at'][str(s)]:7.3f}") for s in steps)
-        typer.echo(f"{row['group']:<34} {row['sessions']:>8}{cells} {row['final']:7.3f}")
-    typer.echo(f"median {metric} per group; wrote {output}", err=True)
+        typer.echo(f"{printable(row['group']):<34} {row['sessions']:>8}{cells} {row['final']:7.3f}")
+    typer.echo(f"median {metric} per group; wrote {printable(output)}", err=True)
+    if skipped:
+        fail(f"{len(skipped)} of {len(infos)} sessions could not be read and are not in the plot")
 
 
 # -- audit, fork, export, import ---------------------------------------------------------------------------
@@ -566,18 +615,19 @@ def _print_audit(report, seconds: float) -> None:
 
     every_check = len(report.sessions) == 1  # with many sessions, only the failing ones are spelled out
     for session in report.sessions:
-        title = f"session {session.session_id[:12]}  {session.name or '-'}  {session.learner}"
+        title = (f"session {printable(session.session_id[:12])}  {printable(session.name or '-')}  "
+                 f"{printable(session.learner)}")
         typer.echo(f"{title}  {session.events:,} events  head {session.head_hash[:12]}  "
                    f"{'OK' if session.ok else session.verdict.upper()}")
         if session.ok and not every_check:
             continue
         for number, check in enumerate(session.checks, 1):
-            detail = CHECKS[check.name] if check.ok else (
+            detail = CHECKS[check.name] if check.ok else printable(
                 check.reason if check.seq is None else f"seq {check.seq}: {check.reason}")
             typer.echo(f"  {'ok  ' if check.ok else 'FAIL'}  {number} {check.name:<10} {detail}")
     if not report.sessions:
         guards = "ok" if report.guards.ok else f"FAIL: {report.guards.reason}"
-        typer.echo(f"no sessions in {report.database}; guards {guards}")
+        typer.echo(printable(f"no sessions in {report.database}; guards {guards}"))
     failed = sum(not session.ok for session in report.sessions)
     count, total = len(report.sessions), report.events
     rate_ = f" ({total / seconds:,.0f} events/s)" if seconds > 0 and total else ""
@@ -608,18 +658,30 @@ def audit(
 
     names = list(dict.fromkeys(sessions_ or []))
     expect_head = _check_expect_head(expect_head, names)
-    started = time.perf_counter()
+    started, checked = time.perf_counter(), [0]
     with open_log(ctx) as log_:
         infos = service.sessions_to_audit(log_, names)
         total = service.count_events(log_, infos)
         bar = _progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext()
         with bar as advance:
-            report = service.audit(log_, infos, expect_head, on_rows=advance)
+            def on_rows(n: int) -> None:
+                checked[0] += n
+                if advance is not None:
+                    advance(n)
+
+            try:
+                report = service.audit(log_, infos, expect_head, on_rows=on_rows)
+            except KeyboardInterrupt as interruption:
+                stopped(interruption, f"audited {checked[0]:,} of {total:,} events of {len(infos)} session(s) "
+                                      f"before it; no verdict, and nothing was changed (an audit only reads)")
     seconds = time.perf_counter() - started
-    if json_:
-        echo_json({**report.to_json(), "seconds": round(seconds, 3)})
-    else:
-        _print_audit(report, seconds)
+    try:
+        if json_:
+            echo_json({**report.to_json(), "seconds": round(seconds, 3)})
+        else:
+            _print_audit(report, seconds)
+    except BrokenPipeError:  # `audit | head -1`: the reader left, the verdict is still the exit code
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if not report.ok:
         raise typer.Exit(1)
 
@@ -681,10 +743,19 @@ def import_(
     Example: nnreplay --db elsewhere.db import first-try.jsonl
     """
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
-    with contextlib.nullcontext(stdin) if file == "-" else open(file, "rb") as lines:
-        verified = service.read_export(lines, "stdin" if file == "-" else file, name)
+    try:
+        with contextlib.nullcontext(stdin) if file == "-" else open(file, "rb") as lines:
+            verified = service.read_export(lines, "stdin" if file == "-" else file, name)
+    except KeyboardInterrupt as interruption:
+        stopped(interruption, "nothing was imported: the file was still being verified")
     with open_log(ctx, create=True) as log_:
-        info, kept_id = service.import_export(log_, verified, name)
+        before = len(log_.sessions())
+        try:
+            info, kept_id = service.import_export(log_, verified, name)
+        except KeyboardInterrupt as interruption:
+            kept = len(log_.sessions()) - before  # one transaction: the session is there whole, or not at all
+            stopped(interruption, "the session was imported whole before it" if kept else
+                    "nothing was imported (an import is one transaction)")
     for warning in verified[1].warnings:  # drift: audit's verdict for an intact log, so it imports, as it forks
         typer.echo(f"warning: imported, but {warning}", err=True)
     if not kept_id:
@@ -701,6 +772,7 @@ def _demo_step(what: str) -> None:
 
 def _demo_report(target: str, rows, reports, sizes: dict) -> None:
     db = os.path.join(target, "demo.db")
+    quoted = shlex.quote(db)  # the lines are meant to be pasted into a shell, whatever the folder is called
     typer.echo(f"{'session':<16} {'learner':<29} {'presses':>7} {'accuracy':>8}  head hash")
     for label, learner, (seq, head), accuracy in rows:
         typer.echo(f"{label:<16} {learner:<29} {seq - 1:>7} {accuracy:>8.3f}  {head[:16]}")
@@ -711,14 +783,15 @@ def _demo_report(target: str, rows, reports, sizes: dict) -> None:
     typer.echo(f"\nwrote {os.path.join(target, 'compare.gif')}   the three sessions side by side\n"
                f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
                f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
-               f"  nnreplay --db {db} play thompson-person      rate the separator yourself: keys 1-4\n"
-               f"  nnreplay --db {db} log thompson-person       what the simulated person pressed\n"
-               f"  nnreplay --db {db} show thompson-next        weights, posteriors, head hash\n"
-               f"  nnreplay --db {db} audit                     verify every log again")
+               f"  nnreplay --db {quoted} play thompson-person      rate the separator yourself: keys 1-4\n"
+               f"  nnreplay --db {quoted} log thompson-person       what the simulated person pressed\n"
+               f"  nnreplay --db {quoted} show thompson-next        weights, posteriors, head hash\n"
+               f"  nnreplay --db {quoted} audit                     verify every log again")
 
 
 @command()
 def demo(
+    ctx: typer.Context,
     out: Annotated[str, typer.Option("--out", metavar="DIR", help="A new folder for everything the demo writes.")] = "nnreplay-demo",
     seed: Annotated[int, typer.Option(help="The data seed of the three showcase sessions.")] = 1,
     quick: Annotated[bool, typer.Option("--quick", hidden=True, help="Small settings, for the test suite.")] = False,
@@ -737,16 +810,34 @@ def demo(
     """
     from service import demo as tour
 
-    made = tour.run(out, seed, quick, progress=_progress, on_step=_demo_step)
+    made = tour.run(out, seed, quick, progress=_progress, on_step=_demo_step, database=_db(ctx))
     _demo_report(made.folder, made.rows, made.reports, made.sizes)
     if not made.ok:
         raise typer.Exit(1)
 
 
+def global_options_first(argv: list[str]) -> list[str]:
+    """argv with `--db PATH` (or `--db=PATH`) moved before the command when it was given after it, so that
+    `nnreplay show x --db a.db` means what `nnreplay --db a.db show x` means. Only the first command word
+    counts, and nothing after `--` is touched."""
+    words = list(argv)
+    end = words.index("--") if "--" in words else len(words)
+    first = next((i for i, word in enumerate(words[:end]) if not word.startswith("-")
+                  and (i == 0 or words[i - 1] != "--db")), None)
+    if first is None:
+        return words
+    for i in range(first + 1, end):
+        if words[i] == "--db" and i + 1 < end:
+            return words[i:i + 2] + words[:i] + words[i + 2:]
+        if words[i].startswith("--db="):
+            return [words[i]] + words[:i] + words[i + 1:]
+    return words
+
+
 def main() -> None:
     """The console script: app() itself, except that a usage error is one line on stderr too."""
     try:
-        code = app(standalone_mode=False)
+        code = app(args=global_options_first(sys.argv[1:]), standalone_mode=False)
     except typer.Abort:
         typer.echo("Error: aborted", err=True)
         sys.exit(1)

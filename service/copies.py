@@ -4,6 +4,9 @@ from typing import BinaryIO, TextIO
 
 from store import EventLog, SessionInfo
 from store.errors import StoreError
+from store.targets import check_target
+
+__all__ = ["check_target", "export", "export_to_file", "fork", "import_export", "read_export"]
 
 from service.sessions import check_name_field
 

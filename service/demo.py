@@ -90,9 +90,14 @@ def _umask() -> int:
     return mask
 
 
-def run(out: str, seed: int = 1, quick: bool = False, progress=_no_progress, on_step=lambda what: None) -> Tour:
+def run(out: str, seed: int = 1, quick: bool = False, progress=_no_progress, on_step=lambda what: None,
+        database: str | None = None) -> Tour:
     """Make the tour in the new folder `out`. `progress(total, label)` is a context manager yielding
-    `advance(n)`; `on_step(what)` hears each stage's name."""
+    `advance(n)`; `on_step(what)` hears each stage's name. `database` is the front end's own log, whose
+    files the new folder may not be named like."""
+    from store.targets import check_target
+
+    check_target(out, database, "demo folder")
     target = os.path.normpath(out)
     parent = os.path.dirname(os.path.abspath(target))
     if os.path.lexists(target):

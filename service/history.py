@@ -7,6 +7,7 @@ it what it draws. Rendering modules (matplotlib) are imported only inside the fu
 import json
 import statistics
 
+from engine import NnreplayError
 from store import EventLog, SessionInfo
 
 
@@ -21,7 +22,9 @@ def replay_range(log: EventLog, info: SessionInfo, start: int, end: int | None) 
 
     head, _ = log.head(info.id)
     last = head if end is None else min(end, head)
-    if start < 1 or start > last:
+    if start < 1:
+        raise ReplayError(f"from must be a seq, at least 1, got {start}", field="from")
+    if start > last:
         raise ReplayError(f"{info.label}: no events between --from {start} and --to {end if end is not None else head}"
                           f" (the session has events 1 to {head})", field="from")
     return start, last
@@ -60,6 +63,21 @@ def curves(log: EventLog, infos: list[SessionInfo], metric: str) -> list:
 
     return [curve(info.learner, ((row.event(), state) for row, state in log.states(info.id)), metric)
             for info in infos]
+
+
+def readable_curves(log: EventLog, infos: list[SessionInfo], metric: str) -> tuple[list, list[dict]]:
+    """`curves` of every session whose log can be read, and {id, name, seq, reason} of each one that
+    cannot: one broken session hides no other."""
+    from store.heads import unreadable_at
+
+    made, skipped = [], []
+    for info in infos:
+        try:
+            made.extend(curves(log, [info], metric))
+        except (NnreplayError, ValueError, TypeError, KeyError, IndexError, ArithmeticError):
+            seq, reason = unreadable_at(log, info.id) or (None, "its log does not fold")
+            skipped.append({"id": info.id, "name": info.name, "seq": seq, "reason": reason})
+    return made, skipped
 
 
 def curve_table(curves_: list, steps: list[int]) -> list[dict]:

@@ -73,15 +73,12 @@ def check_name_field(name) -> str:
 
 
 def list_sessions(log: EventLog) -> list[dict]:
-    """The objects of `sessions --json`: every session with learner, length, accuracy and score."""
-    listing = []
-    for info in log.sessions():
-        state = log.state(info.id)
-        listing.append({"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed,
-                        "events": state.seq, "accuracy": state.metrics.accuracy, "score": state.metrics.score,
-                        "created_at": info.created_at, "parent_id": info.parent_id,
-                        "parent_seq": info.parent_seq})
-    return listing
+    """The objects of `sessions --json`: every session with learner, length, accuracy and score, read from
+    the heads read model where it agrees with the log (folded otherwise). A session that cannot be read
+    is listed too, with `ok: false` and `problem: {seq, reason}`, so that it hides no other."""
+    from store.heads import summaries
+
+    return [summary.to_json() for summary in summaries(log)]
 
 
 def check_press(press, allowed=PRESSES) -> str:
@@ -155,6 +152,12 @@ def drawing(state, grid: int) -> dict:
 def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None) -> list[dict]:
     """The objects of `log --json` (with `--metrics`: each event's resulting loss, accuracy and score),
     for events after seq `after`, at most `limit` of them."""
+    return list(iter_events(log, ref, metrics, after, limit))
+
+
+def iter_events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None):
+    """`events`, one at a time as they are read: memory does not grow with the session. The arguments are
+    checked and the session resolved before the first event is asked for."""
     for value, field, least in ((after, "after", 0), (limit, "limit", 1)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
             raise StoreError(f"{field} must be a whole number of at least {least}, got {value}", field=field)
@@ -163,16 +166,17 @@ def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit
     start = after + 1
     end = head if limit is None else min(head, after + limit)
     if start > end:
-        return []
+        return iter(())
     if metrics:
         pairs = log.states(info.id, start, end)
     else:
         pairs = ((row, None) for row in log.rows(info.id, start, end))
-    records = []
-    for row, state in pairs:
-        record = row.to_json()
-        if state is not None:
-            m = state.metrics
-            record.update(loss=m.loss, accuracy=m.accuracy, score=m.score)
-        records.append(record)
-    return records
+    return (_record(row, state) for row, state in pairs)
+
+
+def _record(row, state) -> dict:
+    record = row.to_json()
+    if state is not None:
+        m = state.metrics
+        record.update(loss=m.loss, accuracy=m.accuracy, score=m.score)
+    return record

@@ -80,25 +80,28 @@ def fold_head(log: EventLog, session_id: str, seq: int, digest: str):
         state = log._state(session_id, seq)
     except sqlite3.Error as error:
         raise translate(error, log.path) from None
-    except Exception as error:  # noqa: BLE001 - a hand-edited row can fail in any way: a finding, not a crash
-        why = ("its payload is not valid JSON" if isinstance(error, json.JSONDecodeError) else
-               f"it does not fold ({type(error).__name__}: {error})")
-        return None, (_failing_seq(log, session_id), why)
+    except Exception:  # noqa: BLE001 - a hand-edited row can fail in any way: a finding, not a crash
+        return None, unreadable_at(log, session_id) or (seq, "its log does not fold")
     if state_digest(state) != digest:
         return None, (seq, "replaying the log does not give the state recorded at the head; run `nnreplay audit`")
     return state, None
 
 
-def _failing_seq(log: EventLog, session_id: str) -> int:
-    """The first seq whose row does not fold, found by folding without snapshots."""
+def unreadable_at(log: EventLog, session_id: str) -> tuple[int, str] | None:
+    """(seq, reason) of the first event that does not fold, folding from the start without snapshots; None
+    when every event folds."""
     state, at = None, 1
     try:
         for row in log.rows(session_id):
             at = row.seq
             state = evolve(state, row.event())
-    except Exception:  # noqa: BLE001
-        return at
-    return at
+    except sqlite3.Error as error:
+        raise translate(error, log.path) from None
+    except Exception as error:  # noqa: BLE001
+        if isinstance(error, json.JSONDecodeError):
+            return at, "its payload is not valid JSON"
+        return at, f"it does not fold ({type(error).__name__}: {error})"
+    return None if state is not None else (1, "the session has no events")
 
 
 def fill_heads(log: EventLog) -> int:

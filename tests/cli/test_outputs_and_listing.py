@@ -121,14 +121,20 @@ def break_sessions(db_path: str) -> tuple[str, str]:
 
 def test_one_broken_session_does_not_hide_the_others(nnreplay, recorded, db_path, tmp_path):
     """Class 9: `sessions` lists every readable session, marks each broken one with its seq and reason,
-    and exits 1; `--json` says the same; `plot --all` plots the readable ones and names the others."""
+    and exits 1; `--json` says the same; `plot --all` plots the readable ones and names the others.
+
+    The heads cache is emptied first, as in a database written by release 0.1.0: `sessions` then folds
+    every session (with an agreeing heads row it reads only the head, and a damaged event before it is
+    audit's to find)."""
     empty, damaged = break_sessions(db_path)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM heads")
     result = nnreplay("sessions", ok=False)
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     lines = result.stdout.splitlines()
     assert any(line.startswith(empty[:12]) and "seq 1" in line and "no events" in line for line in lines)
     assert any(line.startswith(damaged[:12]) and "seq 3" in line and "JSON" in line for line in lines)
-    assert any(" a " in f" {line} " and "1.000" in line or " a " in f" {line} " for line in lines)
+    assert any(line.split()[1:3] == ["a", "gradient"] and line.split()[3] == "5" for line in lines)
     listing = json.loads(nnreplay("sessions", "--json", ok=False).stdout)
     by_name = {item["name"]: item for item in listing}
     assert by_name["a"]["ok"] and by_name["a"]["events"] == 5
