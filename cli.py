@@ -397,7 +397,7 @@ def _draw(info, state, head_hash: str, message: str) -> None:
     from replay.terminal import render
 
     size = shutil.get_terminal_size()
-    lines = render(state, info.label, head_hash, message, size.columns, size.lines, colour=True)
+    lines = render(state, printable(info.label), head_hash, printable(message), size.columns, size.lines, colour=True)
     sys.stdout.write(CLEAR + "\r\n".join(lines))
     sys.stdout.flush()
 
@@ -757,7 +757,7 @@ def import_(
             stopped(interruption, "the session was imported whole before it" if kept else
                     "nothing was imported (an import is one transaction)")
     for warning in verified[1].warnings:  # drift: audit's verdict for an intact log, so it imports, as it forks
-        typer.echo(f"warning: imported, but {warning}", err=True)
+        typer.echo(f"warning: imported, but {printable(warning)}", err=True)
     if not kept_id:
         typer.echo(f"session {verified[0]['session']['id'][:12]} is already here: imported a copy with a new id "
                    f"(and new hashes)", err=True)
@@ -852,7 +852,7 @@ def main() -> None:
         message = " ".join(error.format_message().split())
         if ctx is not None:
             message += f" (see '{ctx.command_path} --help')"
-        typer.echo(f"Error: {message}", err=True)
+        typer.echo(f"Error: {printable(message)}", err=True)
         sys.exit(error.exit_code)
     sys.exit(code or 0)
 
