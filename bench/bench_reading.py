@@ -60,8 +60,9 @@ def measure(argv: list[str], first_line_only: bool = False, tree: str = HERE) ->
     (or, with first_line_only, the pipe is closed after the first line, as `| head -1` does)."""
     env = {**os.environ, "PYTHONPATH": tree}
     started = time.perf_counter()
+    # run from the tree itself: `python -m` puts the working directory before PYTHONPATH
     process = subprocess.Popen(argv, stdout=subprocess.PIPE if first_line_only else subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=env)
+                               stderr=subprocess.DEVNULL, env=env, cwd=tree)
     first = None
     if first_line_only:
         process.stdout.readline()

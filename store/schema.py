@@ -97,10 +97,10 @@ def _uri(path: str, **options: str) -> str:
     return pathlib.Path(path).resolve().as_uri() + "?" + "&".join(f"{k}={v}" for k, v in options.items())
 
 
-def _connect(target: str, path: str) -> sqlite3.Connection:
+def _connect(target: str, path: str, uri: bool = False) -> sqlite3.Connection:
+    # uri only for the URIs built here: a file the person named "file:x.db" is a file name, not a URI
     try:
-        return sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               uri=target.startswith("file:"))
+        return sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri)
     except sqlite3.Error as error:
         raise NotADatabase(f"cannot open {path}: {error}") from None
 
@@ -116,7 +116,7 @@ def open_reader(path: str) -> sqlite3.Connection:
     file is read as immutable."""
     folder = os.path.dirname(os.path.abspath(path))
     plain = os.access(path, os.W_OK) and os.access(folder, os.W_OK) and not os.path.exists(path + "-wal")
-    conn = _connect(path if plain else _uri(path, mode="ro"), path)
+    conn = _connect(path if plain else _uri(path, mode="ro"), path, uri=not plain)
     try:
         try:
             version = _schema_version(conn, path)
@@ -124,7 +124,7 @@ def open_reader(path: str) -> sqlite3.Connection:
             if "unable to open" not in str(error) or os.access(folder, os.W_OK) or os.path.exists(path + "-wal"):
                 raise
             conn.close()
-            conn = _connect(_uri(path, mode="ro", immutable="1"), path)
+            conn = _connect(_uri(path, mode="ro", immutable="1"), path, uri=True)
             version = _schema_version(conn, path)
         if version is None:
             raise NotADatabase(f"{path} holds no nnreplay data yet")
