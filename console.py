@@ -27,13 +27,16 @@ def printable(text) -> str:
     return text.translate(_ESCAPES)
 
 
+_encode_item = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
 def write_json_array(items: Iterable, out: TextIO) -> int:
-    """Write `items` as one JSON array, laid out exactly as json.dumps(list(items), indent=2) would be,
-    one item at a time so that memory does not grow with the array. Returns the number of items."""
+    """Write `items` as one JSON array, one item a line, as they come: memory does not grow with the array,
+    and a million items take seconds (json's C encoder; the indented layout goes through its pure-Python
+    one, several times slower). Returns the number of items."""
     count = 0
     for item in items:
-        body = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        out.write(("[\n  " if count == 0 else ",\n  ") + body)
+        out.write(("[\n" if count == 0 else ",\n") + _encode_item(item))
         count += 1
     out.write("[]\n" if count == 0 else "\n]\n")
     return count

@@ -4,7 +4,6 @@ replay/ draws plain engine states and never touches the database; these function
 it what it draws. Rendering modules (matplotlib) are imported only inside the functions that need them.
 """
 
-import json
 import statistics
 
 from engine import NnreplayError
@@ -13,7 +12,7 @@ from store import EventLog, SessionInfo
 
 def button_of(row) -> str | None:
     """The feedback button pressed at this event, if it was one."""
-    return json.loads(row.payload).get("button") if row.type == "feedback_given" else None
+    return row.decoded().get("button") if row.type == "feedback_given" else None
 
 
 def replay_range(log: EventLog, info: SessionInfo, start: int, end: int | None) -> tuple[int, int]:

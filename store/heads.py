@@ -6,12 +6,12 @@ It is a cache like the snapshots. Appends write it in the same transaction as th
 last event, and folds the log otherwise; `fill_heads` rebuilds it; audit compares it with the replay.
 """
 
-import json
 import sqlite3
 
 import attrs
 
 from engine import evolve, state_digest
+from store.errors import UnsoundLog
 from store.log import SESSION_COLUMNS, EventLog, SessionInfo
 from store.schema import has_heads, translate
 
@@ -98,8 +98,8 @@ def unreadable_at(log: EventLog, session_id: str) -> tuple[int, str] | None:
     except sqlite3.Error as error:
         raise translate(error, log.path) from None
     except Exception as error:  # noqa: BLE001
-        if isinstance(error, json.JSONDecodeError):
-            return at, "its payload is not valid JSON"
+        if isinstance(error, UnsoundLog):  # EventRow.decoded: the stored text is not (strict) JSON
+            return at, "its stored payload is not valid JSON"
         return at, f"it does not fold ({type(error).__name__}: {error})"
     return None if state is not None else (1, "the session has no events")
 

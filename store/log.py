@@ -6,7 +6,6 @@ queue still cannot write a gap or a duplicate: the primary key and the append-on
 the append retries from the new head.
 """
 
-import json
 import random
 import secrets
 import sqlite3
@@ -19,7 +18,7 @@ import attrs
 from engine import Settings, Start, State, decide, evolve, parse, rng_for, state_digest
 from engine.events import Event
 from store import snapshots
-from store.chain import GENESIS, encode_payload, event_hash
+from store.chain import GENESIS, decode_strict, encode_payload, event_hash
 from store.errors import (AmbiguousSession, Conflict, InvalidName, NameTaken, SessionNotFound, StoreError,
                           UnsoundLog)
 from store.schema import BUSY_TIMEOUT_MS, check_path, open_reader, open_writer, translate
@@ -61,12 +60,20 @@ class EventRow:
     hash: str
     state_digest: str
 
+    def decoded(self):
+        """The payload, read as strictly as audit reads it; a damaged one is an error naming the seq."""
+        try:
+            return decode_strict(self.payload)
+        except ValueError as error:
+            raise UnsoundLog(f"session {str(self.session_id)[:12]}, seq {self.seq}: the stored payload cannot be "
+                             f"read ({error}); run `nnreplay audit` for the details") from None
+
     def event(self) -> Event:
-        return parse(self.type, self.schema_version, json.loads(self.payload))
+        return parse(self.type, self.schema_version, self.decoded())
 
     def to_json(self) -> dict:
         return {"seq": self.seq, "type": self.type, "schema_version": self.schema_version,
-                "payload": json.loads(self.payload), "recorded_at": self.recorded_at,
+                "payload": self.decoded(), "recorded_at": self.recorded_at,
                 "prev_hash": self.prev_hash, "hash": self.hash, "state_digest": self.state_digest}
 
 

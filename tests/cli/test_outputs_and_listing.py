@@ -211,3 +211,11 @@ def test_audit_reports_progress_while_a_parallel_audit_runs(tmp_path):
         report = audit_database(log, [info], on_rows=calls.append, segment=8_000, parallel_from=20_000)
     assert report.ok and sum(calls) == 40_000
     assert len(calls) > 2, calls  # two workers: more reports than workers means progress while they ran
+
+
+def test_a_damaged_payload_is_one_line_naming_the_seq(nnreplay, recorded, db_path):
+    """Class 9: reading a session whose stored payload is not JSON ends in one line naming the session and
+    the seq (and pointing to audit), not in `unexpected JSONDecodeError`."""
+    _, damaged = break_sessions(db_path)
+    for args in (["log", damaged], ["log", damaged, "--json"], ["show", damaged], ["export", damaged]):
+        one_error(nnreplay(*args, ok=False), "seq 3", "nnreplay audit")
