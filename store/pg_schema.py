@@ -124,6 +124,9 @@ def connect(url: str, create: bool = True):
         raise NotADatabase(f"cannot connect to {where}: {_first_line(error)}") from None
     try:
         conn.adapters.register_loader("json", TextLoader)
+        if conn.info.server_version < 110000:  # EXECUTE FUNCTION in CREATE TRIGGER
+            raise NotADatabase(f"{where} runs PostgreSQL {conn.info.server_version // 10000}; nnreplay needs 11 "
+                               f"or newer")
         encoding = conn.execute("SHOW server_encoding").fetchone()[0]
         if encoding != "UTF8":
             raise NotADatabase(f"{where} uses the {encoding} encoding; nnreplay needs a UTF8 database "

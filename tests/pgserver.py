@@ -37,19 +37,22 @@ class Unavailable(Exception):
 
 
 def find_bindir() -> str:
-    """The folder holding initdb, pg_ctl and postgres: $NNREPLAY_PG_BIN, else Debian's 15, else the newest."""
-    candidates = [os.environ[BIN_ENV]] if os.environ.get(BIN_ENV) else []
-    candidates.append("/usr/lib/postgresql/15/bin")
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_major, reverse=True)
-    pg_ctl = shutil.which("pg_ctl")
-    if pg_ctl:
-        candidates.append(os.path.dirname(os.path.realpath(pg_ctl)))
+    """The folder holding initdb, pg_ctl and postgres: $NNREPLAY_PG_BIN if set (and only it), else Debian's
+    15, else the newest other version, else the one on PATH."""
+    if os.environ.get(BIN_ENV):
+        candidates = [os.environ[BIN_ENV]]
+    else:
+        candidates = ["/usr/lib/postgresql/15/bin"]
+        candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_major, reverse=True)
+        pg_ctl = shutil.which("pg_ctl")
+        if pg_ctl:
+            candidates.append(os.path.dirname(os.path.realpath(pg_ctl)))
     for folder in candidates:
         if all(os.access(os.path.join(folder, tool), os.X_OK) for tool in ("initdb", "pg_ctl", "postgres")):
             return folder
-    raise Unavailable("no PostgreSQL server binaries (initdb, pg_ctl, postgres) in /usr/lib/postgresql/*/bin "
-                      f"or on PATH; install them with `apt-get install -y --no-install-recommends postgresql` "
-                      f"or point {BIN_ENV} at their folder")
+    raise Unavailable(f"no PostgreSQL server binaries (initdb, pg_ctl, postgres) in {', '.join(candidates)}; "
+                      f"install them with `apt-get install -y --no-install-recommends postgresql` or point "
+                      f"{BIN_ENV} at their folder")
 
 
 def _major(path: str) -> int:
