@@ -150,8 +150,11 @@ def connect(url: str, create: bool = True):
 
 def schema_version(conn, where: str) -> int | None:
     """The version in nnreplay.meta; None when the database has no nnreplay tables at all."""
-    present = [name for name, oid in zip(TABLES, conn.execute(
-        "SELECT " + ", ".join(f"to_regclass('{SCHEMA}.{name}')" for name in TABLES)).fetchone()) if oid]
+    # a plain query of the catalogue, not to_regclass(): that one reads the backend's catalogue cache, which
+    # an advisory lock does not refresh, so after waiting for a concurrent creator it could still say "none"
+    present = {row[0] for row in conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = ANY(%s)", (SCHEMA, list(TABLES)))}
     if not present:
         return None
     if "meta" not in present or "events" not in present:
