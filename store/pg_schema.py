@@ -119,7 +119,8 @@ def connect(url: str, create: bool = True):
     where = describe(url)
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="nnreplay",
-                               client_encoding="UTF8", options=f"-c lock_timeout={LOCK_TIMEOUT_MS}")
+                               client_encoding="UTF8",
+                               options=f"-c lock_timeout={LOCK_TIMEOUT_MS} -c search_path={SCHEMA}")
     except psycopg.Error as error:
         raise NotADatabase(f"cannot connect to {where}: {_first_line(error)}") from None
     try:
