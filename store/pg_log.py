@@ -47,7 +47,9 @@ class PgEventLog:
         self.path = pg_schema.describe(url)  # what messages name; never the password
         self.snapshot_every = snapshot_every
         self.conn = pg_schema.connect(url, create=create)
-        self._psycopg = __import__("psycopg")
+        import psycopg  # loaded by connect already; its exception classes are caught below
+
+        self._psycopg = psycopg
 
     def __enter__(self) -> "PgEventLog":
         return self

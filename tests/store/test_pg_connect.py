@@ -155,6 +155,15 @@ def test_without_psycopg_the_error_names_the_extra():
                                                     "pip install 'nnreplay[postgres]'")
 
 
+def test_psycopg_loads_only_when_a_postgresql_database_is_opened():
+    """Importing the PostgreSQL modules (as a dispatcher on --db would) does not load the driver."""
+    code = ("import sys, store.pg_schema, store.pg_guards, store.pg_log, store.pg_audit\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'psycopg'))")
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": ROOT},
+                          capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
+
+
 def test_urls_are_told_apart_from_files():
     assert pg_schema.is_url("postgresql://host/db") and pg_schema.is_url("postgres://host/db")
     assert not pg_schema.is_url("postgresql.db") and not pg_schema.is_url("./postgres://x")
