@@ -9,7 +9,8 @@ numbers and re-order keys, and the chain would no longer verify).
 plpgsql triggers, enabled ALWAYS (so `session_replication_role = replica` does not switch them off), make
 the log append-only whatever client writes: UPDATE, DELETE and TRUNCATE of events are refused with a
 message containing "immutable", and an insert must be its session's next seq chained to its head hash.
-psycopg 3 is imported only when a PostgreSQL database is opened (`pip install 'nnreplay[postgres]'`).
+Connections run with search_path = nnreplay and lock_timeout = 30 s. psycopg 3 is imported only when a
+PostgreSQL database is opened (`pip install 'nnreplay[postgres]'`).
 """
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -92,7 +93,10 @@ def is_url(db: str) -> bool:
 
 def describe(url: str) -> str:
     """The URL without its password, for messages."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unreadable URL: say nothing of it rather than risk echoing its password
+        return "the PostgreSQL URL given"
     netloc = parts.netloc
     if "@" in netloc:
         user, _, host = netloc.rpartition("@")
@@ -114,13 +118,19 @@ def connect(url: str, create: bool = True):
 
     `json` columns come back as the stored text, never parsed, so that what is read is what was hashed."""
     psycopg = _driver()
+    import psycopg.conninfo
     from psycopg.types.string import TextLoader
 
     where = describe(url)
     try:
+        given = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:  # its message quotes the URL, password and all
+        raise NotADatabase(f"{where} is not a valid PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)") from None
+    # the URL's own options (say ?options=-c%20statement_timeout%3D5s) are kept, ours come after them
+    options = f"{given.get('options') or ''} -c lock_timeout={LOCK_TIMEOUT_MS} -c search_path={SCHEMA}".strip()
+    try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="nnreplay",
-                               client_encoding="UTF8",
-                               options=f"-c lock_timeout={LOCK_TIMEOUT_MS} -c search_path={SCHEMA}")
+                               client_encoding="UTF8", options=options)
     except psycopg.Error as error:
         raise NotADatabase(f"cannot connect to {where}: {_first_line(error)}") from None
     try:

@@ -86,7 +86,8 @@ class Cluster:
         except (OSError, subprocess.TimeoutExpired) as error:
             raise Unavailable(f"{argv[0]} failed: {error}") from None
 
-    def start(self) -> None:
+    def start(self, durable: bool = False) -> None:
+        """initdb and start; `durable` keeps PostgreSQL's fsync and synchronous commit (for benchmarks)."""
         self.bindir = self.bindir or find_bindir()
         os.makedirs(self.socket, exist_ok=True)
         if os.geteuid() == 0:
@@ -95,8 +96,9 @@ class Cluster:
                          "--locale=C", "--no-sync", "--no-instructions")
         if done.returncode != 0:
             raise Unavailable(f"initdb failed: {_last_line(done.stderr or done.stdout)}")
-        options = (f"-c listen_addresses='' -k {self.socket} -c fsync=off -c full_page_writes=off "
-                   f"-c synchronous_commit=off -c max_connections=300")
+        options = f"-c listen_addresses='' -k {self.socket} -c max_connections=300"
+        if not durable:
+            options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         done = self._run("pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "-t",
                          str(START_TIMEOUT_S), "start")
         if done.returncode != 0:
@@ -144,11 +146,11 @@ def _last_line(text: str) -> str:
     return lines[-1].strip() if lines else "no message"
 
 
-def start_cluster(owner_pid: int, parent: str | None = None) -> Cluster:
+def start_cluster(owner_pid: int, parent: str | None = None, durable: bool = False) -> Cluster:
     """A running cluster in a new temporary folder, watched so that it stops when `owner_pid` exits."""
     cluster = Cluster(tempfile.mkdtemp(prefix="nnreplay-pg-", dir=parent))
     try:
-        cluster.start()
+        cluster.start(durable)
     except BaseException:
         cluster.stop()
         raise

@@ -144,6 +144,24 @@ def test_an_unreachable_server_is_one_line_without_the_password(tmp_path):
     assert "s3cret" not in message and "\n" not in message
 
 
+@pytest.mark.parametrize("url", ["postgresql://teacher:s3cret@[bad/db",
+                                 "postgresql://teacher:s3cret@/db?host=/nowhere&sslmode=bogus"])
+def test_a_malformed_url_is_refused_without_echoing_its_password(url):
+    with pytest.raises(NotADatabase) as refused:
+        pg_schema.connect(url)
+    message = str(refused.value)
+    assert "s3cret" not in message and "\n" not in message
+    assert "is not a valid PostgreSQL URL" in message or "invalid sslmode value" in message
+
+
+def test_the_urls_own_options_are_kept(pg_url):
+    """Options given in the URL apply alongside nnreplay's own (search_path, lock_timeout)."""
+    with pg_schema.connect(pg_url + "&options=-c%20statement_timeout%3D4321") as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("4321ms",)
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("30s",)
+        assert conn.execute("SHOW search_path").fetchone() == ("nnreplay",)
+
+
 def test_without_psycopg_the_error_names_the_extra():
     """Where psycopg is not installed, opening a PostgreSQL URL says which extra to install."""
     code = ("import sys; sys.modules['psycopg'] = None\nfrom store import pg_schema\n"
