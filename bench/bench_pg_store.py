@@ -69,11 +69,13 @@ def run(db: str, writers: int, shared: bool, seconds: float) -> dict:
 
 
 def audit_all(db: str) -> tuple[int, bool]:
+    from store.pg_schema import is_url
+
+    if is_url(db):
+        from store.pg_audit import audit_database
+    else:
+        from store.audit import audit_database
     with open_log(db, create=False) as log:
-        if hasattr(log, "_psycopg"):
-            from store.pg_audit import audit_database
-        else:
-            from store.audit import audit_database
         report = audit_database(log, log.sessions())
         return report.events, report.ok
 
@@ -84,20 +86,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--shared", action="store_true", help="all writers on one session")
     args = parser.parse_args()
+    import psycopg
     from pgserver import start_cluster
 
     cluster = start_cluster(os.getpid(), durable=True)
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, psycopg.connect(cluster.url(), autocommit=True) as admin:
             for writers in map(int, args.writers.split(",")):
-                sqlite_db = os.path.join(folder, f"bench-{writers}.db")
-                cluster_admin = __import__("psycopg").connect(cluster.url(), autocommit=True)
-                cluster_admin.execute(f"CREATE DATABASE bench_{writers}")
-                cluster_admin.close()
-                figures = {name: run(db, writers, args.shared, args.seconds)
-                           for name, db in (("sqlite", sqlite_db), ("postgres", cluster.url(f"bench_{writers}")))}
+                admin.execute(f"CREATE DATABASE bench_{writers}")
+                dbs = {"sqlite": os.path.join(folder, f"bench-{writers}.db"), "postgres": cluster.url(f"bench_{writers}")}
+                figures = {name: run(db, writers, args.shared, args.seconds) for name, db in dbs.items()}
                 base = figures["sqlite"]
-                for name, db in (("sqlite", sqlite_db), ("postgres", cluster.url(f"bench_{writers}"))):
+                for name, db in dbs.items():
                     f, (events, ok) = figures[name], audit_all(db)
                     ratio = "" if name == "sqlite" else (f"  (x{f['rate'] / base['rate']:.2f} presses/s, "
                                                          f"x{f['p99'] / base['p99']:.2f} p99 of SQLite's)")
