@@ -129,15 +129,18 @@ def test_an_unknown_session_has_no_head(store):
         store.head("0" * 32)
 
 
-WRITER = """
+# what every child process starts with: argv[1] names the store, a file path or a PostgreSQL URL
+CHILD = """
 import sys, time
-from engine import Next
-from store import EventLog
+from engine import Next, Settings
+from store import EventLog, NameTaken
 from store.pg_schema import is_url
-db, session, presses, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-if is_url(db):
+if is_url(sys.argv[1]):
     from store.pg_log import PgEventLog as EventLog
-with EventLog(db) as log:
+"""
+WRITER = CHILD + """
+session, presses, start = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+with EventLog(sys.argv[1]) as log:
     while time.time() < start:
         time.sleep(0.001)
     for _ in range(presses):
@@ -145,18 +148,27 @@ with EventLog(db) as log:
 """
 
 
+def backend_db(open_store, request) -> str:
+    """What a child process passes to open the same store: the SQLite path or the PostgreSQL URL."""
+    if request.node.callspec.params["open_store"] == "sqlite":
+        with open_store() as store:
+            return store.path
+    return request.getfixturevalue("pg_url")
+
+
+def child(script: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", script, *args], env={**os.environ, "PYTHONPATH": ROOT},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def test_writer_processes_on_one_session_queue_without_gaps_or_duplicates(open_store, request):
     """Four processes press Next 15 times each on one session, one commit per press: 61 events, seq 1..61,
     one unbroken chain that replays to every recorded digest."""
     with open_store() as store:
         info = store.new_session(Settings(learner="thompson", seed=9))
-        db = store.path if request.node.callspec.params["open_store"] == "sqlite" else \
-            request.getfixturevalue("pg_url")
-    start = str(time.time() + 2.0)
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, db, info.id, "15", start],
-                              env={**os.environ, "PYTHONPATH": ROOT}, stderr=subprocess.PIPE, text=True)
-             for _ in range(4)]
-    assert [(p.wait(timeout=120), p.stderr.read()) for p in procs] == [(0, "")] * 4
+    db, start = backend_db(open_store, request), str(time.time() + 2.0)
+    procs = [child(WRITER, db, info.id, "15", start) for _ in range(4)]
+    assert [(p.wait(timeout=120), p.communicate()[1]) for p in procs] == [(0, "")] * 4
     with open_store() as store:
         rows = list(store.rows(info.id))
         assert [row.seq for row in rows] == list(range(1, 62)) and chain_ok(rows)
@@ -175,3 +187,58 @@ def test_both_backends_record_the_same_decisions(db_path, pg_url):
             log.record(info.id, [Next(), Rate("meh"), Next(), Rate("great")] * 4)
             recorded.append([(r.seq, r.type, r.schema_version, r.payload, r.state_digest) for r in log.rows(info.id)])
     assert recorded[0] == recorded[1]
+
+
+RECORDER = CHILD + """
+done = 0
+def tell(n):
+    global done
+    done += n
+    print(done, flush=True)
+with EventLog(sys.argv[1]) as log:
+    log.record(sys.argv[2], [Next("crash")] * 1_000_000, batch=25, on_commit=tell)
+"""
+
+
+@pytest.mark.parametrize("commits", [1, 4])
+def test_a_writer_killed_mid_batch_loses_only_its_batch_in_flight(open_store, request, commits):
+    """SIGKILL after `commits` reported commits of 25 presses: every reported press is there, the log holds
+    seq 1 plus whole batches only, the chain and the replay hold, and the session continues."""
+    with open_store() as store:
+        info = store.new_session(Settings(learner="thompson", seed=13))
+    recorder = child(RECORDER, backend_db(open_store, request), info.id)
+    reported = [int(recorder.stdout.readline()) for _ in range(commits)][-1]
+    recorder.kill()
+    recorder.wait(timeout=30)
+    with open_store() as store:
+        head, _ = store.head(info.id)
+        assert head - 1 >= reported and (head - 1) % 25 == 0
+        rows = list(store.rows(info.id))
+        assert chain_ok(rows)
+        assert state_digest(store.state(info.id, use_snapshots=False)) == rows[-1].state_digest
+        store.record(info.id, [Next()] * 3)
+        assert store.head(info.id)[0] == head + 3
+
+
+NAMER = CHILD + """
+with EventLog(sys.argv[1]) as log:
+    while time.time() < float(sys.argv[2]):
+        time.sleep(0.001)
+    try:
+        log.new_session(Settings(seed=1), name="only-one")
+        print("made")
+    except NameTaken:
+        print("taken")
+"""
+
+
+def test_processes_racing_for_one_name_get_one_session(open_store, request):
+    """Six processes start a session with the same name at the same instant: one gets it, five are told
+    the name is taken, and nothing else is written."""
+    db, start = backend_db(open_store, request), str(time.time() + 2.0)
+    procs = [child(NAMER, db, start) for _ in range(6)]
+    outcomes = sorted((p.communicate(timeout=120)[0].strip(), p.returncode) for p in procs)
+    assert outcomes == [("made", 0)] + [("taken", 0)] * 5
+    with open_store() as store:
+        [info] = store.sessions()
+        assert [row.seq for row in store.rows(info.id)] == [1]
