@@ -19,7 +19,8 @@ from engine import Settings, Start, State, decide, evolve, rng_for, state_digest
 from engine.events import Event
 from store import pg_schema, snapshots
 from store.chain import GENESIS, encode_payload, event_hash
-from store.errors import AmbiguousSession, Conflict, InvalidName, NameTaken, SessionNotFound, StoreError
+from store.errors import (AmbiguousSession, Conflict, InvalidName, NameTaken, SessionExists, SessionNotFound,
+                          StoreError)
 from store.log import (BATCH, EVENT_COLUMNS, MIN_PREFIX, RETRIES, SESSION_COLUMNS, EventRow, SessionInfo,
                        check_name, utc_now)
 
@@ -126,6 +127,28 @@ class PgEventLog:
             cursor.executemany(_INSERT_EVENT, rows)
             if snaps:
                 cursor.executemany(_UPSERT_SNAPSHOT, snaps)
+
+    def write_copy(self, info: SessionInfo, copy) -> str:
+        """store.fork.write_copy on PostgreSQL (for fork and import): the session row, its events re-chained
+        under `info.id` and its snapshots, in one transaction; returns the head hash."""
+        rows, prev = [], GENESIS
+        for seq, type_, version, payload, recorded_at, digest in copy.rows:
+            text = encode_payload(payload)  # the canonical text the fast hash path assumes
+            hash_ = event_hash(info.id, seq, type_, version, text, recorded_at, prev)
+            rows.append((info.id, seq, type_, version, text, recorded_at, prev, hash_, digest))
+            prev = hash_
+        try:
+            with self.conn.transaction():
+                self.conn.execute(f"INSERT INTO {T}.sessions ({SESSION_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                                  attrs.astuple(info))
+                self._flush(rows, [snapshots.row(info.id, state, digest) for state, digest in copy.states])
+        except self._psycopg.errors.UniqueViolation as error:
+            if error.diag.constraint_name == "sessions_pkey":
+                raise SessionExists(f"session {info.id} is already in {self.path}") from None
+            raise NameTaken(f"the name {info.name!r} is taken by another session; choose another") from None
+        except self._psycopg.Error as error:
+            raise pg_schema.translate(error, self.path) from None
+        return prev
 
     # -- recording -------------------------------------------------------------------------------------
     def record(self, session_id: str, commands: Iterable, batch: int = BATCH,
