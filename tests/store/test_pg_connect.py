@@ -221,6 +221,17 @@ def test_the_server_role_reads_and_appends_and_nothing_else(server_role):
         assert pg_guards.guard_problems(conn) == []
 
 
+def test_the_server_role_records_sessions_with_only_those_grants(server_role):
+    """The whole write path (sessions, events, snapshot upserts, deleting the cache) needs no more."""
+    from engine import Next, Settings
+    from store.pg_log import PgEventLog
+
+    with PgEventLog(server_role, snapshot_every=2) as log:
+        info = log.new_session(Settings(learner="thompson", seed=2), name="as-server")
+        log.record(info.id, [Next()] * 6, batch=2)
+        assert log.head(info.id)[0] == 7 and log.delete_snapshots() == 3
+
+
 def test_the_server_role_cannot_create_the_schema(pg_server):
     """A role without CREATE on the database gets a clear refusal, and the database stays empty."""
     name = pg_server.create_database()
