@@ -209,7 +209,8 @@ def _required() -> bool:
     return os.environ.get("CI", "").lower() in ("true", "1") or bool(os.environ.get(URL_ENV))
 
 
-def _unavailable(reason: str):
+def unavailable(reason: str):
+    """Skip the test for want of a server, or fail it where PostgreSQL is required."""
     if _required():
         pytest.fail(f"PostgreSQL is required here (CI=true or {URL_ENV} set) but: {reason}", pytrace=False)
     pytest.skip(f"no PostgreSQL server: {reason}", allow_module_level=True)
@@ -220,7 +221,7 @@ def import_psycopg():
     try:
         import psycopg
     except ImportError:
-        _unavailable("psycopg is not installed (pip install -e '.[postgres]')")
+        unavailable("psycopg is not installed (pip install -e '.[postgres]')")
     return psycopg
 
 
@@ -267,7 +268,7 @@ if pytest is not None:
         except (Unavailable, psycopg.Error) as error:
             if cluster is not None:
                 cluster.stop()
-            _unavailable(str(error).strip())
+            unavailable(str(error).strip())
         try:
             yield server
         finally:
