@@ -254,3 +254,21 @@ def test_store_errors_stay_in_the_hierarchy():
     for error in (psycopg.errors.InsufficientPrivilege("x"), psycopg.errors.LockNotAvailable("x"),
                   psycopg.errors.SerializationFailure("x"), psycopg.OperationalError("x"), psycopg.DataError("x")):
         assert isinstance(pg_schema.translate(error, "db"), StoreError)
+
+
+def test_a_connection_cut_by_the_server_is_one_clear_error_and_loses_nothing(pg_server, pg_url):
+    """The server ends our connection between presses (a restart, an administrator): the next press fails
+    with a StoreError naming the database, and a new connection finds every committed press."""
+    from engine import Next, Settings
+    from store.pg_log import PgEventLog
+
+    with PgEventLog(pg_url) as log:
+        info = log.new_session(Settings(seed=3))
+        log.record(info.id, [Next()] * 4)
+        pid = log.conn.info.backend_pid
+        pg_server.admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreError) as cut:
+            log.record(info.id, [Next()])
+        assert "\n" not in str(cut.value) and "nnreplay_test_" in str(cut.value)
+    with PgEventLog(pg_url) as log:
+        assert log.head(info.id)[0] == 5
