@@ -131,6 +131,11 @@ class EventLog:
             self._become_writer()
         return self._conn
 
+    def materialise(self) -> None:
+        """Create the database file and its schema now, without recording anything (a store is otherwise
+        created by its first write, so that a refused request leaves no file)."""
+        self._become_writer()
+
     def _become_writer(self) -> None:
         if self._writer:
             return

@@ -204,6 +204,10 @@ class PgEventLog:
         except self._psycopg.Error as error:
             raise pg_schema.translate(error, self.path) from None
 
+    def count(self, session_id: str) -> int:
+        """How many events the session holds (export writes it in its header before streaming the rows)."""
+        return self._read(f"SELECT COUNT(*) FROM {T}.events WHERE session_id = %s", (session_id,))[0][0]
+
     def rows(self, session_id: str, start: int = 1, end: int | None = None) -> Iterator[EventRow]:
         sql = f"SELECT {EVENT_COLUMNS} FROM {T}.events WHERE session_id = %s AND seq >= %s"
         params: tuple = (session_id, start)

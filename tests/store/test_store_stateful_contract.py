@@ -88,7 +88,10 @@ def test_the_store_equals_the_engine_alone_under_random_operations(backend, tmp_
         from store import EventLog
 
         path = str(tmp_path / "log.db")
-        open_store = lambda **options: EventLog(path, **options)  # noqa: E731
+        def open_store(**options):
+            log = EventLog(path, **options)
+            log.materialise()  # SQLite creates the file at the first write; the contract opens an empty store
+            return log
     else:
         from store.pg_log import PgEventLog
 
