@@ -118,3 +118,27 @@ def test_log_json_stays_one_json_array(big_db):
     out, _ = process.communicate(timeout=120)
     events = json.loads(out)
     assert len(events) == 2_000 and {"seq", "type", "payload", "recorded_at", "hash"} <= set(events[0])
+
+
+def test_ctrl_c_on_import_says_whether_the_session_was_kept(big_db, tmp_path):
+    """Class 11: Ctrl-C on `import` says in one line whether the session was kept, and the database agrees
+    (an import is one transaction: the session is there whole or not at all)."""
+    export = tmp_path / "big.jsonl"
+    assert start("--db", big_db, "export", "big", "-o", export).wait(timeout=120) == 0
+    target = str(tmp_path / "target.db")
+    process = start("--db", target, "import", export)
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    code, stderr = process.wait(timeout=120), process.stderr.read()
+    sessions = []
+    if os.path.exists(target):
+        with EventLog(target, create=False) as log:
+            sessions = log.sessions()
+    if code == 0:  # the import finished before the signal arrived: nothing to report
+        assert len(sessions) == 1
+        return
+    assert code == 130 and stderr.count("\n") == 1 and stderr.startswith("Error: interrupted"), stderr
+    if "nothing was imported" in stderr:
+        assert sessions == []
+    else:
+        assert "imported whole" in stderr and len(sessions) == 1

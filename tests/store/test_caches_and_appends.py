@@ -205,3 +205,9 @@ def test_the_heads_cache_is_believed_only_when_it_agrees_and_audit_checks_it(nnr
     assert nnreplay.json("sessions", "--json")[0]["accuracy"] == truth
     nnreplay("next", "long")
     assert nnreplay.json("audit", "--json")["ok"]
+    other = nnreplay("new", "--seed", "9").stdout.strip()
+    with sqlite3.connect(db_path) as conn:  # rebuilding: drop the table, the next write fills it again
+        conn.execute("DROP TABLE heads")
+    nnreplay("next", other)
+    with sqlite3.connect(db_path) as conn:
+        assert {row[0] for row in conn.execute("SELECT session_id FROM heads")} == {long_session, other}
