@@ -19,9 +19,8 @@ import attrs
 
 from engine import ENGINE_VERSION, evolve, parse, state_digest
 from store import snapshots
-from store.schema import GUARD_TRIGGERS, OWN_OBJECTS, TRIGGERS_SQL, has_heads, translate
-from store.chain import is_utc_timestamp
-from store.log import is_session_id
+from store.schema import translate
+from store.unhashed import check_guards, check_heads, check_session_row
 from store.verify import CHECKS, Check, Verifier, decode_payload
 
 ROW_COLUMNS = "seq, type, schema_version, payload, recorded_at, prev_hash, hash, state_digest"
@@ -57,42 +56,6 @@ class SessionReport:
         return {"id": self.session_id, "name": self.name, "learner": self.learner, "events": self.events,
                 "head_hash": self.head_hash, "ok": self.ok, "verdict": self.verdict,
                 "checks": [check.to_json() for check in self.checks]}
-
-
-def check_guards(conn: sqlite3.Connection) -> Check:
-    """Check 7: each guard trigger exists on `events` with exactly the SQL the schema creates, and the file
-    holds no trigger, view, table or index that nnreplay did not create (a foreign trigger can make an
-    insert vanish, or rewrite what a reader sees). Every problem is named, not only the first.
-
-    Read from sqlite_master rather than tried out, so that an audit never writes to the file it judges."""
-    expected = {}
-    for statement in TRIGGERS_SQL.split("END;"):
-        if statement.strip():
-            sql = " ".join(statement.replace("IF NOT EXISTS ", "").split()) + " END"
-            expected[sql.split()[2]] = sql
-    objects = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
-    found = {name: (table, sql) for kind, name, table, sql in objects if kind == "trigger"}
-    problems = []
-    for name in GUARD_TRIGGERS:
-        if name not in found:
-            problems.append(f"the trigger {name} is missing: the database no longer refuses every rewrite of the "
-                            f"event log")
-        elif found[name][0] != "events" or " ".join(str(found[name][1]).split()) != expected[name]:
-            problems.append(f"the trigger {name} was altered: it is not the one nnreplay creates")
-    foreign = [f"{kind} {printable_name(name)} on {printable_name(table)}" if kind in ("trigger", "index")
-               else f"{kind} {printable_name(name)}"
-               for kind, name, table, _ in objects
-               if (kind, name) not in OWN_OBJECTS and not str(name).startswith("sqlite_")]
-    if foreign:
-        problems.append(f"{len(foreign)} schema object(s) that nnreplay did not create: {', '.join(foreign)}")
-    if problems:
-        return Check("guards", False, None, "; ".join(problems))
-    return Check("guards", True)
-
-
-def printable_name(name) -> str:
-    # a schema object's name is data from the file like any other: never let it drive a terminal
-    return repr(str(name)) if not str(name).isprintable() else str(name)
 
 
 def _feed_range(conn, verifier: Verifier, start: int | None, end: int | None, on_rows=None) -> None:
@@ -223,45 +186,12 @@ def audit_session(log, info, guards: Check, expect_head: str | None = None, on_r
     if first is not None and (first.settings.learner, first.settings.seed) != (info.learner, info.seed):
         verifier.fail("parse", 1, f"session_started says learner {first.settings.learner}, seed "
                                   f"{first.settings.seed}; the sessions table says {info.learner}, {info.seed}")
-    _check_session_row(verifier, info)
+    check_session_row(verifier, info)
     if not verifier.failures.keys() & {"sequence", "chain", "parse", "digests"}:
-        _check_heads(log, verifier, info)
+        check_heads(log, verifier, info)
     checks = verifier.finish()
     return SessionReport(info.id, info.name, info.learner, verifier.count, verifier.head_hash,
                          (*checks[:6], guards, *checks[6:]))
-
-
-def _check_session_row(verifier: Verifier, info) -> None:
-    """The sessions table is not hashed; what is in it must at least have the form nnreplay writes."""
-    if not is_session_id(info.id):
-        verifier.fail("parse", None, f"the session id {info.id!r:.60} is not 32 lowercase hex digits")
-    if not is_utc_timestamp(info.created_at):
-        verifier.fail("parse", None, f"created_at {str(info.created_at)!r:.60} is not a UTC ISO-8601 time")
-    if (info.parent_id is None) != (info.parent_seq is None) or (info.parent_id is not None and not (
-            is_session_id(info.parent_id) and type(info.parent_seq) is int and info.parent_seq >= 1)):
-        verifier.fail("parse", None, "parent_id and parent_seq must both be empty, or a session id and a seq")
-
-
-def _check_heads(log, verifier: Verifier, info) -> None:
-    """The heads row, if there is one, against the replay (reported under the snapshots check: both are
-    caches). A row with another hash is only outdated (readers skip it); one that claims the head's hash
-    must be right in every field, since readers believe it."""
-    if not has_heads(log.conn):
-        return
-    row = log.conn.execute("SELECT seq, hash, state_digest, loss, accuracy, score FROM heads WHERE session_id = ?",
-                           (info.id,)).fetchone()
-    if row is None or row[1] != verifier.head_hash:
-        return  # no row, or an outdated one: readers use a row only when its hash is the head's
-    recorded = log.conn.execute("SELECT state_digest FROM events WHERE session_id = ? AND seq = ?",
-                                (info.id, verifier.count)).fetchone()
-    state = verifier.state if verifier.state is not None and verifier.state.seq == verifier.count else None
-    if state is None:
-        state = log.state(info.id)
-    m = state.metrics
-    if tuple(row) != (verifier.count, verifier.head_hash, recorded[0] if recorded else None, m.loss, m.accuracy,
-                      m.score):
-        verifier.fail("snapshots", verifier.count, "the head summary in the heads table differs from the replayed "
-                                                   "head; it is a cache, so deleting its row loses nothing")
 
 
 @attrs.frozen

@@ -6,10 +6,8 @@ queue still cannot write a gap or a duplicate: the primary key and the append-on
 the append retries from the new head.
 """
 
-import random
 import secrets
 import sqlite3
-import time
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator
 
@@ -19,16 +17,15 @@ from engine import Settings, Start, State, decide, evolve, parse, rng_for, state
 from engine.events import Event
 from store import snapshots
 from store.chain import GENESIS, decode_strict, encode_payload, event_hash
-from store.errors import (AmbiguousSession, Conflict, InvalidName, NameTaken, SessionNotFound, StoreError,
+from store.errors import (AmbiguousSession, Conflict, NameTaken, SessionNotFound, StoreError,
                           UnsoundLog)
-from store.schema import BUSY_TIMEOUT_MS, check_path, open_reader, open_writer, translate
+# MIN_PREFIX, check_name and is_session_id are re-exported: other modules import them from here
+from store.names import MIN_PREFIX, check_name, could_be_id, is_session_id  # noqa: F401
+from store.schema import check_path, open_reader, open_writer, translate
+from store.transaction import Transaction
 
 BATCH = 500
 RETRIES = 5
-MIN_PREFIX = 4
-MAX_NAME = 200
-ID_LENGTH = 32
-HEX = frozenset("0123456789abcdef")
 
 
 @attrs.frozen
@@ -87,34 +84,6 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def is_session_id(text) -> bool:
-    """Session ids are exactly 32 lowercase hex digits, wherever they come from."""
-    return isinstance(text, str) and len(text) == ID_LENGTH and set(text) <= HEX
-
-
-def _could_be_id(text: str) -> bool:
-    # what `resolve` reads as an id or id prefix: 4 to 32 hex digits, in either case
-    return MIN_PREFIX <= len(text) <= ID_LENGTH and set(text.lower()) <= HEX
-
-
-def check_name(name) -> str:
-    """One rule for names at `new`, `fork`, `simulate` and `import`; the message says what is wrong."""
-    if not isinstance(name, str) or not name or not name.strip():
-        raise InvalidName("a session name cannot be empty")
-    if len(name) > MAX_NAME:
-        raise InvalidName(f"a session name can be at most {MAX_NAME} characters, got {len(name):,}")
-    if "\0" in name:
-        raise InvalidName("a session name cannot contain a NUL character")
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidName("a session name must be valid text (it holds a lone surrogate)") from None
-    if _could_be_id(name):
-        raise InvalidName(f"the name {name!r} could be read as a session id prefix (4 to 32 hex digits), and "
-                          f"ids win over names; choose a name with another character in it")
-    return name
-
-
 class EventLog:
     """One open database. Use as a context manager, or call close()."""
 
@@ -161,7 +130,7 @@ class EventLog:
     # -- transactions ----------------------------------------------------------------------------------
     def _write(self):
         self._become_writer()
-        return _Transaction(self.conn, self.path)
+        return Transaction(self.conn, self.path)
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
         if self._conn is None:  # no file yet: nothing to read, and reading must not create it
@@ -181,7 +150,7 @@ class EventLog:
 
         A name can never capture a reference that reads as an id: `check_name` refuses names of 4 to 32
         hex digits, and a hex reference that matches an id is settled before names are looked at."""
-        if _could_be_id(ref):
+        if could_be_id(ref):
             prefix = ref.lower()
             # GLOB is case-sensitive and hex digits are not GLOB wildcards; LIMIT 6 is enough to list a few
             rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id GLOB ? LIMIT 6", (prefix + "*",))
@@ -391,52 +360,3 @@ class EventLog:
             else:
                 cursor = self.conn.execute("DELETE FROM snapshots WHERE session_id = ?", (session_id,))
         return cursor.rowcount
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, with sqlite3 errors translated."""
-
-    def __init__(self, conn: sqlite3.Connection, path: str):
-        self.conn, self.path = conn, path
-
-    def __enter__(self):
-        # SQLite's own busy handler polls for the write lock at most every 100 ms, so a waiter can starve
-        # behind a writer that commits in a tight loop. Polling every millisecond or so ourselves lets
-        # waiters in within milliseconds; the busy timeout still bounds the whole wait.
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        self.conn.execute("PRAGMA busy_timeout = 1")
-        try:
-            while True:
-                try:
-                    self.conn.execute("BEGIN IMMEDIATE")
-                    return
-                except sqlite3.OperationalError as error:
-                    if "locked" not in str(error) and "busy" not in str(error) or time.monotonic() > deadline:
-                        raise translate(error, self.path) from None
-                    time.sleep(random.uniform(0.00005, 0.0005))
-                except sqlite3.Error as error:
-                    raise translate(error, self.path) from None
-        finally:
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is None:
-            try:
-                self.conn.execute("COMMIT")
-                return False
-            except sqlite3.Error as error:
-                self._rollback()
-                raise translate(error, self.path) from None
-        self._rollback()
-        if isinstance(exc, sqlite3.IntegrityError):
-            return False  # the caller retries from the new head
-        if isinstance(exc, sqlite3.Error):
-            raise translate(exc, self.path) from None
-        return False
-
-    def _rollback(self) -> None:
-        if self.conn.in_transaction:
-            try:
-                self.conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass

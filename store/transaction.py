@@ -1,0 +1,56 @@
+"""A write transaction: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, sqlite3 errors translated."""
+
+import random
+import sqlite3
+import time
+
+from store.schema import BUSY_TIMEOUT_MS, translate
+
+
+class Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, with sqlite3 errors translated."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str):
+        self.conn, self.path = conn, path
+
+    def __enter__(self):
+        # SQLite's own busy handler polls for the write lock at most every 100 ms, so a waiter can starve
+        # behind a writer that commits in a tight loop. Polling every millisecond or so ourselves lets
+        # waiters in within milliseconds; the busy timeout still bounds the whole wait.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        self.conn.execute("PRAGMA busy_timeout = 1")
+        try:
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) and "busy" not in str(error) or time.monotonic() > deadline:
+                        raise translate(error, self.path) from None
+                    time.sleep(random.uniform(0.00005, 0.0005))
+                except sqlite3.Error as error:
+                    raise translate(error, self.path) from None
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return False
+            except sqlite3.Error as error:
+                self._rollback()
+                raise translate(error, self.path) from None
+        self._rollback()
+        if isinstance(exc, sqlite3.IntegrityError):
+            return False  # the caller retries from the new head
+        if isinstance(exc, sqlite3.Error):
+            raise translate(exc, self.path) from None
+        return False
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
