@@ -198,20 +198,29 @@ def _print_summary(state) -> None:
 
 # -- reading -----------------------------------------------------------------------------------------------
 def state_json(info, state, head_hash: str, digest: str) -> dict:
+    from engine.view import model_fields
+
     m = state.metrics
-    w1, w2, b = state.params
+    model = state.settings.model
+    data = state.data
     out = {
         "session_id": info.id, "name": info.name, "seq": state.seq, "learner": info.learner,
-        "settings": state.settings.to_dict(), "weights": [w1, w2], "bias": b,
+        "settings": state.settings.to_dict(),
         "loss": m.loss, "accuracy": m.accuracy, "score": m.score, "head_hash": head_hash, "digest": digest,
-        "last_button": state.last_button, "separator": list(state.data.separator),
-        "points": [[float(x), float(y), int(label)] for (x, y), label in zip(state.data.points, state.data.labels)],
+        "last_button": state.last_button, "separator": list(data.separator),
+        "points": [[float(x), float(y), int(label)]
+                   for (x, y), label in zip(data.points[:data.n_train], data.labels[:data.n_train])],
+        **model_fields(state),
     }
+    if model.legacy:  # release 0.1's keys, for the perceptron on (x, y)
+        w1, w2, b = (float(v) for v in state.params)
+        out.update(weights=[w1, w2], bias=b)
     if state.learner is not None:
         p = state.learner.posteriors
-        out["pending_action"] = None if state.learner.pending is None else ACTIONS[state.learner.pending]
+        arms = model.arms
+        out["pending_action"] = None if state.learner.pending is None else arms[state.learner.pending]
         out["posteriors"] = [{"action": action, "alpha": a, "beta": b_, "mean": a / (a + b_)}
-                             for action, a, b_ in zip(ACTIONS, p.alpha, p.beta)]
+                             for action, a, b_ in zip(arms, p.alpha, p.beta)]
     return out
 
 

@@ -4,11 +4,19 @@ import math
 
 import attrs
 
-from engine.dataset import MAX_POINTS
+from engine.dataset import KINDS, MAX_POINTS
 from engine.errors import InvalidSetting
+from engine.features import DEFAULT_FEATURES, FEATURES
+from engine.model import ACTIVATIONS, Model, model_for
 
 LEARNERS = ("gradient", "thompson")
 MAX_SEED = 2**63 - 1
+MAX_LAYERS, MAX_UNITS, MAX_PARAMS = 4, 64, 5_000
+MAX_TEST_SHARE = 0.9
+# settings added after release 0.1: written into a payload only when they differ from these defaults, so
+# that a default session's settings (and every digest made from them) are exactly release 0.1's
+MODEL_DEFAULTS = {"data": "linear", "features": DEFAULT_FEATURES, "hidden": (), "activation": "tanh",
+                  "test_share": 0.0}
 
 
 def _check(ok: bool, message: str) -> None:
@@ -37,6 +45,11 @@ class Settings:
     step: float = 0.2
     discount: float = 0.9
     prior: float = 1.0
+    data: str = "linear"
+    features: tuple[str, ...] = attrs.field(default=DEFAULT_FEATURES, converter=tuple)
+    hidden: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    activation: str = "tanh"
+    test_share: float = 0.0
 
     def __attrs_post_init__(self):
         _check(self.learner in LEARNERS, f"unknown learner {self.learner!r}; choose one of: {', '.join(LEARNERS)}")
@@ -54,11 +67,52 @@ class Settings:
                f"discount must be above 0 and at most 1, got {self.discount}")
         _check(_finite(self.prior) and 0.0 < self.prior <= 1000.0,
                f"prior must be above 0 and at most 1000, got {self.prior}")
+        self._check_model()
+
+    def _check_model(self) -> None:
+        _check(self.data in KINDS, f"unknown data set {self.data!r}; choose one of: {', '.join(KINDS)}")
+        _check(len(self.features) >= 1 and all(isinstance(f, str) and f in FEATURES for f in self.features),
+               f"features are a comma-separated list of: {', '.join(FEATURES)}; got {','.join(map(str, self.features))!r}")
+        _check(len(set(self.features)) == len(self.features), "each feature may be named once")
+        _check(len(self.hidden) <= MAX_LAYERS and all(
+            isinstance(u, int) and not isinstance(u, bool) and 1 <= u <= MAX_UNITS for u in self.hidden),
+            f"hidden layers are up to {MAX_LAYERS} sizes from 1 to {MAX_UNITS}, e.g. 8 or 8,4; "
+            f"got {','.join(map(str, self.hidden))!r}")
+        _check(self.activation in ACTIVATIONS,
+               f"unknown activation {self.activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
+        _check(bool(self.hidden) or self.activation == MODEL_DEFAULTS["activation"],
+               "an activation shapes hidden units; add hidden layers (--hidden 8) or leave the activation out")
+        _check(self.model.size <= MAX_PARAMS,
+               f"that model has {self.model.size:,} parameters; at most {MAX_PARAMS:,} are allowed")
+        _check(_finite(self.test_share) and 0.0 <= self.test_share <= MAX_TEST_SHARE,
+               f"test share is the share of points held out, from 0 to {MAX_TEST_SHARE}; got {self.test_share}")
+        _check(self.n_test < self.points, "the test share leaves no training point; lower it or add points")
+
+    @property
+    def model(self) -> Model:
+        return model_for(self.features, self.hidden, self.activation)
+
+    @property
+    def n_test(self) -> int:
+        """The held-out points: the share of `points`, rounded half up."""
+        return int(math.floor(self.points * float(self.test_share) + 0.5))
 
     def to_dict(self) -> dict:
-        return attrs.asdict(self)
+        """Every setting, as JSON values; the model settings only where they differ from their defaults."""
+        out = {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
+        for key, default in MODEL_DEFAULTS.items():
+            if out[key] == default:
+                del out[key]
+            elif isinstance(out[key], tuple):
+                out[key] = list(out[key])
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> "Settings":
+        """The inverse of to_dict: an absent model setting reads as its default (an old payload's case)."""
         known = {field.name for field in attrs.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
+        values = {key: value for key, value in data.items() if key in known}
+        for key in ("features", "hidden"):
+            if key in values and not isinstance(values[key], (list, tuple)):
+                raise InvalidSetting(f"{key} must be a list, got {values[key]!r}")
+        return cls(**values)
