@@ -34,7 +34,9 @@ class Scene:
         title = 3.0 * 1.35 * font_px
         side = cell - 2 * margin
         cell_height = title + side + margin
-        strip_height = 0.0 if len(tracks) == 1 else max(140.0, 0.24 * width)
+        # one session gets a strip too when it holds points out: its held-out curve is worth seeing
+        alone = len(tracks) == 1 and np.isnan(tracks[0].curves["test_accuracy"]).all()
+        strip_height = 0.0 if alone else max(140.0, 0.24 * width)
         height = int(round(rows * cell_height + strip_height))
         self.size = (width, height)
         self.fig = fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=hex_colour(WHITE))
