@@ -114,7 +114,7 @@ def evolve(state: State | None, event: Event) -> State:
         if state.learner is None:
             if event.decision is not None:
                 raise InvalidEvent("a gradient session's iteration carries no thompson decision")
-            params = gradient_step(settings.model, state.params, state.data, settings.lr)
+            params = gradient_step(settings.model, state.params, state.data, settings.lr, state.forward)
             return State(settings, state.data, state.data_digest, seq, params, None, state.last_button)
         if event.decision is None:
             raise InvalidEvent("a thompson session's iteration must record its decision")

@@ -26,26 +26,30 @@ class Metrics:
     test_accuracy: float | None = None
 
 
-def _loss_accuracy(model: Model, params: np.ndarray, inputs, labels, positive) -> tuple[float, float]:
-    z = model.logits(params, inputs)
+def _loss_accuracy(z: np.ndarray, labels, positive) -> tuple[float, float]:
     n = len(z)
     # mean BCE with logits, stable for large |z|: log(1 + e^z) - y·z
     loss = float(np.logaddexp(0.0, z).sum() - labels @ z) / n
     return loss, np.count_nonzero((z > 0) == positive) / n
 
 
-def metrics(model: Model, params: np.ndarray, data: DataSet) -> Metrics:
+def metrics(model: Model, params: np.ndarray, data: DataSet, forward: tuple | None = None) -> Metrics:
+    """The metrics of `params`; `forward` is model.forward over the training points, if already made."""
     if data.n_train == 0:
         return Metrics(0.0, 1.0, 1.0)
-    loss, accuracy = _loss_accuracy(model, params, *data.part(held_out=False))
+    inputs, labels, positive = data.part(held_out=False)
+    z = (forward or model.forward(params, inputs))[0]
+    loss, accuracy = _loss_accuracy(z, labels, positive)
     if not data.n_test:
         return Metrics(loss, accuracy, math.exp(-loss))
-    return Metrics(loss, accuracy, math.exp(-loss), *_loss_accuracy(model, params, *data.part(held_out=True)))
+    inputs, labels, positive = data.part(held_out=True)
+    return Metrics(loss, accuracy, math.exp(-loss), *_loss_accuracy(model.logits(params, inputs), labels, positive))
 
 
-def gradient_step(model: Model, params: np.ndarray, data: DataSet, lr: float) -> np.ndarray:
+def gradient_step(model: Model, params: np.ndarray, data: DataSet, lr: float,
+                  forward: tuple | None = None) -> np.ndarray:
     """One full-batch gradient step on the training loss: params - lr·∂loss/∂params."""
     if data.n_train == 0:
         return params
     inputs, labels, _ = data.part(held_out=False)
-    return params - lr * model.gradient(params, inputs, labels)
+    return params - lr * model.gradient(params, inputs, labels, forward)

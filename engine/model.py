@@ -38,8 +38,10 @@ _SLOPE = {"tanh": lambda a, h: 1.0 - h * h, "relu": lambda a, h: (a > 0.0).astyp
 def _affine(h: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """h·W + b for h (n, i), W (i, o), b (o,): summed input by input, in order, then the bias added."""
     a = h[:, 0:1] * w[0]
+    product = np.empty_like(a)
     for i in range(1, w.shape[0]):
-        a = a + h[:, i:i + 1] * w[i]
+        np.multiply(h[:, i:i + 1], w[i], out=product)
+        a += product
     return a + b
 
 
@@ -111,13 +113,13 @@ class Model:
     def logits(self, params: np.ndarray, inputs: np.ndarray) -> np.ndarray:
         return self.forward(params, inputs)[0]
 
-    def gradient(self, params: np.ndarray, inputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    def gradient(self, params: np.ndarray, inputs: np.ndarray, labels: np.ndarray, forward=None) -> np.ndarray:
         """∂loss/∂params, flat, for the mean BCE over the rows of `inputs`: exact backpropagation.
 
         With e = σ(logit) - y: ∂L/∂W_L = h_{L-1}ᵀe/n, ∂L/∂b_L = mean(e); going down, δ_{L-1} = e·W_Lᵀ ⊙ act'(a),
         ∂L/∂W_l = h_{l-1}ᵀδ_l/n, ∂L/∂b_l = mean over points of δ_l, δ_{l-1} = δ_l·W_lᵀ ⊙ act'(a_{l-1}).
         """
-        z, trace = self.forward(params, inputs)
+        z, trace = forward or self.forward(params, inputs)
         error = _sigmoid(z) - labels
         n = len(error)
         layers = self.layers(params)

@@ -31,10 +31,16 @@ class State:
     params: np.ndarray = attrs.field(converter=frozen_params, eq=attrs.cmp_using(eq=np.array_equal))
     learner: Learner | None = None
     last_button: str | None = None
-    # derived from params and data; recomputed on every construction, never passed in
-    metrics: Metrics = attrs.field(init=False, eq=False,
-                                   default=attrs.Factory(lambda self: metrics(self.settings.model, self.params, self.data),
-                                                         takes_self=True))
+    # derived from params and data; recomputed on every construction, never passed in. `forward` is the
+    # forward pass over the training points, kept so that the next gradient step does not repeat it
+    forward: tuple = attrs.field(init=False, eq=False, repr=False)
+    metrics: Metrics = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self):
+        model = self.settings.model
+        forward = model.forward(self.params, self.data.part(held_out=False)[0]) if self.data.n_train else None
+        object.__setattr__(self, "forward", forward)
+        object.__setattr__(self, "metrics", metrics(model, self.params, self.data, forward))
 
 
 def data_digest(settings: Settings, data: DataSet) -> bytes:

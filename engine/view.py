@@ -13,11 +13,15 @@ from engine.features import feature_matrix
 from engine.state import State
 
 
+def logit(state: State, xy: np.ndarray) -> np.ndarray:
+    """The model's logit at each row (x, y) of `xy`: positive where it predicts red."""
+    model = state.settings.model
+    return model.logits(state.params, feature_matrix(model.features, xy))
+
+
 def probability(state: State, xy: np.ndarray) -> np.ndarray:
     """p(red) at each row (x, y) of `xy`: sigmoid of the model's logit."""
-    model = state.settings.model
-    z = model.logits(state.params, feature_matrix(model.features, xy))
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # sigmoid without overflow
+    return 0.5 * (1.0 + np.tanh(0.5 * logit(state, xy)))  # sigmoid without overflow
 
 
 def grid_centres(n: int) -> np.ndarray:
@@ -35,6 +39,11 @@ def probability_grid(state: State, n: int) -> np.ndarray:
     """(n, n) array of p(red) at cell centres: row i is y = grid_centres(n)[i] (bottom row first), column j
     is x = grid_centres(n)[j]."""
     return probability(state, _grid(n)).reshape(n, n)
+
+
+def logit_grid(state: State, n: int) -> np.ndarray:
+    """The logit on the same cells: its zero contour is the boundary, exact for a linear model."""
+    return logit(state, _grid(n)).reshape(n, n)
 
 
 def truth_grid(state: State, n: int) -> np.ndarray | None:

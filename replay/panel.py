@@ -40,7 +40,7 @@ def field_cells(side_px: float) -> int:
 
 class Panel:
     def __init__(self, fig, rect: tuple[float, float, float, float], track: Track, colour: str, font_px: float):
-        from matplotlib.collections import LineCollection
+        from matplotlib.lines import Line2D
         from matplotlib.patches import Rectangle
 
         self.track = track
@@ -56,24 +56,24 @@ class Panel:
         side_px = rect[2] * fig.bbox.width
         self.cells = field_cells(side_px)
         self.centres = grid_centres(self.cells)
-        self.field = ax.imshow(np.zeros((self.cells, self.cells, 3), dtype=np.uint8), extent=(-1, 1, -1, 1),
-                               origin="lower", interpolation="nearest", animated=True, zorder=1)
+        self.field_rgb = None
+        self.box = None  # pixel rows and columns of the square inside the frame, found on the first paint
         ax.add_patch(Rectangle((-1, -1), 2, 2, facecolor="none", edgecolor=hex_colour(GREY), linewidth=0.8,
                                zorder=2))
         state, _, _ = track.at(0)
         data = state.data
         truth = truth_grid(state, 4 * self.cells)
-        truth_lines = [] if truth is None else contour_segments(truth, *(grid_centres(4 * self.cells),) * 2)
-        self.truth = ax.add_collection(LineCollection(truth_lines, colors=hex_colour(GREY), linestyles=(0, (4, 3)),
-                                                      linewidths=1.2, animated=True, zorder=2))
+        truth_lines = np.zeros((0, 2, 2)) if truth is None else contour_segments(truth, *(grid_centres(4 * self.cells),) * 2)
+        self.truth = ax.add_line(Line2D(*polyline(truth_lines), color=hex_colour(GREY), linestyle=(0, (4, 3)),
+                                        linewidth=1.2, animated=True, zorder=2))
         diameter_px = min(12.0, max(4.0, side_px / (2.4 * math.sqrt(max(len(data.labels), 1)))))
         points_per_px = 72.0 / dpi
         self.points = self._scatter(ax, data.points[:data.n_train], data.labels[:data.n_train], "o", diameter_px)
         # held-out points, drawn as squares (as TensorFlow Playground draws its test data apart)
         self.held_out = self._scatter(ax, data.points[data.n_train:], data.labels[data.n_train:], "s",
                                       0.85 * diameter_px)
-        self.boundary = ax.add_collection(LineCollection([], colors=hex_colour(INK), linewidths=2.2, animated=True,
-                                                         capstyle="butt", zorder=4))
+        self.boundary = ax.add_line(Line2D([], [], color=hex_colour(INK), linewidth=2.2, animated=True,
+                                           solid_capstyle="round", solid_joinstyle="round", zorder=4))
         top = rect[1] + rect[3]
         line_height = 1.35 * font_px / fig.bbox.height
         fig.text(rect[0], top + 1.75 * line_height, heading(track.title, track.learner, side_px, font_px),
@@ -90,17 +90,41 @@ class Panel:
     def show(self, step: int) -> None:
         state, button, finished = self.track.at(step)
         logits = logit_grid(state, self.cells)
-        self.field.set_data(RAMP_RGB[np.searchsorted(RAMP_LOGITS, logits)])
-        self.boundary.set_segments(contour_segments(logits, self.centres, self.centres))
+        self.field_rgb = RAMP_RGB[np.searchsorted(RAMP_LOGITS, logits)]
+        self.boundary.set_data(*polyline(contour_segments(logits, self.centres, self.centres)))
         data = state.data
         red = probability(state, data.points) > 0.5
         self.points.set_edgecolors(np.where(red[:data.n_train, None], RED_RGBA, BLUE_RGBA).reshape(-1, 4))
         self.held_out.set_edgecolors(np.where(red[data.n_train:, None], RED_RGBA, BLUE_RGBA).reshape(-1, 4))
         self.caption.text = caption(state, self.track.last_seq, button, finished)
 
+    def paint(self, pixels: np.ndarray) -> None:
+        """Write the field into `pixels` (h, w, 4), inside the square's frame, before the artists are drawn:
+        a nearest-cell lookup per pixel, far cheaper than a matplotlib image resampled every frame."""
+        if self.box is None:
+            height = pixels.shape[0]
+            (x0, y0), (x1, y1) = self.ax.transData.transform([(-1.0, -1.0), (1.0, 1.0)])
+            columns = np.arange(int(np.ceil(x0)) + 1, int(np.floor(x1)))
+            rows = np.arange(int(np.ceil(height - y1)) + 1, int(np.floor(height - y0)))
+            # the cell under each pixel's centre; image rows run down, the field's rows run up
+            cell_x = np.clip(((columns + 0.5 - x0) / (x1 - x0) * self.cells).astype(int), 0, self.cells - 1)
+            cell_y = np.clip(((height - rows - 0.5 - y0) / (y1 - y0) * self.cells).astype(int), 0, self.cells - 1)
+            self.box = (slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1), cell_y[:, None], cell_x[None, :])
+        rows, columns, cell_y, cell_x = self.box
+        pixels[rows, columns, :3] = self.field_rgb[cell_y, cell_x]
+
     def artists(self) -> list:
-        """The moving matplotlib artists, bottom to top; the caption is drawn into the pixels afterwards."""
-        return [self.field, self.truth, self.points, self.held_out, self.boundary]
+        """The moving matplotlib artists, bottom to top, drawn over the painted field; the caption is drawn
+        into the pixels afterwards."""
+        return [self.truth, self.points, self.held_out, self.boundary]
+
+
+def polyline(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(xs, ys) of segments (m, 2, 2) as one line broken by NaNs: one path for Agg to stroke, not m."""
+    if not len(segments):
+        return np.zeros(0), np.zeros(0)
+    joined = np.concatenate([segments, np.full((len(segments), 1, 2), np.nan)], axis=1).reshape(-1, 2)
+    return joined[:, 0], joined[:, 1]
 
 
 def caption(state: State, last_seq: int, button: str | None, finished: bool) -> str:

@@ -64,13 +64,14 @@ class Scene:
     def draw(self, step: int) -> np.ndarray:
         """RGBA pixels (height, width, 4) of the frame at `step`: a view, valid until the next draw."""
         self.canvas.restore_region(self.background)
+        pixels = np.asarray(self.canvas.buffer_rgba())
         for panel in self.panels:
             panel.show(step)
+            panel.paint(pixels)
         if self.strip:
             self.strip.show(step)
         for artist in self.moving():
             self.fig.draw_artist(artist)
-        pixels = np.asarray(self.canvas.buffer_rgba())
         for panel in self.panels:
             panel.caption.draw(pixels)
         return pixels
