@@ -5,6 +5,7 @@ library, and turns its errors into one `Error: ...` line on stderr with exit cod
 Rendering modules (matplotlib) are imported inside the commands that draw, so recording stays light.
 """
 
+import math
 import os
 import signal
 import sys
@@ -30,7 +31,8 @@ from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
 
-from engine import BUTTONS, ACTIONS, InvalidCommand, Next, NnreplayError, Rate, Settings  # noqa: E402
+from engine import BUTTONS, InvalidCommand, Next, NnreplayError, Rate, Settings  # noqa: E402
+from engine.settings import model_options  # noqa: E402
 from engine import person  # noqa: E402
 from store import EventLog  # noqa: E402
 from store.log import check_name  # noqa: E402
@@ -107,6 +109,16 @@ def check_count(count: int) -> int:
 
 
 # -- recording ---------------------------------------------------------------------------------------------
+DataOpt = Annotated[Optional[str], typer.Option(help="Data set: linear (default), xor, circle, gauss or spiral.")]
+FeaturesOpt = Annotated[Optional[str], typer.Option(
+    metavar="LIST", help="Model inputs, in order, from x, y, x2, y2, xy, sinx, siny (default x,y).")]
+HiddenOpt = Annotated[Optional[str], typer.Option(
+    metavar="SIZES", help="Hidden layers, e.g. 8 or 8,4 (default none: one perceptron).")]
+ActivationOpt = Annotated[Optional[str], typer.Option(help="Hidden units: tanh (default), relu, sigmoid or linear.")]
+TestShareOpt = Annotated[Optional[float], typer.Option(
+    "--test-share", metavar="F", help="Share of the points held out of training and the score (default 0).")]
+
+
 @command()
 def new(
     ctx: typer.Context,
@@ -118,15 +130,25 @@ def new(
     step: Annotated[float, typer.Option(help="Size of one thompson parameter modification.")] = 0.2,
     discount: Annotated[float, typer.Option(help="Share of each thompson posterior kept per step.")] = 0.9,
     name: Annotated[Optional[str], typer.Option(help="A unique name to refer to the session by.")] = None,
+    data: DataOpt = None,
+    features: FeaturesOpt = None,
+    hidden: HiddenOpt = None,
+    activation: ActivationOpt = None,
+    test_share: TestShareOpt = None,
 ) -> None:
     """Start a session; print its id alone on stdout.
 
+    The default model is one perceptron on x, y; --hidden adds layers,
+    --features other inputs, --data another data set (see the README).
+
     Example: SESSION=$(nnreplay new --learner thompson --seed 7 --name first-try)
+
+    Example: nnreplay new --data xor --hidden 8 --test-share 0.2 --name xor-net
     """
     if seed is None:
         seed = int.from_bytes(os.urandom(8), "little") >> 1
     settings = Settings(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step,
-                        discount=discount)
+                        discount=discount, **model_options(data, features, hidden, activation, test_share))
     with open_log(ctx, create=True) as log:
         info = log.new_session(settings, name=name)
     typer.echo(info.id)
@@ -251,13 +273,36 @@ def show(
     typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
                + (f"   lr {s.lr}" if info.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
     typer.echo(f"seq       {state.seq}")
-    typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
+    if "weights" in out:
+        typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
+    else:
+        for line in _model_lines(state):
+            typer.echo(line)
     typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
+    if out["test_accuracy"] is not None:
+        typer.echo(f"held out  {len(out['test_points'])} points   accuracy {out['test_accuracy']:.3f}   "
+                   f"loss {out['test_loss']:.4f}")
     typer.echo(f"head      {out['head_hash']}")
     typer.echo(f"digest    {out['digest']}")
     if state.learner is not None:
         typer.echo(f"last move {out['pending_action'] or '-'}   last button {state.last_button or '-'}")
         typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in out["posteriors"]))
+
+
+def _model_lines(state) -> list[str]:
+    """The model and its parameters for `show`: small arrays in full, large ones by shape and range."""
+    model = state.settings.model
+    hidden = ",".join(map(str, model.hidden)) or "none"
+    lines = [f"data      {state.settings.data}   features {','.join(model.features)}   hidden {hidden}"
+             + (f"   activation {model.activation}" if model.hidden else "") + f"   {model.size} parameters"]
+    for name, array in model.arrays(state.params).items():
+        shape = "x".join(map(str, array.shape))
+        if array.size <= 8:
+            values = " ".join(f"{v:+.4f}" for v in array.ravel())
+        else:
+            values = f"from {array.min():+.4f} to {array.max():+.4f}   (show --json lists every value)"
+        lines.append(f"{name:<9} {shape:<6} {values}")
+    return lines
 
 
 def _describe(payload: dict) -> str:
@@ -273,6 +318,12 @@ def _describe(payload: dict) -> str:
     if "settings" in payload:
         s = payload["settings"]
         parts.append(f"{s['learner']} seed {s['seed']} points {s['points']}")
+        if "data" in s:
+            parts.append(s["data"])
+        if "features" in s:
+            parts.append("features " + ",".join(s["features"]))
+        if "hidden" in s:
+            parts.append("hidden " + ",".join(map(str, s["hidden"])) + " " + s.get("activation", "tanh"))
     return " ".join(parts)
 
 
@@ -282,7 +333,8 @@ def log(
     session: SessionArg,
     json_: JsonOpt = False,
     csv_: Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets and plotting elsewhere).")] = False,
-    metrics: Annotated[bool, typer.Option("--metrics", help="Add each event's resulting loss, accuracy and score.")] = False,
+    metrics: Annotated[bool, typer.Option("--metrics", help="Add each event's resulting loss, accuracy and score "
+                                                             "(and held-out loss and accuracy).")] = False,
 ) -> None:
     """The events of a session, oldest first.
 
@@ -294,16 +346,19 @@ def log(
         info = log_.resolve(session)
         pairs = list(log_.states(info.id)) if metrics else [(row, None) for row in log_.rows(info.id)]
     records = []
+    held_out = metrics and bool(pairs) and pairs[0][1].data.n_test > 0
     for row, state in pairs:
         record = row.to_json()
         if state is not None:
             m = state.metrics
-            record.update(loss=m.loss, accuracy=m.accuracy, score=m.score)
+            record.update(loss=m.loss, accuracy=m.accuracy, score=m.score, test_loss=m.test_loss,
+                          test_accuracy=m.test_accuracy)
         records.append(record)
     if json_:
         echo_json(records)
     elif csv_:
-        columns = ["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
+        columns = (["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
+                   + (["test_loss", "test_accuracy"] if held_out else []))
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         for record in records:
@@ -313,6 +368,8 @@ def log(
         for record in records:
             extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
                      if metrics else "")
+            if held_out:
+                extra += f"  held out acc {record['test_accuracy']:.3f} loss {record['test_loss']:.4f}"
             typer.echo(f"{record['seq']:>6}  {record['recorded_at']}  {record['type']:<15} "
                        f"{_describe(record['payload']):<34} {record['hash'][:12]}{extra}")
 
@@ -356,7 +413,7 @@ def _random_seed() -> int:
     return int.from_bytes(os.urandom(8), "little") >> 1
 
 
-def _simulation_plan(learner, rater, presses, seed, count, points, noise, name) -> list[tuple]:
+def _simulation_plan(learner, rater, presses, seed, count, points, noise, name, model=None) -> list[tuple]:
     """(settings, name) of every session to record; refuses bad values before anything is written."""
     check_count(presses)
     if not 1 <= count <= MAX_SESSIONS:
@@ -367,7 +424,8 @@ def _simulation_plan(learner, rater, presses, seed, count, points, noise, name) 
         fail("the simulated person presses the feedback buttons, which train thompson sessions; "
              "use --learner thompson, or --rater next for gradient")
     names = [None] * count if name is None else [check_name(f"{name}-{k}") for k in range(1, count + 1)]
-    return [(Settings(learner=learner, seed=seed + k, points=points, noise=noise), names[k]) for k in range(count)]
+    return [(Settings(learner=learner, seed=seed + k, points=points, noise=noise, **(model or {})), names[k])
+            for k in range(count)]
 
 
 def _simulate_session(log: EventLog, session_id: str, rater: str, presses: int, on_commit):
@@ -393,6 +451,11 @@ def simulate(
     noise: Annotated[float, typer.Option(help="Probability of flipping each label, 0 to 0.5.")] = 0.0,
     points: Annotated[int, typer.Option(help="Number of points in [-1, 1]².")] = 40,
     name: Annotated[Optional[str], typer.Option(help="Name the sessions PREFIX-1, PREFIX-2, ...", metavar="PREFIX")] = None,
+    data: DataOpt = None,
+    features: FeaturesOpt = None,
+    hidden: HiddenOpt = None,
+    activation: ActivationOpt = None,
+    test_share: TestShareOpt = None,
 ) -> None:
     """Record sessions by scripted presses; print their ids, one a line.
 
@@ -401,10 +464,13 @@ def simulate(
     far and says how much that is.
 
     Example: nnreplay simulate --learner thompson --rater person --sessions 20 --seed 0 --name person
+
+    Example: nnreplay simulate --learner gradient --data xor --hidden 8 --sessions 100 --seed 0 --points 100
     """
     drawn = seed is None
     seed = _random_seed() if drawn else seed
-    plan = _simulation_plan(learner, rater, presses, seed, count, points, noise, name)
+    plan = _simulation_plan(learner, rater, presses, seed, count, points, noise, name,
+                            model_options(data, features, hidden, activation, test_share))
     created, accuracies = [], []
     try:
         with open_log(ctx, create=True) as log, _progress(count * presses, f"{learner} by {rater}") as advance:
@@ -621,12 +687,18 @@ def _curves(log: EventLog, infos, metric: str) -> list:
             for info in infos]
 
 
+def _median_of_finals(values) -> float | None:
+    # a held-out metric is NaN for sessions that hold no points out: they have no final value
+    finals = [float(v[-1]) for v in values if not math.isnan(v[-1])]
+    return float(statistics.median(finals)) if finals else None
+
+
 def _curve_table(curves, steps: list[int]) -> list[dict]:
     from replay.curves import grouped, median_at
 
     return [{"group": group, "sessions": len(values),
              "at": {str(step): median_at(values, step) for step in steps},
-             "final": float(statistics.median(v[-1] for v in values))}
+             "final": _median_of_finals(values)}
             for group, values in grouped(curves).items()]
 
 
@@ -635,7 +707,8 @@ def plot(
     ctx: typer.Context,
     output: Annotated[str, typer.Option("-o", "--output", metavar="OUT.png", help="The PNG to write.")],
     sessions_: Annotated[Optional[list[str]], typer.Argument(metavar="SESSION...", help="Sessions to plot (id, prefix or name).")] = None,
-    metric: Annotated[str, typer.Option(help="accuracy, loss or score.")] = "accuracy",
+    metric: Annotated[str, typer.Option(help="accuracy, loss, score, or on held-out points test_accuracy or "
+                                              "test_loss.")] = "accuracy",
     all_: Annotated[bool, typer.Option("--all", help="Plot every session in the database.")] = False,
     at: Annotated[Optional[str], typer.Option("--at", metavar="STEPS", help="Also print each group's median after these presses, e.g. 50,100,300.")] = None,
     json_: JsonOpt = False,
@@ -668,7 +741,8 @@ def plot(
     typer.echo(f"{'group':<34} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
     for row in table:
         cells = "".join(" " + ("      -" if row["at"][str(s)] is None else f"{row['at'][str(s)]:7.3f}") for s in steps)
-        typer.echo(f"{row['group']:<34} {row['sessions']:>8}{cells} {row['final']:7.3f}")
+        final = "      -" if row["final"] is None else f"{row['final']:7.3f}"
+        typer.echo(f"{row['group']:<34} {row['sessions']:>8}{cells} {final}")
     typer.echo(f"median {metric} per group; wrote {output}", err=True)
 
 

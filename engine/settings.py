@@ -93,6 +93,19 @@ class Settings:
         return model_for(self.features, self.hidden, self.activation)
 
     @property
+    def model_label(self) -> str:
+        """What sets this session's data and model apart from release 0.1's, in a few words ("" for none):
+        e.g. "xor, hidden 8 tanh" or "circle, features x2,y2, 20% held out"."""
+        parts = [] if self.data == "linear" else [self.data]
+        if self.features != DEFAULT_FEATURES:
+            parts.append("features " + ",".join(self.features))
+        if self.hidden:
+            parts.append("hidden " + ",".join(map(str, self.hidden)) + " " + self.activation)
+        if self.test_share:
+            parts.append(f"{self.test_share:.0%} held out")
+        return ", ".join(parts)
+
+    @property
     def n_test(self) -> int:
         """The held-out points: the share of `points`, rounded half up."""
         return int(math.floor(self.points * float(self.test_share) + 0.5))
@@ -116,3 +129,28 @@ class Settings:
             if key in values and not isinstance(values[key], (list, tuple)):
                 raise InvalidSetting(f"{key} must be a list, got {values[key]!r}")
         return cls(**values)
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    parts = [part.strip() for part in text.split(",")] if text.strip() else []
+    if not all(part.isdigit() for part in parts):
+        raise InvalidSetting(f"hidden takes layer sizes separated by commas, like 8 or 8,4; got {text!r}")
+    return tuple(int(part) for part in parts)
+
+
+def model_options(data: str | None = None, features: str | None = None, hidden: str | None = None,
+                  activation: str | None = None, test_share: float | None = None) -> dict:
+    """Settings keywords from a front end's text options ("x2,y2", "8,4"); options left out are left out,
+    so the defaults stay Settings' own."""
+    out: dict = {}
+    if data is not None:
+        out["data"] = data
+    if features is not None:
+        out["features"] = tuple(part.strip() for part in features.split(","))
+    if hidden is not None:
+        out["hidden"] = _sizes(hidden)
+    if activation is not None:
+        out["activation"] = activation
+    if test_share is not None:
+        out["test_share"] = test_share
+    return out

@@ -76,7 +76,9 @@ class Panel:
                                            solid_capstyle="round", solid_joinstyle="round", zorder=4))
         top = rect[1] + rect[3]
         line_height = 1.35 * font_px / fig.bbox.height
-        fig.text(rect[0], top + 1.75 * line_height, heading(track.title, track.learner, side_px, font_px),
+        label = state.settings.model_label  # the data set and model, where not release 0.1's
+        what = f"{track.learner}, {label}" if label else track.learner
+        fig.text(rect[0], top + 1.75 * line_height, heading(track.title, what, side_px, font_px),
                  color=colour, fontsize=font_px * points_per_px, fontweight="bold", va="bottom")
         self.caption = Caption(fig, rect[0], top + 0.45 * line_height, 0.92 * font_px, INK)
 

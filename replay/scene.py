@@ -35,7 +35,7 @@ class Scene:
         side = cell - 2 * margin
         cell_height = title + side + margin
         # one session gets a strip too when it holds points out: its held-out curve is worth seeing
-        alone = len(tracks) == 1 and np.isnan(tracks[0].curves["test_accuracy"]).all()
+        alone = len(tracks) == 1 and (tracks[0].length == 1 or np.isnan(tracks[0].curves["test_accuracy"]).all())
         strip_height = 0.0 if alone else max(140.0, 0.24 * width)
         height = int(round(rows * cell_height + strip_height))
         self.size = (width, height)
