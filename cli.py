@@ -1,11 +1,11 @@
-"""The nnreplay command line: parses, calls engine/store/replay, prints. No domain logic lives here.
+"""The nnreplay command line: parses, calls the service layer, prints. No domain logic lives here.
 
-Every command opens the database named by --db (default $NNREPLAY_DB, else ./nnreplay.db), calls the
-library, and turns its errors into one `Error: ...` line on stderr with exit code 1. Usage errors exit 2.
-Rendering modules (matplotlib) are imported inside the commands that draw, so recording stays light.
+Every command opens the database named by --db (default $NNREPLAY_DB, else ./nnreplay.db), calls one
+operation of `service` (shared with `nnreplay serve`), and turns its errors into one `Error: ...` line on
+stderr with exit code 1. Usage errors exit 2. Rendering modules (matplotlib) and the server are imported
+inside the commands that use them, so recording stays light.
 """
 
-import math
 import os
 import signal
 import sys
@@ -31,11 +31,10 @@ from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
 
-from engine import BUTTONS, InvalidCommand, Next, NnreplayError, Rate, Settings  # noqa: E402
+import service  # noqa: E402
+from engine import BUTTONS, InvalidCommand, NnreplayError  # noqa: E402
 from engine.settings import model_options  # noqa: E402
-from engine import person  # noqa: E402
 from store import EventLog  # noqa: E402
-from store.log import check_name  # noqa: E402
 
 if _sigint_before is not None:
     signal.signal(signal.SIGINT, _sigint_before)
@@ -45,7 +44,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                        "Start with `nnreplay demo`, or `nnreplay new` then `nnreplay next SESSION`.")
 
 DEFAULT_DB = "nnreplay.db"
-MAX_COUNT = 1_000_000
+# the option spelling of each field an error can name, where it is not just --FIELD
+OPTIONS = {"count": "--count", "from": "--from", "sessions": "--sessions"}
 SessionArg = Annotated[str, typer.Argument(help="Session id, unambiguous id prefix (4+ characters), or name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
@@ -64,7 +64,7 @@ def command(*args, **kwargs):
             try:
                 return fn(*a, **k)
             except NnreplayError as error:
-                fail(str(error))
+                fail(describe_error(error))
             except KeyboardInterrupt:
                 fail("interrupted: events committed before it are kept; unfinished output files are removed", 130)
             except BrokenPipeError:
@@ -94,18 +94,20 @@ def main_options(
     ctx.obj = {"db": db}
 
 
+def describe_error(error: NnreplayError) -> str:
+    """The error's message, its field spelled as this front end's option (`at ...` -> `--at ...`)."""
+    message, field = str(error), error.field
+    if field and message.startswith(f"{field} "):
+        return OPTIONS.get(field, f"--{field.replace('_', '-')}") + message[len(field):]
+    return message
+
+
 def open_log(ctx: typer.Context, create: bool = False) -> EventLog:
     return EventLog(ctx.obj["db"] if ctx.obj else DEFAULT_DB, create=create)
 
 
 def echo_json(value) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
-
-
-def check_count(count: int) -> int:
-    if not 1 <= count <= MAX_COUNT:
-        fail(f"count must be from 1 to {MAX_COUNT:,}, got {count}")
-    return count
 
 
 # -- recording ---------------------------------------------------------------------------------------------
@@ -145,12 +147,11 @@ def new(
 
     Example: nnreplay new --data xor --hidden 8 --test-share 0.2 --name xor-net
     """
-    if seed is None:
-        seed = int.from_bytes(os.urandom(8), "little") >> 1
-    settings = Settings(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step,
-                        discount=discount, **model_options(data, features, hidden, activation, test_share))
+    settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount,
+                    **model_options(data, features, hidden, activation, test_share))
+    service.settings_from({**settings, "seed": seed or 0})  # refuse bad values before the file is created
     with open_log(ctx, create=True) as log:
-        info = log.new_session(settings, name=name)
+        info = service.new_session(log, name=name, **settings)
     typer.echo(info.id)
 
 
@@ -164,10 +165,9 @@ def next_(
 
     Example: nnreplay next first-try -n 10
     """
-    check_count(count)
-    with open_log(ctx) as log:
-        info = log.resolve(session)
-        state = _record(log, info.id, (Next() for _ in range(count)), count)
+    service.check_count(count)
+    with open_log(ctx) as log, _progress(count, "recording", at_least=5_000) as advance:
+        _, state = service.record(log, session, "next", count, on_commit=advance)
     _print_summary(state)
 
 
@@ -181,16 +181,10 @@ def rate(
 
     Example: nnreplay rate first-try good
     """
+    service.check_press(button, tuple(BUTTONS))  # "next" is a press too, but not a button
     with open_log(ctx) as log:
-        info = log.resolve(session)
-        state = log.record(info.id, [Rate(button)])
+        _, state = service.record(log, session, button)
     _print_summary(state)
-
-
-def _record(log: EventLog, session_id: str, commands, count: int):
-    """Record with a progress bar on a terminal when there is enough to wait for."""
-    with _progress(count, "recording", at_least=5_000) as advance:
-        return log.record(session_id, commands, on_commit=advance)
 
 
 @contextlib.contextmanager
@@ -219,33 +213,6 @@ def _print_summary(state) -> None:
 
 
 # -- reading -----------------------------------------------------------------------------------------------
-def state_json(info, state, head_hash: str, digest: str) -> dict:
-    from engine.view import model_fields
-
-    m = state.metrics
-    model = state.settings.model
-    data = state.data
-    out = {
-        "session_id": info.id, "name": info.name, "seq": state.seq, "learner": info.learner,
-        "settings": state.settings.to_dict(),
-        "loss": m.loss, "accuracy": m.accuracy, "score": m.score, "head_hash": head_hash, "digest": digest,
-        "last_button": state.last_button, "separator": list(data.separator),
-        "points": [[float(x), float(y), int(label)]
-                   for (x, y), label in zip(data.points[:data.n_train], data.labels[:data.n_train])],
-        **model_fields(state),
-    }
-    if model.legacy:  # release 0.1's keys, for the perceptron on (x, y)
-        w1, w2, b = (float(v) for v in state.params)
-        out.update(weights=[w1, w2], bias=b)
-    if state.learner is not None:
-        p = state.learner.posteriors
-        arms = model.arms
-        out["pending_action"] = None if state.learner.pending is None else arms[state.learner.pending]
-        out["posteriors"] = [{"action": action, "alpha": a, "beta": b_, "mean": a / (a + b_)}
-                             for action, a, b_ in zip(arms, p.alpha, p.beta)]
-    return out
-
-
 @command()
 def show(
     ctx: typer.Context,
@@ -257,13 +224,8 @@ def show(
 
     Example: nnreplay show first-try --at 5 --json
     """
-    from engine import state_digest
-
     with open_log(ctx) as log:
-        info = log.resolve(session)
-        state = log.state(info.id, at)
-        row = next(log.rows(info.id, state.seq, state.seq))
-    out = state_json(info, state, row.hash, state_digest(state))
+        info, state, out = service.show(log, session, at)
     if json_:
         echo_json(out)
         return
@@ -290,7 +252,7 @@ def show(
 
 
 def _model_lines(state) -> list[str]:
-    """The model and its parameters for `show`: small arrays in full, large ones by shape and range."""
+    """The model and its parameters for `show`: small arrays in full, larger ones by shape and range."""
     model = state.settings.model
     hidden = ",".join(map(str, model.hidden)) or "none"
     lines = [f"data      {state.settings.data}   features {','.join(model.features)}   hidden {hidden}"
@@ -343,17 +305,8 @@ def log(
     if json_ and csv_:
         fail("choose one of --json and --csv", 2)
     with open_log(ctx) as log_:
-        info = log_.resolve(session)
-        pairs = list(log_.states(info.id)) if metrics else [(row, None) for row in log_.rows(info.id)]
-    records = []
-    held_out = metrics and bool(pairs) and pairs[0][1].data.n_test > 0
-    for row, state in pairs:
-        record = row.to_json()
-        if state is not None:
-            m = state.metrics
-            record.update(loss=m.loss, accuracy=m.accuracy, score=m.score, test_loss=m.test_loss,
-                          test_accuracy=m.test_accuracy)
-        records.append(record)
+        records = service.events(log_, session, metrics=metrics)
+    held_out = metrics and bool(records) and records[0]["test_loss"] is not None
     if json_:
         echo_json(records)
     elif csv_:
@@ -386,13 +339,7 @@ def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
         listing = []
     else:
         with open_log(ctx) as log_:
-            listing = []
-            for info in log_.sessions():
-                state = log_.state(info.id)
-                listing.append({"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed,
-                                "events": state.seq, "accuracy": state.metrics.accuracy,
-                                "score": state.metrics.score, "created_at": info.created_at,
-                                "parent_id": info.parent_id, "parent_seq": info.parent_seq})
+            listing = service.list_sessions(log_)
     if json_:
         echo_json(listing)
         return
@@ -406,39 +353,6 @@ def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
 
 # -- scripted recording ------------------------------------------------------------------------------------
-MAX_SESSIONS = 10_000
-
-
-def _random_seed() -> int:
-    return int.from_bytes(os.urandom(8), "little") >> 1
-
-
-def _simulation_plan(learner, rater, presses, seed, count, points, noise, name, model=None) -> list[tuple]:
-    """(settings, name) of every session to record; refuses bad values before anything is written."""
-    check_count(presses)
-    if not 1 <= count <= MAX_SESSIONS:
-        fail(f"sessions must be from 1 to {MAX_SESSIONS:,}, got {count}")
-    if rater not in person.RATERS:
-        fail(f"unknown rater {rater!r}; choose one of: {', '.join(person.RATERS)}")
-    if rater == "person" and learner == "gradient":
-        fail("the simulated person presses the feedback buttons, which train thompson sessions; "
-             "use --learner thompson, or --rater next for gradient")
-    names = [None] * count if name is None else [check_name(f"{name}-{k}") for k in range(1, count + 1)]
-    return [(Settings(learner=learner, seed=seed + k, points=points, noise=noise, **(model or {})), names[k])
-            for k in range(count)]
-
-
-def _simulate_session(log: EventLog, session_id: str, rater: str, presses: int, on_commit):
-    """Record `presses` scripted presses, one commit per batch."""
-    return log.record(session_id, person.script(rater, presses), on_commit=on_commit)
-
-
-def _presses_kept(ctx: typer.Context, session_ids: list[str]) -> int:
-    """Presses durable in the log, counted afresh: Ctrl-C can land between a commit and its on_commit."""
-    with open_log(ctx) as log:
-        return sum(log.head(session_id)[0] - 1 for session_id in session_ids)
-
-
 @command()
 def simulate(
     ctx: typer.Context,
@@ -467,45 +381,40 @@ def simulate(
 
     Example: nnreplay simulate --learner gradient --data xor --hidden 8 --sessions 100 --seed 0 --points 100
     """
+    from service import simulation
+
     drawn = seed is None
-    seed = _random_seed() if drawn else seed
-    plan = _simulation_plan(learner, rater, presses, seed, count, points, noise, name,
-                            model_options(data, features, hidden, activation, test_share))
-    created, accuracies = [], []
+    seed = service.random_seed() if drawn else seed
+    plan = simulation.plan(learner, rater, presses, seed, count, points, noise, name,
+                           model_options(data, features, hidden, activation, test_share))
+    created = []
     try:
         with open_log(ctx, create=True) as log, _progress(count * presses, f"{learner} by {rater}") as advance:
-            taken = sorted({n for _, n in plan if n is not None} & {info.name for info in log.sessions()})
-            if taken:
-                fail(f"the name {taken[0]!r} is taken by another session; choose another --name")
+            simulation.check_names_free(log, plan)
             if drawn:
                 typer.echo(f"seed {seed} (drawn at random; pass --seed {seed} to record these sessions again)",
                            err=True)
-            for settings, label in plan:
-                created.append(log.new_session(settings, name=label).id)
-                accuracies.append(_simulate_session(log, created[-1], rater, presses, advance).metrics.accuracy)
+            finals = simulation.simulate(log, plan, rater, presses, on_commit=advance, on_created=created.append)
     except KeyboardInterrupt:
         typer.echo("\n".join(created), nl=bool(created))
-        kept = _presses_kept(ctx, created) if created else 0
+        if created:
+            with open_log(ctx) as log:
+                kept = simulation.presses_kept(log, created)
+        else:
+            kept = 0
         typer.echo(f"interrupted: kept {kept:,} presses in {len(created)} session(s), everything committed before "
                    f"Ctrl-C", err=True)
         raise typer.Exit(130)
     typer.echo("\n".join(created))
     seeds = f"seed {seed}" if count == 1 else f"seeds {seed}..{seed + count - 1}"
     typer.echo(f"recorded {count} {learner} session(s) by {rater}, {presses} presses each, {seeds}; "
-               f"median final accuracy {statistics.median(accuracies):.3f}", err=True)
+               f"median final accuracy {statistics.median(state.metrics.accuracy for state in finals):.3f}", err=True)
 
 
 # -- interactive recording ---------------------------------------------------------------------------------
-PLAY_KEYS = {"n": None, " ": None, "1": "bad", "2": "meh", "3": "good", "4": "great"}
+PLAY_KEYS = {"n": "next", " ": "next", "1": "bad", "2": "meh", "3": "good", "4": "great"}
 QUIT_KEYS = ("q", "Q", "\x03", "\x04", "")  # q, Ctrl-C and Ctrl-D (raw mode turns them into bytes), EOF
 ENTER_SCREEN, LEAVE_SCREEN, CLEAR = "\x1b[?1049h\x1b[?25l", "\x1b[?25h\x1b[?1049l", "\x1b[H\x1b[2J"
-
-
-def _play_press(key: str):
-    if key not in PLAY_KEYS:
-        return None
-    button = PLAY_KEYS[key]
-    return Next(source="play") if button is None else Rate(button, source="play")
 
 
 def _draw(info, state, head_hash: str, message: str) -> None:
@@ -527,13 +436,13 @@ def _play_loop(log: EventLog, info, fd: int):
         key = os.read(fd, 1).decode(errors="replace")
         if key in QUIT_KEYS:
             return state
-        press = _play_press(key)
+        press = PLAY_KEYS.get(key)
         if press is None:
             message = f"no key {key!r}: use the keys listed above"
             continue
         try:
-            state = log.record(info.id, [press])
-            message = f"recorded {'Next iteration' if isinstance(press, Next) else press.button} as event {state.seq}"
+            _, state = service.record(log, info.id, press, source="play")
+            message = f"recorded {'Next iteration' if press == 'next' else press} as event {state.seq}"
         except InvalidCommand as error:
             message = str(error)
 
@@ -576,22 +485,6 @@ RENDER_PROGRESS_FROM = 60  # panel-frames: below this a render is over before a 
 PX_PER_COLUMN, MAX_DEFAULT_WIDTH = 480, 1440
 
 
-def _button_of(row) -> str | None:
-    """The feedback button pressed at this event, if it was one."""
-    return json.loads(row.payload).get("button") if row.type == "feedback_given" else None
-
-
-def _replay_range(log: EventLog, info, start: int, end: Optional[int]) -> tuple[int, int]:
-    from replay import ReplayError
-
-    head, _ = log.head(info.id)
-    last = head if end is None else min(end, head)
-    if start < 1 or start > last:
-        raise ReplayError(f"{info.label}: no events between --from {start} and --to {end if end is not None else head}"
-                          f" (the session has events 1 to {head})")
-    return start, last
-
-
 @contextlib.contextmanager
 def _render_progress(expected: int):
     """Yield on_frame(done, total): a rich bar on stderr for a terminal and a render worth waiting for."""
@@ -624,18 +517,13 @@ def replay_(
 
     Example: nnreplay replay supervised feedback auto -o compare.gif --max-frames 120
     """
-    from replay import check_options, check_output, collect, grid_shape, render_gif, sample_steps
+    from replay import check_options, check_output, grid_shape, render_gif
 
     width = size if size is not None else min(MAX_DEFAULT_WIDTH, PX_PER_COLUMN * grid_shape(len(sessions_))[1])
     check_options(fps, max_frames, width, metric)
     check_output(output, ".gif")
     with open_log(ctx) as log_:
-        infos = [log_.resolve(ref) for ref in sessions_]
-        ranges = [_replay_range(log_, info, from_, to) for info in infos]
-        steps = sample_steps(max(last - first + 1 for first, last in ranges), max_frames)
-        tracks = [collect(info.label, info.learner,
-                          ((state, _button_of(row)) for row, state in log_.states(info.id, first, last)), steps)
-                  for info, (first, last) in zip(infos, ranges)]
+        tracks, steps = service.tracks(log_, sessions_, from_, to, max_frames)
     with _render_progress(len(steps) * len(tracks)) as on_frame:
         made = render_gif(tracks, steps, output, fps=fps, size=width, metric=metric, on_frame=on_frame)
     width, height = made["size"]
@@ -655,16 +543,12 @@ def frame(
 
     Example: nnreplay frame first-try --at 20 -o step20.png
     """
-    from replay import check_options, check_output, collect, render_png
+    from replay import check_options, check_output, render_png
 
     check_options(size=size)
     check_output(output, ".png")
     with open_log(ctx) as log_:
-        info = log_.resolve(session)
-        head, _ = log_.head(info.id)
-        state = log_.state(info.id, at)
-        row = next(log_.rows(info.id, state.seq, state.seq))
-    track = collect(info.label, info.learner, [(state, _button_of(row))], [0], last_seq=head)
+        track = service.frame_track(log_, session, at)
     made = render_png(track, 0, output, size=size)
     typer.echo(f"{made['path']}: {made['size'][0]}x{made['size'][1]} px")
 
@@ -678,28 +562,6 @@ def _parse_steps(text: Optional[str]) -> list[int]:
     if any(step < 0 for step in steps):
         fail(f"--at press counts cannot be negative; got {text!r}")
     return steps
-
-
-def _curves(log: EventLog, infos, metric: str) -> list:
-    from replay.curves import curve
-
-    return [curve(info.learner, ((row.event(), state) for row, state in log.states(info.id)), metric)
-            for info in infos]
-
-
-def _median_of_finals(values) -> float | None:
-    # a held-out metric is NaN for sessions that hold no points out: they have no final value
-    finals = [float(v[-1]) for v in values if not math.isnan(v[-1])]
-    return float(statistics.median(finals)) if finals else None
-
-
-def _curve_table(curves, steps: list[int]) -> list[dict]:
-    from replay.curves import grouped, median_at
-
-    return [{"group": group, "sessions": len(values),
-             "at": {str(step): median_at(values, step) for step in steps},
-             "final": _median_of_finals(values)}
-            for group, values in grouped(curves).items()]
 
 
 @command()
@@ -732,17 +594,16 @@ def plot(
         infos = log_.sessions() if all_ else [log_.resolve(ref) for ref in sessions_]
         if not infos:
             fail(f"no sessions in {log_.path} to plot")
-        curves = _curves(log_, infos, metric)
+        curves = service.curves(log_, infos, metric)
     draw(curves, metric, output)
-    table = _curve_table(curves, steps)
+    table = service.curve_table(curves, steps)
     if json_:
         echo_json({"output": output, "metric": metric, "groups": table})
         return
     typer.echo(f"{'group':<34} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
     for row in table:
         cells = "".join(" " + ("      -" if row["at"][str(s)] is None else f"{row['at'][str(s)]:7.3f}") for s in steps)
-        final = "      -" if row["final"] is None else f"{row['final']:7.3f}"
-        typer.echo(f"{row['group']:<34} {row['sessions']:>8}{cells} {final}")
+        typer.echo(f"{row['group']:<34} {row['sessions']:>8}{cells} {row['final']:7.3f}")
     typer.echo(f"median {metric} per group; wrote {output}", err=True)
 
 
@@ -807,18 +668,15 @@ def audit(
     """
     import time
 
-    from store.audit import audit_database, count_events
-
     names = list(dict.fromkeys(sessions_ or []))
     expect_head = _check_expect_head(expect_head, names)
     started = time.perf_counter()
     with open_log(ctx) as log_:
-        infos = [log_.resolve(ref) for ref in names] if names else log_.sessions()
-        infos = list({info.id: info for info in infos}.values())
-        total = count_events(log_, infos)
+        infos = service.sessions_to_audit(log_, names)
+        total = service.count_events(log_, infos)
         bar = _progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext()
         with bar as advance:
-            report = audit_database(log_, infos, expect_head, on_rows=advance)
+            report = service.audit(log_, infos, expect_head, on_rows=advance)
     seconds = time.perf_counter() - started
     if json_:
         echo_json({**report.to_json(), "seconds": round(seconds, 3)})
@@ -842,10 +700,8 @@ def fork(
 
     Example: OTHER=$(nnreplay fork first-try --at 40 --name what-if) && nnreplay rate $OTHER great
     """
-    from store.fork import fork as fork_session
-
     with open_log(ctx) as log_:
-        info = fork_session(log_, log_.resolve(session), at, name)
+        info = service.fork(log_, session, at, name)
     typer.echo(info.id)
 
 
@@ -863,14 +719,11 @@ def export(
 
     Example: nnreplay export first-try -o first-try.jsonl
     """
-    from store.portable import export as export_session, export_to_file
-
     with open_log(ctx) as log_:
-        info = log_.resolve(session)
         if output is None or output == "-":
-            export_session(log_, info, sys.stdout)
+            service.export(log_, session, sys.stdout)
             return
-        count = export_to_file(log_, info, output)
+        info, count = service.export_to_file(log_, session, output)
     typer.echo(f"{output}: {count:,} events of session {info.id[:12]}", err=True)
 
 
@@ -889,75 +742,21 @@ def import_(
 
     Example: nnreplay --db elsewhere.db import first-try.jsonl
     """
-    from store.portable import import_session, read_export
-
-    if name is not None:
-        check_name(name)
-    if file == "-":
-        header, copy = read_export(sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin, "stdin")
-    else:
-        with open(file, "rb") as lines:
-            header, copy = read_export(lines, file)
+    stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
+    with contextlib.nullcontext(stdin) if file == "-" else open(file, "rb") as lines:
+        verified = service.read_export(lines, "stdin" if file == "-" else file, name)
     with open_log(ctx, create=True) as log_:
-        info, _ = import_session(log_, header, copy, name)
-    if info.id != header["session"]["id"]:
-        typer.echo(f"session {header['session']['id'][:12]} is already here: imported a copy with a new id "
+        info, kept_id = service.import_export(log_, verified, name)
+    if not kept_id:
+        typer.echo(f"session {verified[0]['session']['id'][:12]} is already here: imported a copy with a new id "
                    f"(and new hashes)", err=True)
     typer.echo(info.id)
 
 
 # -- the one-command tour ----------------------------------------------------------------------------------
-DEMO_RUNS = (("gradient", "gradient", "next", "gradient"), ("thompson-next", "thompson", "next", "thompson by Next"),
-             ("thompson-person", "thompson", "person", "thompson by simulated person"))
-DEMO_SIZES = {"full": {"presses": 300, "seeds": 20, "frames": 120, "width": 1200},
-              "quick": {"presses": 30, "seeds": 3, "frames": 10, "width": 600}}
-
-
-def _demo_record(log: EventLog, seed: int, sizes: dict) -> list:
-    """The three showcase sessions on one data seed, then more seeds per group for the curves."""
-    infos, total = [], len(DEMO_RUNS) * sizes["seeds"] * sizes["presses"]
-    with _progress(total, "recording") as advance:
-        for k in range(sizes["seeds"]):
-            for name, learner, rater, _ in DEMO_RUNS:
-                label = name if k == 0 else f"curve-{name}-{seed + k}"
-                info = log.new_session(Settings(learner=learner, seed=seed + k), name=label)
-                _simulate_session(log, info.id, rater, sizes["presses"], advance)
-                infos.append(info)
-    return infos
-
-
-def _demo_render(log: EventLog, infos, folder: str, sizes: dict) -> None:
-    from replay import collect, render_gif, sample_steps
-    from replay.curves import draw
-
-    shown = infos[:len(DEMO_RUNS)]
-    steps = sample_steps(sizes["presses"] + 1, sizes["frames"])
-    tracks = [collect(info.label, info.learner, ((state, _button_of(row)) for row, state in log.states(info.id)),
-                      steps) for info in shown]
-    render_gif(tracks, steps, os.path.join(folder, "compare.gif"), fps=12, size=sizes["width"])
-    draw(_curves(log, infos, "accuracy"), "accuracy", os.path.join(folder, "curves.png"))
-
-
 def _demo_step(what: str) -> None:
     if sys.stderr.isatty():
         typer.echo(f"{what}...", err=True)
-
-
-def _demo_build(folder: str, seed: int, sizes: dict) -> tuple[list, list]:
-    """Record, render and audit inside `folder`; return the showcase rows and the audit reports."""
-    from store.audit import audit as audit_sessions
-
-    with EventLog(os.path.join(folder, "demo.db"), create=True) as log:
-        infos = _demo_record(log, seed, sizes)
-        _demo_step("rendering compare.gif and curves.png")
-        _demo_render(log, infos, folder, sizes)
-        _demo_step(f"auditing {len(infos)} sessions")
-        audited = audit_sessions(log, infos)
-        # store.audit.audit returns the session reports, as a list or (newer) in an AuditReport's .sessions
-        reports = list(getattr(audited, "sessions", audited))
-        rows = [(info.label, group, log.head(info.id), log.state(info.id).metrics.accuracy)
-                for info, (*_, group) in zip(infos, DEMO_RUNS)]
-    return rows, reports
 
 
 def _demo_report(target: str, rows, reports, sizes: dict) -> None:
@@ -970,18 +769,13 @@ def _demo_report(target: str, rows, reports, sizes: dict) -> None:
     typer.echo(f"\naudit: {len(reports)} sessions, {events:,} events: "
                + ("every check holds" if not bad else f"{len(bad)} FAILED ({bad[0].verdict})"))
     typer.echo(f"\nwrote {os.path.join(target, 'compare.gif')}   the three sessions side by side\n"
+               f"      {os.path.join(target, 'lesson.gif')}    a perceptron and a hidden layer of 8 on xor\n"
                f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
                f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
                f"  nnreplay --db {db} play thompson-person      rate the separator yourself: keys 1-4\n"
                f"  nnreplay --db {db} log thompson-person       what the simulated person pressed\n"
                f"  nnreplay --db {db} show thompson-next        weights, posteriors, head hash\n"
                f"  nnreplay --db {db} audit                     verify every log again")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @command()
@@ -994,7 +788,9 @@ def demo(
 
     Records a gradient session, a thompson session driven by Next and one
     driven by a simulated person; renders them side by side (compare.gif)
-    with learning curves over 20 seeds per group (curves.png); audits it all.
+    with learning curves over 20 seeds per group (curves.png); then the
+    lesson that follows: a perceptron and a hidden layer of 8 on xor, side
+    by side (lesson.gif); audits it all.
 
     Everything goes into a new folder DIR with its own database DIR/demo.db;
     your ./nnreplay.db is not touched. An existing DIR is refused, never
@@ -1002,27 +798,11 @@ def demo(
 
     Example: nnreplay demo --out /tmp/tour
     """
-    import shutil
-    import tempfile
+    from service import demo as tour
 
-    target = os.path.normpath(out)
-    parent = os.path.dirname(os.path.abspath(target))
-    if os.path.lexists(target):
-        fail(f"{target} already exists; the demo never overwrites: remove it or pass --out NEW_DIR")
-    if not os.path.isdir(parent):
-        fail(f"the folder {parent} does not exist; create it first")
-    sizes = DEMO_SIZES["quick" if quick else "full"]
-    Settings(seed=seed + sizes["seeds"] - 1)  # refuse a bad seed before anything is written
-    folder = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}-", dir=parent)
-    try:
-        os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes it private; the finished folder should not be
-        rows, reports = _demo_build(folder, seed, sizes)
-        os.rename(folder, target)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    _demo_report(target, rows, reports, sizes)
-    if not all(report.ok for report in reports):
+    made = tour.run(out, seed, quick, progress=_progress, on_step=_demo_step)
+    _demo_report(made.folder, made.rows, made.reports, made.sizes)
+    if not made.ok:
         raise typer.Exit(1)
 
 

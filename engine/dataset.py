@@ -43,6 +43,8 @@ class DataSet:
 
     positive: np.ndarray = attrs.field(init=False, eq=False, repr=False)
     inputs: np.ndarray = attrs.field(init=False, eq=False, repr=False)
+    n_train: int = attrs.field(init=False, eq=False, repr=False)
+    _parts: tuple = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         # the boolean labels, kept because every metric compares predictions with them
@@ -50,15 +52,14 @@ class DataSet:
         object.__setattr__(self, "inputs", feature_matrix(self.features, self.points))
         for array in (self.points, self.labels, self.positive, self.inputs):
             array.flags.writeable = False
-
-    @property
-    def n_train(self) -> int:
-        return len(self.labels) - self.n_test
+        n_train = len(self.labels) - self.n_test
+        object.__setattr__(self, "n_train", n_train)
+        object.__setattr__(self, "_parts", tuple(
+            (self.inputs[cut], self.labels[cut], self.positive[cut]) for cut in (slice(0, n_train), slice(n_train, None))))
 
     def part(self, held_out: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(inputs, labels, positive) of the training points, or of the held-out ones."""
-        cut = slice(self.n_train, None) if held_out else slice(0, self.n_train)
-        return self.inputs[cut], self.labels[cut], self.positive[cut]
+        return self._parts[held_out]
 
     @classmethod
     def from_rows(cls, rows, separator, kind: str = "linear", features=("x", "y"), n_test: int = 0) -> "DataSet":

@@ -6,7 +6,16 @@ Only the CLI turns these into `Error: ...` lines; libraries raise them and never
 
 
 class NnreplayError(Exception):
-    """Root of every error nnreplay raises on purpose."""
+    """Root of every error nnreplay raises on purpose.
+
+    `field` names the input the error concerns ("at", "count", "points", ...) when there is one, so that
+    each front end can point at its own spelling of it (the CLI's `--at`, the API's `at`). A message
+    about a field starts with the field's name, which the CLI swaps for the option.
+    """
+
+    def __init__(self, message: str = "", field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class InvalidSetting(NnreplayError):

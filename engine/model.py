@@ -69,15 +69,19 @@ class Model:
         """The release-0.1 perceptron on (x, y): initial weights drawn as that release drew them."""
         return not self.hidden and self.features == ("x", "y")
 
+    @functools.cached_property
+    def _spans(self) -> tuple[tuple[str, int, int, tuple[int, ...]], ...]:
+        """(name, start, end, shape) of every array in the flat vector."""
+        spans, start = [], 0
+        for name, shape in self.shapes:
+            spans.append((name, start, start + math.prod(shape), shape))
+            start += math.prod(shape)
+        return tuple(spans)
+
     def arrays(self, params: np.ndarray) -> dict[str, np.ndarray]:
         """The named arrays of a flat vector (views, no copies)."""
         params = np.asarray(params, dtype=np.float64)
-        out, start = {}, 0
-        for name, shape in self.shapes:
-            count = math.prod(shape)
-            out[name] = params[start:start + count].reshape(shape)
-            start += count
-        return out
+        return {name: params[start:end].reshape(shape) for name, start, end, shape in self._spans}
 
     def flatten(self, arrays: dict) -> np.ndarray:
         return np.concatenate([np.asarray(arrays[name], dtype=np.float64).reshape(-1) for name, _ in self.shapes])
@@ -95,14 +99,15 @@ class Model:
         return tuple(f"{name}{sign}" for name in names for sign in "+-")
 
     def layers(self, params: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        arrays = self.arrays(params)
-        return [(arrays[f"W{k}"], arrays[f"b{k}"]) for k in range(1, len(self.hidden) + 2)]
+        """[(W_l, b_l)] in order: views of the flat vector."""
+        views = [params[start:end].reshape(shape) for _, start, end, shape in self._spans]
+        return list(zip(views[::2], views[1::2]))
 
     def forward(self, params: np.ndarray, inputs: np.ndarray) -> tuple[np.ndarray, list]:
         """(logits (n,), [(a_l, h_l) per hidden layer]) for feature rows `inputs` (n, features)."""
         act = _ACT[self.activation]
         h, trace = inputs, []
-        layers = self.layers(params)
+        layers = self.layers(np.asarray(params, dtype=np.float64))
         for w, b in layers[:-1]:
             a = _affine(h, w, b)
             h = act(a)
@@ -127,7 +132,7 @@ class Model:
         grads = [None] * (2 * len(layers))
         w_out, _ = layers[-1]
         grads[-2] = (error @ below[-1] / n).reshape(w_out.shape)
-        grads[-1] = np.array([np.mean(error)])
+        grads[-1] = np.array([float(np.add.reduce(error)) / n])  # np.mean's arithmetic, without its overhead
         if trace:
             slope = _SLOPE[self.activation]
             delta = error[:, None] * w_out[:, 0] * slope(*trace[-1])

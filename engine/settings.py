@@ -70,23 +70,23 @@ class Settings:
         self._check_model()
 
     def _check_model(self) -> None:
-        _check(self.data in KINDS, f"unknown data set {self.data!r}; choose one of: {', '.join(KINDS)}")
+        _check(self.data in KINDS, f"data must be one of: {', '.join(KINDS)}; got {self.data!r}")
         _check(len(self.features) >= 1 and all(isinstance(f, str) and f in FEATURES for f in self.features),
                f"features are a comma-separated list of: {', '.join(FEATURES)}; got {','.join(map(str, self.features))!r}")
-        _check(len(set(self.features)) == len(self.features), "each feature may be named once")
+        _check(len(set(self.features)) == len(self.features), "features may name each feature once")
         _check(len(self.hidden) <= MAX_LAYERS and all(
             isinstance(u, int) and not isinstance(u, bool) and 1 <= u <= MAX_UNITS for u in self.hidden),
             f"hidden layers are up to {MAX_LAYERS} sizes from 1 to {MAX_UNITS}, e.g. 8 or 8,4; "
             f"got {','.join(map(str, self.hidden))!r}")
         _check(self.activation in ACTIVATIONS,
-               f"unknown activation {self.activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
+               f"activation must be one of: {', '.join(ACTIVATIONS)}; got {self.activation!r}")
         _check(bool(self.hidden) or self.activation == MODEL_DEFAULTS["activation"],
-               "an activation shapes hidden units; add hidden layers (--hidden 8) or leave the activation out")
+               "activation shapes hidden units; add hidden layers (hidden 8) or leave the activation out")
         _check(self.model.size <= MAX_PARAMS,
-               f"that model has {self.model.size:,} parameters; at most {MAX_PARAMS:,} are allowed")
+               f"hidden layers of that size make {self.model.size:,} parameters; at most {MAX_PARAMS:,} are allowed")
         _check(_finite(self.test_share) and 0.0 <= self.test_share <= MAX_TEST_SHARE,
-               f"test share is the share of points held out, from 0 to {MAX_TEST_SHARE}; got {self.test_share}")
-        _check(self.n_test < self.points, "the test share leaves no training point; lower it or add points")
+               f"test_share is the share of points held out, from 0 to {MAX_TEST_SHARE}; got {self.test_share}")
+        _check(self.n_test < self.points, "test_share leaves no training point; lower it or add points")
 
     @property
     def model(self) -> Model:
@@ -134,7 +134,8 @@ class Settings:
 def _sizes(text: str) -> tuple[int, ...]:
     parts = [part.strip() for part in text.split(",")] if text.strip() else []
     if not all(part.isdigit() for part in parts):
-        raise InvalidSetting(f"hidden takes layer sizes separated by commas, like 8 or 8,4; got {text!r}")
+        raise InvalidSetting(f"hidden takes layer sizes separated by commas, like 8 or 8,4; got {text!r}",
+                             field="hidden")
     return tuple(int(part) for part in parts)
 
 

@@ -21,7 +21,8 @@ from replay.timeline import Track
 
 PAD = 1.06
 BLUE_RGBA, RED_RGBA = (np.array(BLUE + (255,)) / 255.0, np.array(RED + (255,)) / 255.0)
-RAMP_RGB = np.array(RAMP, dtype=np.uint8)
+# each shade as one opaque RGBA pixel read as a uint32, so that painting moves a word per pixel
+RAMP_RGBA32 = np.array([list(rgb) + [255] for rgb in RAMP], dtype=np.uint8).view(np.uint32)[:, 0]
 RAMP_LOGITS = np.log(np.array(RAMP_EDGES) / (1 - np.array(RAMP_EDGES)))
 
 
@@ -56,7 +57,7 @@ class Panel:
         side_px = rect[2] * fig.bbox.width
         self.cells = field_cells(side_px)
         self.centres = grid_centres(self.cells)
-        self.field_rgb = None
+        self.field_rgba = None
         self.box = None  # pixel rows and columns of the square inside the frame, found on the first paint
         ax.add_patch(Rectangle((-1, -1), 2, 2, facecolor="none", edgecolor=hex_colour(GREY), linewidth=0.8,
                                zorder=2))
@@ -92,7 +93,7 @@ class Panel:
     def show(self, step: int) -> None:
         state, button, finished = self.track.at(step)
         logits = logit_grid(state, self.cells)
-        self.field_rgb = RAMP_RGB[np.searchsorted(RAMP_LOGITS, logits)]
+        self.field_rgba = RAMP_RGBA32[np.searchsorted(RAMP_LOGITS, logits).ravel()]
         self.boundary.set_data(*polyline(contour_segments(logits, self.centres, self.centres)))
         data = state.data
         red = probability(state, data.points) > 0.5
@@ -111,9 +112,11 @@ class Panel:
             # the cell under each pixel's centre; image rows run down, the field's rows run up
             cell_x = np.clip(((columns + 0.5 - x0) / (x1 - x0) * self.cells).astype(int), 0, self.cells - 1)
             cell_y = np.clip(((height - rows - 0.5 - y0) / (y1 - y0) * self.cells).astype(int), 0, self.cells - 1)
-            self.box = (slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1), cell_y[:, None], cell_x[None, :])
-        rows, columns, cell_y, cell_x = self.box
-        pixels[rows, columns, :3] = self.field_rgb[cell_y, cell_x]
+            self.box = (slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1),
+                        (cell_y[:, None] * self.cells + cell_x[None, :]).astype(np.intp))
+        rows, columns, cells = self.box
+        words = pixels.view(np.uint32)[..., 0]  # the RGBA buffer, a uint32 per pixel
+        words[rows, columns] = self.field_rgba.take(cells)
 
     def artists(self) -> list:
         """The moving matplotlib artists, bottom to top, drawn over the painted field; the caption is drawn

@@ -177,10 +177,10 @@ def test_data_sets_follow_their_documented_rules():
 
 
 @pytest.mark.parametrize("kw, message", [
-    (dict(data="moons"), "unknown data set"), (dict(features=("x", "z")), "features"),
+    (dict(data="moons"), "data must be one of"), (dict(features=("x", "z")), "features"),
     (dict(features=("x", "x")), "once"), (dict(hidden=(0,)), "hidden"), (dict(hidden=(8,) * 5), "hidden"),
     (dict(activation="relu"), "add hidden layers"), (dict(hidden=(4,), activation="gelu"), "activation"),
-    (dict(test_share=0.95), "test share"), (dict(points=1, test_share=0.5), "no training point"),
+    (dict(test_share=0.95), "test_share"), (dict(points=1, test_share=0.5), "no training point"),
     (dict(hidden=(64, 64, 64)), "parameters"),
 ])
 def test_bad_model_settings_are_refused(kw, message):

@@ -1,0 +1,18 @@
+"""The application layer: what both front ends (cli.py and web/) offer, as plain functions.
+
+Plain values in and out (an open `store.EventLog`, strings, numbers, dicts); nnreplay's errors, each
+naming the field it concerns where there is one; never prints. Rendering and the audit's machinery are
+imported inside the functions that use them, so a press pays for neither.
+"""
+
+from service.audit import audit, count_events, sessions_to_audit
+from service.copies import export, export_to_file, fork, import_export, read_export
+from service.history import button_of, curve_table, curves, frame_track, replay_range, tracks
+from service.sessions import (MAX_COUNT, PRESSES, SETTINGS, check_at, check_count, check_name_field, check_press, commands,
+                              drawing, events, list_sessions, new_session, random_seed, record, settings_from,
+                              show, state_json)
+
+__all__ = ["MAX_COUNT", "PRESSES", "SETTINGS", "audit", "button_of", "check_at", "check_count", "check_name_field", "check_press",
+           "commands", "count_events", "curve_table", "curves", "drawing", "events", "export", "export_to_file",
+           "fork", "frame_track", "import_export", "list_sessions", "new_session", "random_seed", "read_export",
+           "record", "replay_range", "sessions_to_audit", "settings_from", "show", "state_json", "tracks"]

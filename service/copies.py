@@ -1,0 +1,56 @@
+"""Copies of sessions: fork at a seq, export as JSON Lines, import an export."""
+
+from typing import BinaryIO, TextIO
+
+from store import EventLog, SessionInfo
+from store.errors import StoreError
+
+from service.sessions import check_name_field
+
+
+def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionInfo:
+    """A new session sharing session `ref`'s events 1..at (refused if that prefix fails its audit)."""
+    from store.fork import fork as fork_session
+
+    if name is not None:
+        check_name_field(name)
+    parent = log.resolve(ref)
+    head, _ = log.head(parent.id)
+    if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= head:
+        raise StoreError(f"at must be a seq of session {parent.label} (1..{head}), got {at}", field="at")
+    return fork_session(log, parent, at, name)
+
+
+def export(log: EventLog, ref: str, out: TextIO) -> tuple[SessionInfo, int]:
+    """Write session `ref` to `out` as JSON Lines; returns (session, event count)."""
+    from store.portable import export as export_session
+
+    info = log.resolve(ref)
+    return info, export_session(log, info, out)
+
+
+def export_to_file(log: EventLog, ref: str, path: str) -> tuple[SessionInfo, int]:
+    """Write session `ref` to the file `path` (atomically: a failed export leaves no file)."""
+    from store.portable import export_to_file as export_file
+
+    info = log.resolve(ref)
+    return info, export_file(log, info, path)
+
+
+def read_export(lines: BinaryIO, source: str, name: str | None = None):
+    """Read and verify an export before any database is opened: a refused import writes nothing, not even
+    a new database file. Returns what `import_export` writes."""
+    from store.portable import read_export as read
+
+    if name is not None:
+        check_name_field(name)
+    return read(lines, source)
+
+
+def import_export(log: EventLog, verified, name: str | None = None) -> tuple[SessionInfo, bool]:
+    """Write a verified export; returns (session, whether it kept the exported id)."""
+    from store.portable import import_session
+
+    header, copy = verified
+    info, _ = import_session(log, header, copy, name)
+    return info, info.id == header["session"]["id"]

@@ -1,0 +1,79 @@
+"""Histories for drawing: replay ranges, tracks of sampled states, learning curves and their tables.
+
+replay/ draws plain engine states and never touches the database; these functions read the log and hand
+it what it draws. Rendering modules (matplotlib) are imported only inside the functions that need them.
+"""
+
+import json
+import math
+import statistics
+
+from store import EventLog, SessionInfo
+
+
+def button_of(row) -> str | None:
+    """The feedback button pressed at this event, if it was one."""
+    return json.loads(row.payload).get("button") if row.type == "feedback_given" else None
+
+
+def replay_range(log: EventLog, info: SessionInfo, start: int, end: int | None) -> tuple[int, int]:
+    """(first, last) seq to replay: `end` clipped to the head; refused when nothing lies between."""
+    from replay import ReplayError
+
+    head, _ = log.head(info.id)
+    last = head if end is None else min(end, head)
+    if start < 1 or start > last:
+        raise ReplayError(f"{info.label}: no events between --from {start} and --to {end if end is not None else head}"
+                          f" (the session has events 1 to {head})", field="from")
+    return start, last
+
+
+def tracks(log: EventLog, refs: list[str], start: int = 1, end: int | None = None, max_frames: int = 300):
+    """(tracks, steps) of sessions `refs` over [start, end], sampled evenly down to `max_frames` steps."""
+    from replay import collect, sample_steps
+
+    infos = [log.resolve(ref) for ref in refs]
+    ranges = [replay_range(log, info, start, end) for info in infos]
+    steps = sample_steps(max(last - first + 1 for first, last in ranges), max_frames)
+    made = [collect(info.label, info.learner,
+                    ((state, button_of(row)) for row, state in log.states(info.id, first, last)), steps)
+            for info, (first, last) in zip(infos, ranges)]
+    return made, steps
+
+
+def frame_track(log: EventLog, ref: str, at: int | None = None):
+    """A one-frame track of session `ref` after event `at` (default: the head), for a still."""
+    from replay import collect
+
+    from service.sessions import check_at
+
+    info = log.resolve(ref)
+    head, _ = log.head(info.id)
+    seq = check_at(log, info, at)
+    state = log.state(info.id, seq)
+    row = next(log.rows(info.id, seq, seq))
+    return collect(info.label, info.learner, [(state, button_of(row))], [0], last_seq=head)
+
+
+def curves(log: EventLog, infos: list[SessionInfo], metric: str) -> list:
+    """One learning curve (the metric after each press) per session."""
+    from replay.curves import curve
+
+    return [curve(info.learner, ((row.event(), state) for row, state in log.states(info.id)), metric)
+            for info in infos]
+
+
+def _median_of_finals(values) -> float | None:
+    # a held-out metric is NaN for sessions that hold no points out: they have no final value
+    finals = [float(v[-1]) for v in values if not math.isnan(v[-1])]
+    return float(statistics.median(finals)) if finals else None
+
+
+def curve_table(curves_: list, steps: list[int]) -> list[dict]:
+    """Each group's session count, median metric after each of `steps` presses, and median final value."""
+    from replay.curves import grouped, median_at
+
+    return [{"group": group, "sessions": len(values),
+             "at": {str(step): median_at(values, step) for step in steps},
+             "final": _median_of_finals(values)}
+            for group, values in grouped(curves_).items()]

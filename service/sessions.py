@@ -1,0 +1,187 @@
+"""Sessions: start, list, press, show, read the log. Plain values in and out; nnreplay's errors; no printing.
+
+Every function takes an open `store.EventLog`; the front end decides where it comes from (the CLI opens one
+per command, the server one per worker thread).
+"""
+
+import os
+
+import attrs
+
+from engine import BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
+from engine.view import model_fields, probability, probability_grid
+from store import EventLog, SessionInfo
+from store.errors import StoreError
+from store.log import check_name
+
+MAX_COUNT = 1_000_000
+PRESSES = ("next", *BUTTONS)
+SETTINGS = tuple(field.name for field in attrs.fields(Settings))
+
+
+def random_seed() -> int:
+    """A seed drawn from the OS, for a session whose seed was not given (63 bits: it fits SQLite's integer)."""
+    return int.from_bytes(os.urandom(8), "little") >> 1
+
+
+def check_count(count: int, field: str = "count") -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise InvalidCommand(f"count must be from 1 to {MAX_COUNT:,}, got {count}", field=field)
+    return count
+
+
+def settings_from(values: dict) -> Settings:
+    """`Settings` from keyword values, each checked against the fields Settings declares, so that a setting
+    the engine gains reaches every front end without code here. A refusal names the field at fault."""
+    for key in values:
+        if key not in SETTINGS:
+            raise InvalidSetting(f"{key} is not a setting; the settings are: {', '.join(SETTINGS)}", field=key)
+    try:
+        return Settings(**values)
+    except InvalidSetting as error:
+        raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
+    except TypeError as error:  # a value of a type attrs cannot even hold
+        raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
+
+
+def _field_at_fault(values: dict) -> str | None:
+    # Settings checks its fields together; trying each given value alone against the defaults finds which
+    for key, value in values.items():
+        try:
+            Settings(**{key: value})
+        except (InvalidSetting, TypeError):
+            return key
+    return None
+
+
+def new_session(log: EventLog, name: str | None = None, **settings) -> SessionInfo:
+    """Start a session from keyword settings (learner, seed, points, ...); the seed is drawn when omitted."""
+    if name is not None:
+        check_name_field(name)
+    if settings.get("seed") is None:
+        settings["seed"] = random_seed()
+    return log.new_session(settings_from(settings), name=name)
+
+
+def check_name_field(name) -> str:
+    if not isinstance(name, str):
+        raise StoreError(f"name must be text, got {name!r}", field="name")
+    try:
+        return check_name(name)
+    except StoreError as error:
+        raise type(error)(str(error), field="name") from None
+
+
+def list_sessions(log: EventLog) -> list[dict]:
+    """The objects of `sessions --json`: every session with learner, length, accuracy and score."""
+    listing = []
+    for info in log.sessions():
+        state = log.state(info.id)
+        listing.append({"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed,
+                        "events": state.seq, "accuracy": state.metrics.accuracy, "score": state.metrics.score,
+                        "created_at": info.created_at, "parent_id": info.parent_id,
+                        "parent_seq": info.parent_seq})
+    return listing
+
+
+def check_press(press, allowed=PRESSES) -> str:
+    """`press` itself when it is one of `allowed` ("next" and the four buttons)."""
+    if press not in allowed:
+        raise InvalidCommand(f"unknown button {press!r}; press one of: {', '.join(allowed)}", field="press")
+    return press
+
+
+def commands(press: str, count: int = 1, source: str = "cli") -> list:
+    """The engine commands of pressing `press` ("next" or a button) `count` times."""
+    check_count(count)
+    if check_press(press) == "next":
+        return [Next(source=source)] * count
+    return [Rate(press, source=source)] * count
+
+
+def record(log: EventLog, ref: str, press: str, count: int = 1, source: str = "cli", on_commit=None):
+    """Press `press` `count` times on session `ref`; returns (session, state after the last press)."""
+    presses = commands(press, count, source)
+    info = log.resolve(ref)
+    return info, log.record(info.id, presses, on_commit=on_commit)
+
+
+def check_at(log: EventLog, info: SessionInfo, at) -> int:
+    """The head seq when `at` is None, else `at` itself once it is a seq of the session."""
+    head, _ = log.head(info.id)
+    if at is None:
+        return head
+    if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= head:
+        raise StoreError(f"at {at} is outside this session's history (1..{head})", field="at")
+    return at
+
+
+def state_json(info: SessionInfo, state, head_hash: str, digest: str) -> dict:
+    """The object of `show --json`. `points` lists every point of the data set; the held-out ones are also
+    `test_points` (the last of `points`). `weights` and `bias` are there for release 0.1's perceptron on
+    (x, y); every model has `model` and `params` (see engine.view.model_fields)."""
+    m = state.metrics
+    model = state.settings.model
+    out = {
+        "session_id": info.id, "name": info.name, "seq": state.seq, "learner": info.learner,
+        "settings": state.settings.to_dict(),
+        "loss": m.loss, "accuracy": m.accuracy, "score": m.score, "head_hash": head_hash, "digest": digest,
+        "last_button": state.last_button, "separator": list(state.data.separator),
+        "points": [[float(x), float(y), int(label)] for (x, y), label in zip(state.data.points, state.data.labels)],
+        **model_fields(state),
+    }
+    if model.legacy:
+        w1, w2, b = (float(v) for v in state.params)
+        out.update(weights=[w1, w2], bias=b)
+    if state.learner is not None:
+        p = state.learner.posteriors
+        arms = model.arms
+        out["pending_action"] = None if state.learner.pending is None else arms[state.learner.pending]
+        out["posteriors"] = [{"action": action, "alpha": a, "beta": b_, "mean": a / (a + b_)}
+                             for action, a, b_ in zip(arms, p.alpha, p.beta)]
+    return out
+
+
+def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, object, dict]:
+    """(session, state, show object) at the head or after event `at`."""
+    info = log.resolve(ref)
+    seq = check_at(log, info, at)
+    state = log.state(info.id, seq)
+    row = next(log.rows(info.id, seq, seq))
+    return info, state, state_json(info, state, row.hash, state_digest(state))
+
+
+def drawing(state, grid: int) -> dict:
+    """What a page draws of a state, computed by the engine: the model's probability of red on a grid
+    (rows bottom to top) and the predicted label of every point."""
+    predicted = probability(state, state.data.points) > 0.5
+    return {"grid": [[round(float(p), 4) for p in row] for row in probability_grid(state, grid)],
+            "predicted": [int(p) for p in predicted]}
+
+
+def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None) -> list[dict]:
+    """The objects of `log --json` (with `--metrics`: each event's resulting loss, accuracy and score, and
+    test_loss and test_accuracy on the held-out points, null for a session that holds none out),
+    for events after seq `after`, at most `limit` of them."""
+    for value, field, least in ((after, "after", 0), (limit, "limit", 1)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+            raise StoreError(f"{field} must be a whole number of at least {least}, got {value}", field=field)
+    info = log.resolve(ref)
+    head, _ = log.head(info.id)
+    start = after + 1
+    end = head if limit is None else min(head, after + limit)
+    if start > end:
+        return []
+    if metrics:
+        pairs = log.states(info.id, start, end)
+    else:
+        pairs = ((row, None) for row in log.rows(info.id, start, end))
+    records = []
+    for row, state in pairs:
+        record = row.to_json()
+        if state is not None:
+            m = state.metrics
+            record.update(loss=m.loss, accuracy=m.accuracy, score=m.score, test_loss=m.test_loss,
+                          test_accuracy=m.test_accuracy)
+        records.append(record)
+    return records
