@@ -248,7 +248,15 @@ def show(
     typer.echo(f"digest    {out['digest']}")
     if state.learner is not None:
         typer.echo(f"last move {out['pending_action'] or '-'}   last button {state.last_button or '-'}")
-        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in out["posteriors"]))
+        posteriors = out["posteriors"]
+        if len(posteriors) > SHOWN_ARMS:  # a network has 2 arms per parameter: the likeliest few tell enough
+            posteriors = sorted(posteriors, key=lambda p: -p["mean"])[:SHOWN_ARMS]
+            typer.echo(f"posterior {len(out['posteriors'])} arms; the {SHOWN_ARMS} likeliest to help "
+                       f"(show --json lists all):")
+        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in posteriors))
+
+
+SHOWN_ARMS = 6
 
 
 def _model_lines(state) -> list[str]:
