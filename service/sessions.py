@@ -9,7 +9,7 @@ import os
 import attrs
 
 from engine import BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
-from engine.view import model_fields, probability, probability_grid
+from engine.view import model_fields, probability, probability_grid, truth_grid
 from store import EventLog, SessionInfo
 from store.errors import StoreError
 from store.log import check_name
@@ -153,10 +153,15 @@ def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, o
 
 def drawing(state, grid: int) -> dict:
     """What a page draws of a state, computed by the engine: the model's probability of red on a grid
-    (rows bottom to top) and the predicted label of every point."""
+    (rows bottom to top), the predicted label of every point, the data set's rule on the same grid (its zero
+    contour is the true boundary; null for a data set without one) and how many of the points train (the
+    rest, the last ones, are held out)."""
     predicted = probability(state, state.data.points) > 0.5
+    truth = truth_grid(state, grid)
     return {"grid": [[round(float(p), 4) for p in row] for row in probability_grid(state, grid)],
-            "predicted": [int(p) for p in predicted]}
+            "predicted": [int(p) for p in predicted],
+            "truth": None if truth is None else [[round(float(v), 4) for v in row] for row in truth],
+            "train_points": state.data.n_train}
 
 
 def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None) -> list[dict]:
