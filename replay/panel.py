@@ -15,7 +15,7 @@ import numpy as np
 from engine import State
 from engine.view import grid_centres, logit_grid, probability, truth_grid
 from replay.caption import Caption
-from replay.geometry import contour_segments
+from replay.geometry import contour_segments, nan_joined
 from replay.palette import BLUE, GREY, INK, RAMP, RAMP_EDGES, RED, hex_colour
 from replay.timeline import Track
 
@@ -65,7 +65,7 @@ class Panel:
         data = state.data
         truth = truth_grid(state, 4 * self.cells)
         truth_lines = np.zeros((0, 2, 2)) if truth is None else contour_segments(truth, *(grid_centres(4 * self.cells),) * 2)
-        self.truth = ax.add_line(Line2D(*polyline(truth_lines), color=hex_colour(GREY), linestyle=(0, (4, 3)),
+        self.truth = ax.add_line(Line2D(*nan_joined(truth_lines), color=hex_colour(GREY), linestyle=(0, (4, 3)),
                                         linewidth=1.2, animated=True, zorder=2))
         diameter_px = min(12.0, max(4.0, side_px / (2.4 * math.sqrt(max(len(data.labels), 1)))))
         points_per_px = 72.0 / dpi
@@ -94,7 +94,7 @@ class Panel:
         state, button, finished = self.track.at(step)
         logits = logit_grid(state, self.cells)
         self.field_rgba = RAMP_RGBA32[np.searchsorted(RAMP_LOGITS, logits).ravel()]
-        self.boundary.set_data(*polyline(contour_segments(logits, self.centres, self.centres)))
+        self.boundary.set_data(*nan_joined(contour_segments(logits, self.centres, self.centres)))
         data = state.data
         red = probability(state, data.points) > 0.5
         self.points.set_edgecolors(np.where(red[:data.n_train, None], RED_RGBA, BLUE_RGBA).reshape(-1, 4))
@@ -122,14 +122,6 @@ class Panel:
         """The moving matplotlib artists, bottom to top, drawn over the painted field; the caption is drawn
         into the pixels afterwards."""
         return [self.truth, self.points, self.held_out, self.boundary]
-
-
-def polyline(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(xs, ys) of segments (m, 2, 2) as one line broken by NaNs: one path for Agg to stroke, not m."""
-    if not len(segments):
-        return np.zeros(0), np.zeros(0)
-    joined = np.concatenate([segments, np.full((len(segments), 1, 2), np.nan)], axis=1).reshape(-1, 2)
-    return joined[:, 0], joined[:, 1]
 
 
 def caption(state: State, last_seq: int, button: str | None, finished: bool) -> str:
