@@ -46,8 +46,9 @@ class Settings:
     discount: float = 0.9
     prior: float = 1.0
     data: str = "linear"
-    features: tuple[str, ...] = attrs.field(default=DEFAULT_FEATURES, converter=tuple)
-    hidden: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    # a front end may pass text as typed ("x2,y2", "8,4"), or lists as JSON has them
+    features: tuple[str, ...] = attrs.field(default=DEFAULT_FEATURES, converter=lambda v: _names(v))
+    hidden: tuple[int, ...] = attrs.field(default=(), converter=lambda v: _sizes(v) if isinstance(v, str) else tuple(v))
     activation: str = "tanh"
     test_share: float = 0.0
 
@@ -131,6 +132,12 @@ class Settings:
         return cls(**values)
 
 
+def _names(value) -> tuple:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(","))
+    return tuple(value)
+
+
 def _sizes(text: str) -> tuple[int, ...]:
     parts = [part.strip() for part in text.split(",")] if text.strip() else []
     if not all(part.isdigit() for part in parts):
@@ -147,7 +154,7 @@ def model_options(data: str | None = None, features: str | None = None, hidden: 
     if data is not None:
         out["data"] = data
     if features is not None:
-        out["features"] = tuple(part.strip() for part in features.split(","))
+        out["features"] = _names(features)
     if hidden is not None:
         out["hidden"] = _sizes(hidden)
     if activation is not None:

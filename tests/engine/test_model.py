@@ -223,3 +223,12 @@ def test_any_model_replays_from_its_parsed_log_to_the_same_digest(data, features
         replayed = fold([parse(event.type, event.schema_version, stored)], replayed)
         again.append(state_digest(replayed))
     assert again == digests
+
+
+def test_settings_take_model_options_as_typed_or_as_lists():
+    """A form's text ("x2,y2", "8,4") and JSON's lists build the same settings; to_dict writes lists."""
+    typed = Settings(features="x2, y2", hidden="8,4")
+    assert typed == Settings(features=["x2", "y2"], hidden=[8, 4])
+    assert typed.to_dict()["features"] == ["x2", "y2"] and typed.to_dict()["hidden"] == [8, 4]
+    with pytest.raises(InvalidSetting, match="hidden takes layer sizes"):
+        Settings(hidden="8,,4")
