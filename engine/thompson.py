@@ -18,6 +18,8 @@ away as often as it approaches; undoing them makes it a stochastic hill climber 
 what has worked lately.
 """
 
+import functools
+
 import attrs
 import numpy as np
 
@@ -38,6 +40,10 @@ def frozen_params(values) -> np.ndarray:
 
 def _optional_params(values):
     return None if values is None else frozen_params(values)
+
+
+def _same_params(a, b) -> bool:
+    return a is b or (a is not None and b is not None and np.array_equal(a, b))
 
 
 @attrs.frozen
@@ -68,9 +74,7 @@ class Learner:
 
     posteriors: Posteriors
     pending: int | None = None
-    before: Params | None = attrs.field(default=None, converter=_optional_params,
-                                        eq=attrs.cmp_using(eq=lambda a, b: a is b or (
-                                            a is not None and b is not None and np.array_equal(a, b))))
+    before: Params | None = attrs.field(default=None, converter=_optional_params, eq=attrs.cmp_using(eq=_same_params))
     rating: float | None = None
     before_score: float | None = attrs.field(default=None, eq=False)
 
@@ -141,12 +145,7 @@ def evolve_learner(learner: Learner, params: Params, score: float, decision: Dec
     return Learner(posteriors, action, start, kept_rating, start_score), moved
 
 
-_INDEX: dict[tuple[str, ...], dict[str, int]] = {}
-
-
+@functools.cache
 def _index(arms: tuple[str, ...]) -> dict[str, int]:
     """Arm name -> position, built once per model."""
-    found = _INDEX.get(arms)
-    if found is None:
-        found = _INDEX[arms] = {name: i for i, name in enumerate(arms)}
-    return found
+    return {name: i for i, name in enumerate(arms)}
