@@ -25,6 +25,7 @@ except ValueError:  # imported outside the main thread, where signals are not ou
 import contextlib  # noqa: E402
 import csv  # noqa: E402
 import functools  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import shlex  # noqa: E402
 import statistics  # noqa: E402
@@ -35,6 +36,7 @@ import typer  # noqa: E402
 import service  # noqa: E402
 from console import exit_code, interrupted_by, printable, say, stop_on_signals, write_json_array  # noqa: E402
 from engine import BUTTONS, InvalidCommand, NnreplayError  # noqa: E402
+from engine.settings import model_options  # noqa: E402
 from store import EventLog  # noqa: E402
 
 if _sigint_before is not None:
@@ -127,6 +129,16 @@ def echo_json(value) -> None:
 
 
 # -- recording ---------------------------------------------------------------------------------------------
+DataOpt = Annotated[Optional[str], typer.Option(help="Data set: linear (default), xor, circle, gauss or spiral.")]
+FeaturesOpt = Annotated[Optional[str], typer.Option(
+    metavar="LIST", help="Model inputs, in order, from x, y, x2, y2, xy, sinx, siny (default x,y).")]
+HiddenOpt = Annotated[Optional[str], typer.Option(
+    metavar="SIZES", help="Hidden layers, e.g. 8 or 8,4 (default none: one perceptron).")]
+ActivationOpt = Annotated[Optional[str], typer.Option(help="Hidden units: tanh (default), relu, sigmoid or linear.")]
+TestShareOpt = Annotated[Optional[float], typer.Option(
+    "--test-share", metavar="F", help="Share of the points held out of training and the score (default 0).")]
+
+
 @command()
 def new(
     ctx: typer.Context,
@@ -138,12 +150,23 @@ def new(
     step: Annotated[float, typer.Option(help="Size of one thompson parameter modification.")] = 0.2,
     discount: Annotated[float, typer.Option(help="Share of each thompson posterior kept per step.")] = 0.9,
     name: Annotated[Optional[str], typer.Option(help="A unique name to refer to the session by.")] = None,
+    data: DataOpt = None,
+    features: FeaturesOpt = None,
+    hidden: HiddenOpt = None,
+    activation: ActivationOpt = None,
+    test_share: TestShareOpt = None,
 ) -> None:
     """Start a session; print its id alone on stdout.
 
+    The default model is one perceptron on x, y; --hidden adds layers,
+    --features other inputs, --data another data set (see the README).
+
     Example: SESSION=$(nnreplay new --learner thompson --seed 7 --name first-try)
+
+    Example: nnreplay new --data xor --hidden 8 --test-share 0.2 --name xor-net
     """
-    settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount)
+    settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount,
+                    **model_options(data, features, hidden, activation, test_share))
     service.settings_from({**settings, "seed": seed or 0})  # refuse bad values before the file is created
     with open_log(ctx, create=True) as log:
         info = service.new_session(log, name=name, **settings)
@@ -237,13 +260,44 @@ def show(
     typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
                + (f"   lr {s.lr}" if info.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
     typer.echo(f"seq       {state.seq}")
-    typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
+    if "weights" in out:
+        typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
+    else:
+        for line in _model_lines(state):
+            typer.echo(line)
     typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
+    if out["test_accuracy"] is not None:
+        typer.echo(f"held out  {len(out['test_points'])} points   accuracy {out['test_accuracy']:.3f}   "
+                   f"loss {out['test_loss']:.4f}")
     typer.echo(f"head      {out['head_hash']}")
     typer.echo(f"digest    {out['digest']}")
     if state.learner is not None:
         typer.echo(f"last move {out['pending_action'] or '-'}   last button {printable(state.last_button or '-')}")
-        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in out["posteriors"]))
+        posteriors = out["posteriors"]
+        if len(posteriors) > SHOWN_ARMS:  # a network has 2 arms per parameter: the likeliest few tell enough
+            posteriors = sorted(posteriors, key=lambda p: -p["mean"])[:SHOWN_ARMS]
+            typer.echo(f"posterior {len(out['posteriors'])} arms; the {SHOWN_ARMS} likeliest to help "
+                       f"(show --json lists all):")
+        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in posteriors))
+
+
+SHOWN_ARMS = 6
+
+
+def _model_lines(state) -> list[str]:
+    """The model and its parameters for `show`: small arrays in full, larger ones by shape and range."""
+    model = state.settings.model
+    hidden = ",".join(map(str, model.hidden)) or "none"
+    lines = [f"data      {state.settings.data}   features {','.join(model.features)}   hidden {hidden}"
+             + (f"   activation {model.activation}" if model.hidden else "") + f"   {model.size} parameters"]
+    for name, array in model.arrays(state.params).items():
+        shape = "x".join(map(str, array.shape))
+        if array.size <= 8:
+            values = " ".join(f"{v:+.4f}" for v in array.ravel())
+        else:
+            values = f"from {array.min():+.4f} to {array.max():+.4f}   (show --json lists every value)"
+        lines.append(f"{name:<9} {shape:<6} {values}")
+    return lines
 
 
 def _describe(payload: dict) -> str:
@@ -264,6 +318,12 @@ def _summary_of(payload: dict) -> str:
     if "settings" in payload:
         s = payload["settings"]
         parts.append(f"{s['learner']} seed {s['seed']} points {s['points']}")
+        if "data" in s:
+            parts.append(s["data"])
+        if "features" in s:
+            parts.append("features " + ",".join(s["features"]))
+        if "hidden" in s:
+            parts.append("hidden " + ",".join(map(str, s["hidden"])) + " " + s.get("activation", "tanh"))
     return " ".join(parts)
 
 
@@ -273,7 +333,8 @@ def log(
     session: SessionArg,
     json_: JsonOpt = False,
     csv_: Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets and plotting elsewhere).")] = False,
-    metrics: Annotated[bool, typer.Option("--metrics", help="Add each event's resulting loss, accuracy and score.")] = False,
+    metrics: Annotated[bool, typer.Option("--metrics", help="Add each event's resulting loss, accuracy and score "
+                                                             "(and held-out loss and accuracy).")] = False,
 ) -> None:
     """The events of a session, oldest first.
 
@@ -284,10 +345,14 @@ def log(
     with open_log(ctx) as log_:
         # streamed: each event is printed as it is read, so `| head` answers at once and memory stays flat
         records = service.iter_events(log_, session, metrics=metrics)
+        first = next(records, None)
+        held_out = metrics and first is not None and first["test_loss"] is not None
+        records = itertools.chain([] if first is None else [first], records)
         if json_:
             write_json_array(records, sys.stdout)
         elif csv_:
-            columns = ["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
+            columns = (["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
+                       + (["test_loss", "test_accuracy"] if held_out else []))
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(columns)
             for record in records:
@@ -297,6 +362,8 @@ def log(
             for record in records:
                 extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
                          if metrics else "")
+                if held_out:
+                    extra += f"  held out acc {record['test_accuracy']:.3f} loss {record['test_loss']:.4f}"
                 typer.echo(f"{record['seq']:>6}  {printable(record['recorded_at'])}  {printable(record['type']):<15} "
                            f"{_describe(record['payload']):<34} {printable(record['hash'][:12])}{extra}")
 
@@ -347,6 +414,11 @@ def simulate(
     noise: Annotated[float, typer.Option(help="Probability of flipping each label, 0 to 0.5.")] = 0.0,
     points: Annotated[int, typer.Option(help="Number of points in [-1, 1]².")] = 40,
     name: Annotated[Optional[str], typer.Option(help="Name the sessions PREFIX-1, PREFIX-2, ...", metavar="PREFIX")] = None,
+    data: DataOpt = None,
+    features: FeaturesOpt = None,
+    hidden: HiddenOpt = None,
+    activation: ActivationOpt = None,
+    test_share: TestShareOpt = None,
 ) -> None:
     """Record sessions by scripted presses; print their ids, one a line.
 
@@ -355,12 +427,15 @@ def simulate(
     far and says how much that is.
 
     Example: nnreplay simulate --learner thompson --rater person --sessions 20 --seed 0 --name person
+
+    Example: nnreplay simulate --learner gradient --data xor --hidden 8 --sessions 100 --seed 0 --points 100
     """
     from service import simulation
 
     drawn = seed is None
     seed = service.random_seed() if drawn else seed
-    plan = simulation.plan(learner, rater, presses, seed, count, points, noise, name)
+    plan = simulation.plan(learner, rater, presses, seed, count, points, noise, name,
+                           model_options(data, features, hidden, activation, test_share))
     created = []
     try:
         with open_log(ctx, create=True) as log, _progress(count * presses, f"{learner} by {rater}") as advance:
@@ -547,7 +622,8 @@ def plot(
     ctx: typer.Context,
     output: Annotated[str, typer.Option("-o", "--output", metavar="OUT.png", help="The PNG to write.")],
     sessions_: Annotated[Optional[list[str]], typer.Argument(metavar="SESSION...", help="Sessions to plot (id, prefix or name).")] = None,
-    metric: Annotated[str, typer.Option(help="accuracy, loss or score.")] = "accuracy",
+    metric: Annotated[str, typer.Option(help="accuracy, loss, score, or on held-out points test_accuracy or "
+                                              "test_loss.")] = "accuracy",
     all_: Annotated[bool, typer.Option("--all", help="Plot every session in the database.")] = False,
     at: Annotated[Optional[str], typer.Option("--at", metavar="STEPS", help="Also print each group's median after these presses, e.g. 50,100,300.")] = None,
     json_: JsonOpt = False,
@@ -781,6 +857,7 @@ def _demo_report(target: str, rows, reports, sizes: dict) -> None:
     typer.echo(f"\naudit: {len(reports)} sessions, {events:,} events: "
                + ("every check holds" if not bad else f"{len(bad)} FAILED ({bad[0].verdict})"))
     typer.echo(f"\nwrote {os.path.join(target, 'compare.gif')}   the three sessions side by side\n"
+               f"      {os.path.join(target, 'lesson.gif')}    a perceptron and a hidden layer of 8 on xor\n"
                f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
                f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
                f"  nnreplay --db {quoted} play thompson-person      rate the separator yourself: keys 1-4\n"
@@ -800,7 +877,9 @@ def demo(
 
     Records a gradient session, a thompson session driven by Next and one
     driven by a simulated person; renders them side by side (compare.gif)
-    with learning curves over 20 seeds per group (curves.png); audits it all.
+    with learning curves over 20 seeds per group (curves.png); then the
+    lesson that follows: a perceptron and a hidden layer of 8 on xor, side
+    by side (lesson.gif); audits it all.
 
     Everything goes into a new folder DIR with its own database DIR/demo.db;
     your ./nnreplay.db is not touched. An existing DIR is refused, never

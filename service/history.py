@@ -4,6 +4,7 @@ replay/ draws plain engine states and never touches the database; these function
 it what it draws. Rendering modules (matplotlib) are imported only inside the functions that need them.
 """
 
+import math
 import statistics
 
 from engine import NnreplayError
@@ -64,6 +65,12 @@ def curves(log: EventLog, infos: list[SessionInfo], metric: str) -> list:
             for info in infos]
 
 
+def _median_of_finals(values) -> float | None:
+    # a held-out metric is NaN for sessions that hold no points out: they have no final value
+    finals = [float(v[-1]) for v in values if not math.isnan(v[-1])]
+    return float(statistics.median(finals)) if finals else None
+
+
 def readable_curves(log: EventLog, infos: list[SessionInfo], metric: str) -> tuple[list, list[dict]]:
     """`curves` of every session whose log can be read, and {id, name, seq, reason} of each one that
     cannot: one broken session hides no other."""
@@ -85,5 +92,5 @@ def curve_table(curves_: list, steps: list[int]) -> list[dict]:
 
     return [{"group": group, "sessions": len(values),
              "at": {str(step): median_at(values, step) for step in steps},
-             "final": float(statistics.median(v[-1] for v in values))}
+             "final": _median_of_finals(values)}
             for group, values in grouped(curves_).items()]
