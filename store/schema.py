@@ -66,8 +66,6 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
 
-
-
 def check_path(path: str, create: bool) -> bool:
     """Returns whether the file exists with content; raises for paths that cannot be an nnreplay database.
 
@@ -202,7 +200,6 @@ def _schema_version(conn: sqlite3.Connection, path: str) -> int | None:
     if row is None or not str(row[0]).isdigit():
         raise NotADatabase(f"{path} has no nnreplay schema version; it is not an nnreplay database")
     return int(row[0])
-
 
 
 def _set_journal(conn: sqlite3.Connection, path: str) -> None:
