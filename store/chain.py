@@ -107,11 +107,24 @@ def decode_strict(text: str):
     while level:  # breadth first, one level at a time: no recursion for a reader to exhaust
         depth += 1
         if depth > MAX_DEPTH:
-            raise ValueError(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+            raise ValueError(f"field {_too_deep(value)}: the JSON is nested deeper than {MAX_DEPTH} levels")
         level = [child for item in level if isinstance(item, (dict, list))
                  for child in (item.values() if isinstance(item, dict) else item)
                  if isinstance(child, (dict, list))]
     return value
+
+
+def _too_deep(value) -> str:
+    """The path of a container nested more than MAX_DEPTH levels down, for the error message."""
+    stack = [("", value, 1)]
+    while stack:
+        path, item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return path
+        children = item.items() if isinstance(item, dict) else enumerate(item)
+        stack.extend(((f"{path}.{key}" if path else key) if isinstance(key, str) else f"{path}[{key}]", child,
+                      depth + 1) for key, child in children if isinstance(child, (dict, list)))
+    return "the value"
 
 
 _UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(\+00:00|Z)")

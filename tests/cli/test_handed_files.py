@@ -114,6 +114,7 @@ def test_payloads_must_be_exactly_what_the_engine_writes(lines, tmp_path, runner
     (lambda text: text.replace('"format_version": 1', '"format_version": true', 1), "format_version"),
     (lambda text: text.replace('"events": 8', '"events": 8, "events": 9', 1), "twice"),
     (lambda text: text.replace('{"format"', '{"deep": ' + "[" * 5000 + "]" * 5000 + ', "format"', 1), "nested"),
+    (lambda text: text.replace('{"format"', '{"deep": ' + "[" * 40 + "]" * 40 + ', "format"', 1), "field deep[0]"),
 ])
 def test_the_header_line_is_read_strictly(lines, tmp_path, runner, raw_edit, words):
     """Class 3: a BOM, format_version 1.0 or true, a repeated key, deep nesting: one line naming line 1."""
