@@ -11,7 +11,7 @@ import sqlite3
 import attrs
 
 from engine import evolve, state_digest
-from store.errors import UnsoundLog
+from store.errors import StoreError, UnsoundLog
 from store.log import SESSION_COLUMNS, EventLog, SessionInfo
 from store.schema import has_heads, translate
 
@@ -39,8 +39,10 @@ class Summary:
         return out
 
 
-def summaries(log: EventLog) -> list[Summary]:
+def summaries(log) -> list[Summary]:
     """Every session, oldest first; a session that cannot be read is listed with its problem, not raised."""
+    if not isinstance(log, EventLog):  # another backend (PostgreSQL) keeps no heads read model yet: fold
+        return [_folded(log, info) for info in log.sessions()]
     if log._conn is None:
         return []
     heads = has_heads(log.conn)
@@ -69,6 +71,16 @@ def _summary(log: EventLog, row: tuple) -> Summary:
     return Summary(info, seq, hash_, None if state is None else metrics_of(state), problem)
 
 
+def _folded(log, info: SessionInfo) -> Summary:
+    try:
+        seq, hash_ = log.head(info.id)
+    except StoreError:
+        return Summary(info, 0, None, None, (1, "the session has no events"))
+    [head] = list(log.rows(info.id, seq, seq))
+    state, problem = fold_head(log, info.id, seq, head.state_digest)
+    return Summary(info, seq, hash_, None if state is None else metrics_of(state), problem)
+
+
 def metrics_of(state) -> dict:
     m = state.metrics
     return {"loss": m.loss, "accuracy": m.accuracy, "score": m.score}
@@ -80,6 +92,10 @@ def fold_head(log: EventLog, session_id: str, seq: int, digest: str):
         state = log._state(session_id, seq)
     except sqlite3.Error as error:
         raise translate(error, log.path) from None
+    except StoreError as error:
+        if not isinstance(error, UnsoundLog):  # the database itself failed (busy, gone): not a finding
+            raise
+        return None, unreadable_at(log, session_id) or (seq, "its log does not fold")
     except Exception:  # noqa: BLE001 - a hand-edited row can fail in any way: a finding, not a crash
         return None, unreadable_at(log, session_id) or (seq, "its log does not fold")
     if state_digest(state) != digest:
@@ -98,6 +114,8 @@ def unreadable_at(log: EventLog, session_id: str) -> tuple[int, str] | None:
     except sqlite3.Error as error:
         raise translate(error, log.path) from None
     except Exception as error:  # noqa: BLE001
+        if isinstance(error, StoreError) and not isinstance(error, UnsoundLog):
+            raise
         if isinstance(error, UnsoundLog):  # EventRow.decoded: the stored text is not (strict) JSON
             return at, "its stored payload is not valid JSON"
         return at, f"it does not fold ({type(error).__name__}: {error})"

@@ -20,9 +20,10 @@ from engine.events import Event
 from store import pg_schema, snapshots
 from store.chain import GENESIS, encode_payload, event_hash
 from store.errors import (AmbiguousSession, Conflict, InvalidName, NameTaken, SessionExists, SessionNotFound,
-                          StoreError)
-from store.log import (BATCH, EVENT_COLUMNS, MIN_PREFIX, RETRIES, SESSION_COLUMNS, EventRow, SessionInfo,
-                       check_name, utc_now)
+                          StoreError, UnsoundLog)
+from store.log import (BATCH, EVENT_COLUMNS, RETRIES, SESSION_COLUMNS, EventRow, SessionInfo, check_name,
+                       utc_now)
+from store.names import could_be_id
 
 T = pg_schema.SCHEMA
 _INSERT_EVENT = f"INSERT INTO {T}.events ({EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -73,20 +74,21 @@ class PgEventLog:
                                                           f"ORDER BY created_at, id")]
 
     def resolve(self, ref: str) -> SessionInfo:
-        """A session by exact id, exact name, or unambiguous id prefix (at least 4 characters)."""
-        for column in ("id", "name"):
-            row = self._read(f"SELECT {SESSION_COLUMNS} FROM {T}.sessions WHERE {column} = %s", (ref,))
-            if row:
-                return SessionInfo(*row[0])
-        if len(ref) >= MIN_PREFIX:
-            prefix = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            rows = self._read(f"SELECT {SESSION_COLUMNS} FROM {T}.sessions WHERE id LIKE %s ESCAPE '\\' "
-                              f"ORDER BY id LIMIT 6", (prefix,))
-            if len(rows) == 1:
-                return SessionInfo(*rows[0])
+        """A session by id, unambiguous id prefix (4+ hex digits), or name, in that order: ids win (as
+        EventLog.resolve; store/names.py)."""
+        if could_be_id(ref):
+            prefix = ref.lower()  # hex digits hold no LIKE wildcard
+            rows = self._read(f"SELECT {SESSION_COLUMNS} FROM {T}.sessions WHERE id LIKE %s ORDER BY id LIMIT 6",
+                              (prefix + "%",))
+            exact = [row for row in rows if row[0] == prefix]
+            if exact or len(rows) == 1:
+                return SessionInfo(*(exact or rows)[0])
             if rows:
                 ids = ", ".join(row[0][:12] for row in rows[:5])
                 raise AmbiguousSession(f"{ref!r} matches several sessions ({ids}); give more of the id")
+        row = self._read(f"SELECT {SESSION_COLUMNS} FROM {T}.sessions WHERE name = %s", (ref,))
+        if row:
+            return SessionInfo(*row[0])
         raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
 
     def new_session(self, settings: Settings, name: str | None = None) -> SessionInfo:
@@ -123,10 +125,19 @@ class PgEventLog:
         return hash_
 
     def _flush(self, rows: list, snaps: list) -> None:
+        """Insert one session's rows and confirm they are there (inside the caller's transaction, which a
+        missing or altered row rolls back: a foreign trigger cannot make a press vanish silently)."""
         with self.conn.cursor() as cursor:
             cursor.executemany(_INSERT_EVENT, rows)
             if snaps:
                 cursor.executemany(_UPSERT_SNAPSHOT, snaps)
+        if rows:
+            kept = self.conn.execute(f"SELECT seq, hash FROM {T}.events WHERE session_id = %s AND seq >= %s "
+                                     f"ORDER BY seq", (rows[0][0], rows[0][1])).fetchall()
+            if [tuple(row) for row in kept] != [(row[1], row[7]) for row in rows]:
+                raise UnsoundLog(f"{self.path} did not keep the {len(rows)} event(s) just written to session "
+                                 f"{rows[0][0][:12]} (a trigger or rule that nnreplay did not create interferes); "
+                                 f"nothing was recorded: run `nnreplay audit`")
 
     def write_copy(self, info: SessionInfo, copy) -> str:
         """store.fork.write_copy on PostgreSQL (for fork and import): the session row, its events re-chained
@@ -166,8 +177,11 @@ class PgEventLog:
                     with self.conn.transaction():
                         pg_schema.lock_session(self.conn, session_id)
                         seq, head = self._head(session_id)
-                        state = cached[2] if cached is not None and cached[:2] == (seq, head) \
-                            else self._state(session_id, seq)
+                        if cached is not None and cached[:2] == (seq, head):
+                            state = cached[2]
+                        else:
+                            state = self._state(session_id, seq)
+                            self._refuse_diverged(session_id, state, seq)
                         rows, snaps = [], []
                         for command in chunk:
                             if callable(command):
@@ -188,6 +202,14 @@ class PgEventLog:
             if on_commit is not None:
                 on_commit(len(chunk))
         return state if state is not None else self.state(session_id)
+
+    def _refuse_diverged(self, session_id: str, state: State, seq: int) -> None:
+        """A press is decided only on a state that the log itself records at its head (as EventLog)."""
+        recorded = self.conn.execute(f"SELECT state_digest FROM {T}.events WHERE session_id = %s AND seq = %s",
+                                     (session_id, seq)).fetchone()[0]
+        if state_digest(state) != recorded:
+            raise UnsoundLog(f"session {session_id[:12]}: folding its log does not give the state recorded at "
+                             f"its head (seq {seq}), so nothing was appended; run `nnreplay audit` for the details")
 
     # -- reading ---------------------------------------------------------------------------------------
     def _head(self, session_id: str) -> tuple[int, str]:

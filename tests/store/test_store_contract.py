@@ -242,3 +242,55 @@ def test_processes_racing_for_one_name_get_one_session(open_store, request):
     with open_store() as store:
         [info] = store.sessions()
         assert [row.seq for row in store.rows(info.id)] == [1]
+
+
+# -- issue 9 on every backend: ids win, appends prove themselves, the head must agree with the log ---------
+def _is_pg(store) -> bool:
+    return type(store).__name__ == "PgEventLog"
+
+
+def test_ids_win_over_names(store):
+    """A name that reads as an id prefix is refused, and a reference in either case resolves to the id."""
+    from store.errors import InvalidName
+
+    victim = store.new_session(Settings(seed=1))
+    with pytest.raises(InvalidName, match="id prefix"):
+        store.new_session(Settings(seed=2), name=victim.id[:12])
+    assert store.resolve(victim.id[:12].upper()) == victim
+
+
+def test_a_foreign_trigger_that_swallows_appends_makes_the_press_fail(store):
+    """An append confirms its rows before it reports success: a trigger that drops inserts is an error, and
+    the session is as it was."""
+    from store.errors import UnsoundLog
+
+    info = store.new_session(Settings(seed=3))
+    if _is_pg(store):
+        store.conn.execute("CREATE FUNCTION sneaky() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$")
+        store.conn.execute("CREATE TRIGGER sneaky BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION sneaky()")
+    else:
+        store.conn.execute("CREATE TRIGGER sneaky BEFORE INSERT ON events BEGIN SELECT RAISE(IGNORE); END")
+    head = store.head(info.id)
+    # one press: with several, PostgreSQL's own append-only guard (which fires before this trigger) refuses
+    # the second row, since the first vanished, and the writer gives up after its retries (Conflict)
+    with pytest.raises(UnsoundLog, match="did not keep"):
+        store.record(info.id, [Next()])
+    assert store.head(info.id) == head
+
+
+def test_a_press_on_a_head_the_log_does_not_give_is_refused(store):
+    """The folded head must have the digest its head event records before anything is appended."""
+    from store.errors import UnsoundLog
+
+    info = store.new_session(Settings(seed=4))
+    store.record(info.id, [Next()] * 2)
+    if _is_pg(store):
+        store.conn.execute("ALTER TABLE events DISABLE TRIGGER events_refuse_update")
+        store.conn.execute("UPDATE events SET state_digest = %s WHERE session_id = %s AND seq = 3", ("0" * 64, info.id))
+        store.conn.execute("ALTER TABLE events ENABLE ALWAYS TRIGGER events_refuse_update")
+    else:
+        store.conn.execute("DROP TRIGGER events_refuse_update")
+        store.conn.execute("UPDATE events SET state_digest = ? WHERE session_id = ? AND seq = 3", ("0" * 64, info.id))
+    with pytest.raises(UnsoundLog, match="nnreplay audit"):
+        store.record(info.id, [Next()])
+    assert store.head(info.id)[0] == 3
