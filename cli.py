@@ -738,6 +738,29 @@ def demo(
         raise typer.Exit(1)
 
 
+# -- the page --------------------------------------------------------------------------------------------------
+@command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but loopback lets others press.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).", min=0, max=65535)] = 8765,
+    open_: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every press: show a recorded database.")] = False,
+) -> None:
+    """Serve the live page and its JSON API on the database; Ctrl-C stops it.
+
+    Every click on the page is an event in the same log as the terminal's
+    presses (source "web"); presses made elsewhere appear on the page within
+    a second. The API is described in docs/api.md.
+
+    Example: nnreplay --db class.db serve --read-only --open
+    """
+    from web.server import serve as run
+
+    run(ctx.obj["db"] if ctx.obj else DEFAULT_DB, host, port, read_only, open_,
+        say=lambda text, err=False: typer.echo(text, err=err))
+
+
 def main() -> None:
     """The console script: app() itself, except that a usage error is one line on stderr too."""
     try:

@@ -146,10 +146,14 @@ def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, o
 
 def drawing(state, grid: int) -> dict:
     """What a page draws of a state, computed by the engine: the model's probability of red on a grid
-    (rows bottom to top) and the predicted label of every point."""
+    (rows bottom to top), the predicted label of every point, and the true separator's segment inside
+    the square (the data set's line: none when it misses the square)."""
+    from replay.geometry import clip_to_square
+
     predicted = probability(state, state.data.points) > 0.5
     return {"grid": [[round(float(p), 4) for p in row] for row in probability_grid(state, grid)],
-            "predicted": [int(p) for p in predicted]}
+            "predicted": [int(p) for p in predicted],
+            "truth": clip_to_square(state.data.separator)[1].tolist()}
 
 
 def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None) -> list[dict]:
