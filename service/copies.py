@@ -3,7 +3,7 @@
 from typing import BinaryIO, TextIO
 
 from store import EventLog, SessionInfo
-from store.errors import StoreError
+from store.errors import NameTaken, StoreError
 
 from service.sessions import check_name_field
 
@@ -18,7 +18,11 @@ def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionIn
     head, _ = log.head(parent.id)
     if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= head:
         raise StoreError(f"at must be a seq of session {parent.label} (1..{head}), got {at}", field="at")
-    return fork_session(log, parent, at, name)
+    try:
+        return fork_session(log, parent, at, name)
+    except NameTaken as error:
+        error.field = "name"
+        raise
 
 
 def export(log: EventLog, ref: str, out: TextIO) -> tuple[SessionInfo, int]:

@@ -11,7 +11,7 @@ import attrs
 from engine import ACTIONS, BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
 from engine.view import probability, probability_grid
 from store import EventLog, SessionInfo
-from store.errors import StoreError
+from store.errors import NameTaken, StoreError
 from store.log import check_name
 
 MAX_COUNT = 1_000_000
@@ -60,7 +60,11 @@ def new_session(log: EventLog, name: str | None = None, **settings) -> SessionIn
         check_name_field(name)
     if settings.get("seed") is None:
         settings["seed"] = random_seed()
-    return log.new_session(settings_from(settings), name=name)
+    try:
+        return log.new_session(settings_from(settings), name=name)
+    except NameTaken as error:
+        error.field = "name"
+        raise
 
 
 def check_name_field(name) -> str:

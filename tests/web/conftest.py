@@ -1,55 +1,14 @@
 """Fixtures for the server: a real `nnreplay serve` process on 127.0.0.1 (a free port), and a browser."""
 
 import os
-import re
 import shutil
-import subprocess
-import sys
-import threading
 
-import httpx
 import pytest
 
+from serving import CHROMIUM, Server
 from store import EventLog
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CHROMIUM = "/usr/bin/chromium"
-
-
-class Server:
-    """`nnreplay --db PATH serve --port 0 [args]` in its own process; `url` once it listens."""
-
-    def __init__(self, db: str, *args: str):
-        env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        self.process = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "--db", db, "serve",
-                                         "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, env=env, cwd=ROOT)
-        line = self.process.stdout.readline()
-        found = re.search(r"at (http://\S+/)", line)
-        if not found:
-            self.process.kill()
-            raise RuntimeError(f"the server did not start: {line!r} {self.process.stderr.read()!r}")
-        self.url = found.group(1).rstrip("/")
-        self.host = self.url.removeprefix("http://")
-        self.stdout_rest: list[str] = []
-        threading.Thread(target=lambda: self.stdout_rest.extend(self.process.stdout), daemon=True).start()
-
-    def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-@pytest.fixture
-def recorded(db_path):
-    """A database with a gradient session "grad" (6 events) and a thompson session "th" (4 events)."""
+def record_two(db_path: str) -> str:
     import service
 
     with EventLog(db_path) as log:
@@ -58,6 +17,22 @@ def recorded(db_path):
         service.new_session(log, name="th", learner="thompson", seed=4)
         service.record(log, "th", "next", 3)
     return db_path
+
+
+@pytest.fixture
+def recorded(db_path):
+    """A database with a gradient session "grad" (6 events) and a thompson session "th" (4 events)."""
+    return record_two(db_path)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One server per test module on its own copy of `recorded`, for tests that write nothing:
+    (server, database path)."""
+    path = record_two(str(tmp_path_factory.mktemp("shared") / "log.db"))
+    running = Server(path)
+    yield running, path
+    running.stop()
 
 
 @pytest.fixture
