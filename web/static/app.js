@@ -125,7 +125,13 @@ class SessionView {
     this.show(seq);
   }
 
-  async press(name) {
+  // presses go out one after another, in the order they were made
+  press(name) {
+    this.queue = (this.queue || Promise.resolve()).then(() => this.pressNow(name));
+    return this.queue;
+  }
+
+  async pressNow(name) {
     $("press-error").textContent = "";
     if (!this.following) { this.offerFork(name); return; }
     try {
