@@ -23,7 +23,6 @@ except ValueError:  # imported outside the main thread, where signals are not ou
     _sigint_before = None
 
 import contextlib  # noqa: E402
-import csv  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
@@ -31,8 +30,9 @@ from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
 
+import cli_text  # noqa: E402
 import service  # noqa: E402
-from engine import BUTTONS, InvalidCommand, NnreplayError  # noqa: E402
+from engine import BUTTONS, NnreplayError  # noqa: E402
 from store import EventLog  # noqa: E402
 
 if _sigint_before is not None:
@@ -127,7 +127,7 @@ def new(
     Example: SESSION=$(nnreplay new --learner thompson --seed 7 --name first-try)
     """
     settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount)
-    service.settings_from({**settings, "seed": seed or 0})  # refuse bad values before the file is created
+    service.check_new_session(name, **settings)  # refuse bad values before the file is created
     with open_log(ctx, create=True) as log:
         info = service.new_session(log, name=name, **settings)
     typer.echo(info.id)
@@ -144,9 +144,9 @@ def next_(
     Example: nnreplay next first-try -n 10
     """
     service.check_count(count)
-    with open_log(ctx) as log, _progress(count, "recording", at_least=5_000) as advance:
+    with open_log(ctx) as log, cli_text.progress(count, "recording", at_least=5_000) as advance:
         _, state = service.record(log, session, "next", count, on_commit=advance)
-    _print_summary(state)
+    cli_text.print_summary(state)
 
 
 @command()
@@ -162,32 +162,7 @@ def rate(
     service.check_press(button, tuple(BUTTONS))  # "next" is a press too, but not a button
     with open_log(ctx) as log:
         _, state = service.record(log, session, button)
-    _print_summary(state)
-
-
-@contextlib.contextmanager
-def _progress(total: int, label: str, at_least: int = 0):
-    """Yield `advance(n)`: a rich progress bar on stderr when it is a terminal and `total` is at least
-    `at_least`, else a function that does nothing."""
-    if not sys.stderr.isatty() or total < at_least:
-        yield lambda n: None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=_stderr_console(), transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda n: progress.advance(task, n)
-
-
-def _stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _print_summary(state) -> None:
-    m = state.metrics
-    typer.echo(f"seq {state.seq}  accuracy {m.accuracy:.3f}  loss {m.loss:.4f}  score {m.score:.4f}")
+    cli_text.print_summary(state)
 
 
 # -- reading -----------------------------------------------------------------------------------------------
@@ -207,35 +182,7 @@ def show(
     if json_:
         echo_json(out)
         return
-    head = "" if info.name is None else f"  ({info.name})"
-    typer.echo(f"session   {info.id}{head}")
-    s = state.settings
-    typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
-               + (f"   lr {s.lr}" if info.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
-    typer.echo(f"seq       {state.seq}")
-    typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
-    typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
-    typer.echo(f"head      {out['head_hash']}")
-    typer.echo(f"digest    {out['digest']}")
-    if state.learner is not None:
-        typer.echo(f"last move {out['pending_action'] or '-'}   last button {state.last_button or '-'}")
-        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in out["posteriors"]))
-
-
-def _describe(payload: dict) -> str:
-    parts = []
-    if "button" in payload:
-        parts.append(payload["button"])
-    if "action" in payload:
-        reward = payload.get("reward")
-        parts.append(f"credit {'-' if reward is None else f'{reward:.2f}'}")
-        if payload.get("undone"):
-            parts.append("undo")
-        parts.append(f"-> {payload['action']}")
-    if "settings" in payload:
-        s = payload["settings"]
-        parts.append(f"{s['learner']} seed {s['seed']} points {s['points']}")
-    return " ".join(parts)
+    cli_text.print_show(info, state, out)
 
 
 @command()
@@ -256,19 +203,8 @@ def log(
         records = service.events(log_, session, metrics=metrics)
     if json_:
         echo_json(records)
-    elif csv_:
-        columns = ["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        for record in records:
-            record["summary"] = _describe(record["payload"])
-            writer.writerow([record[c] for c in columns])
     else:
-        for record in records:
-            extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
-                     if metrics else "")
-            typer.echo(f"{record['seq']:>6}  {record['recorded_at']}  {record['type']:<15} "
-                       f"{_describe(record['payload']):<34} {record['hash'][:12]}{extra}")
+        cli_text.print_log(records, metrics, csv_)
 
 
 @command()
@@ -290,10 +226,7 @@ def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
     if not listing:
         typer.echo(f"no sessions in {db}; start one with `nnreplay new`", err=True)
         return
-    typer.echo(f"{'id':<12}  {'name':<20}  {'learner':<8}  {'events':>7}  {'accuracy':>8}  created")
-    for item in listing:
-        typer.echo(f"{item['id'][:12]:<12}  {(item['name'] or '-'):<20}  {item['learner']:<8}  "
-                   f"{item['events']:>7}  {item['accuracy']:>8.3f}  {item['created_at'][:19]}")
+    cli_text.print_sessions(listing)
 
 
 # -- scripted recording ------------------------------------------------------------------------------------
@@ -325,7 +258,7 @@ def simulate(
     plan = simulation.plan(learner, rater, presses, seed, count, points, noise, name)
     created = []
     try:
-        with open_log(ctx, create=True) as log, _progress(count * presses, f"{learner} by {rater}") as advance:
+        with open_log(ctx, create=True) as log, cli_text.progress(count * presses, f"{learner} by {rater}") as advance:
             simulation.check_names_free(log, plan)
             if drawn:
                 typer.echo(f"seed {seed} (drawn at random; pass --seed {seed} to record these sessions again)",
@@ -333,11 +266,8 @@ def simulate(
             finals = simulation.simulate(log, plan, rater, presses, on_commit=advance, on_created=created.append)
     except KeyboardInterrupt:
         typer.echo("\n".join(created), nl=bool(created))
-        if created:
-            with open_log(ctx) as log:
-                kept = simulation.presses_kept(log, created)
-        else:
-            kept = 0
+        with open_log(ctx) if created else contextlib.nullcontext() as log:
+            kept = simulation.presses_kept(log, created)
         typer.echo(f"interrupted: kept {kept:,} presses in {len(created)} session(s), everything committed before "
                    f"Ctrl-C", err=True)
         raise typer.Exit(130)
@@ -348,41 +278,6 @@ def simulate(
 
 
 # -- interactive recording ---------------------------------------------------------------------------------
-PLAY_KEYS = {"n": "next", " ": "next", "1": "bad", "2": "meh", "3": "good", "4": "great"}
-QUIT_KEYS = ("q", "Q", "\x03", "\x04", "")  # q, Ctrl-C and Ctrl-D (raw mode turns them into bytes), EOF
-ENTER_SCREEN, LEAVE_SCREEN, CLEAR = "\x1b[?1049h\x1b[?25l", "\x1b[?25h\x1b[?1049l", "\x1b[H\x1b[2J"
-
-
-def _draw(info, state, head_hash: str, message: str) -> None:
-    import shutil
-
-    from replay.terminal import render
-
-    size = shutil.get_terminal_size()
-    lines = render(state, info.label, head_hash, message, size.columns, size.lines, colour=True)
-    sys.stdout.write(CLEAR + "\r\n".join(lines))
-    sys.stdout.flush()
-
-
-def _play_loop(log: EventLog, info, fd: int):
-    """Read one key at a time; append its press and commit before the screen shows the result."""
-    state, message = log.state(info.id), "press a key"
-    while True:
-        _draw(info, state, log.head(info.id)[1], message)
-        key = os.read(fd, 1).decode(errors="replace")
-        if key in QUIT_KEYS:
-            return state
-        press = PLAY_KEYS.get(key)
-        if press is None:
-            message = f"no key {key!r}: use the keys listed above"
-            continue
-        try:
-            _, state = service.record(log, info.id, press, source="play")
-            message = f"recorded {'Next iteration' if press == 'next' else press} as event {state.seq}"
-        except InvalidCommand as error:
-            message = str(error)
-
-
 @command()
 def play(ctx: typer.Context, session: SessionArg) -> None:
     """Train a session from the keyboard, in the terminal.
@@ -397,41 +292,15 @@ def play(ctx: typer.Context, session: SessionArg) -> None:
     if not sys.stdin.isatty():
         fail("play reads single keys from a terminal, and standard input is not one; "
              "in scripts use `nnreplay next` and `nnreplay rate`")
-    import termios
-    import tty
-
     with open_log(ctx) as log:
         info = log.resolve(session)
-        fd = sys.stdin.fileno()
-        saved = termios.tcgetattr(fd)
-        try:
-            tty.setraw(fd)
-            sys.stdout.write(ENTER_SCREEN)
-            state = _play_loop(log, info, fd)
-        finally:
-            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-            sys.stdout.write(LEAVE_SCREEN)
-            sys.stdout.flush()
+        state = cli_text.play_screen(log, info)
         head = log.head(info.id)[1]
     typer.echo(f"{info.label}: step {state.seq - 1}, accuracy {state.metrics.accuracy:.3f}, head {head[:12]}")
 
 
 # -- rendering ---------------------------------------------------------------------------------------------
-RENDER_PROGRESS_FROM = 60  # panel-frames: below this a render is over before a bar would help
 PX_PER_COLUMN, MAX_DEFAULT_WIDTH = 480, 1440
-
-
-@contextlib.contextmanager
-def _render_progress(expected: int):
-    """Yield on_frame(done, total): a rich bar on stderr for a terminal and a render worth waiting for."""
-    if not sys.stderr.isatty() or expected < RENDER_PROGRESS_FROM:
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=_stderr_console(), transient=True) as progress:
-        task = progress.add_task("rendering", total=None)
-        yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
 OutputOpt = Annotated[str, typer.Option("-o", "--output", metavar="OUT", help="The file to write.")]
@@ -460,7 +329,7 @@ def replay_(
     check_output(output, ".gif")
     with open_log(ctx) as log_:
         tracks, steps = service.tracks(log_, sessions_, from_, to, max_frames)
-    with _render_progress(len(steps) * len(tracks)) as on_frame:
+    with cli_text.render_progress(len(steps) * len(tracks)) as on_frame:
         made = render_gif(tracks, steps, output, fps=fps, size=width, metric=metric, on_frame=on_frame)
     width, height = made["size"]
     typer.echo(f"{made['path']}: {made['frames']} frames, {width}x{height} px, "
@@ -535,10 +404,7 @@ def plot(
     if json_:
         echo_json({"output": output, "metric": metric, "groups": table})
         return
-    typer.echo(f"{'group':<34} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
-    for row in table:
-        cells = "".join(" " + ("      -" if row["at"][str(s)] is None else f"{row['at'][str(s)]:7.3f}") for s in steps)
-        typer.echo(f"{row['group']:<34} {row['sessions']:>8}{cells} {row['final']:7.3f}")
+    cli_text.print_curve_table(table, steps)
     typer.echo(f"median {metric} per group; wrote {output}", err=True)
 
 
@@ -556,32 +422,6 @@ def _check_expect_head(expect_head: Optional[str], sessions: list[str]) -> Optio
     if len(expect_head) != 64 or not set(expect_head) <= HEX64:
         fail("--expect-head takes a full head hash, 64 hex digits, as `nnreplay show` prints it", 2)
     return expect_head
-
-
-def _print_audit(report, seconds: float) -> None:
-    from store.audit import CHECKS
-
-    every_check = len(report.sessions) == 1  # with many sessions, only the failing ones are spelled out
-    for session in report.sessions:
-        title = f"session {session.session_id[:12]}  {session.name or '-'}  {session.learner}"
-        typer.echo(f"{title}  {session.events:,} events  head {session.head_hash[:12]}  "
-                   f"{'OK' if session.ok else session.verdict.upper()}")
-        if session.ok and not every_check:
-            continue
-        for number, check in enumerate(session.checks, 1):
-            detail = CHECKS[check.name] if check.ok else (
-                check.reason if check.seq is None else f"seq {check.seq}: {check.reason}")
-            typer.echo(f"  {'ok  ' if check.ok else 'FAIL'}  {number} {check.name:<10} {detail}")
-    if not report.sessions:
-        guards = "ok" if report.guards.ok else f"FAIL: {report.guards.reason}"
-        typer.echo(f"no sessions in {report.database}; guards {guards}")
-    failed = sum(not session.ok for session in report.sessions)
-    count, total = len(report.sessions), report.events
-    rate_ = f" ({total / seconds:,.0f} events/s)" if seconds > 0 and total else ""
-    sessions_ = "session" if count == 1 else "sessions"
-    verdict = ("every check holds" if report.ok else
-               f"{failed} of {count} {sessions_} FAILED" if failed else "the guards FAILED")
-    typer.echo(f"audited {count} {sessions_}, {total:,} events in {seconds:.2f} s{rate_}: {verdict}")
 
 
 @command()
@@ -609,14 +449,14 @@ def audit(
     with open_log(ctx) as log_:
         infos = service.sessions_to_audit(log_, names)
         total = service.count_events(log_, infos)
-        bar = _progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext()
+        bar = cli_text.progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext()
         with bar as advance:
             report = service.audit(log_, infos, expect_head, on_rows=advance)
     seconds = time.perf_counter() - started
     if json_:
         echo_json({**report.to_json(), "seconds": round(seconds, 3)})
     else:
-        _print_audit(report, seconds)
+        cli_text.print_audit(report, seconds)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -689,29 +529,6 @@ def import_(
 
 
 # -- the one-command tour ----------------------------------------------------------------------------------
-def _demo_step(what: str) -> None:
-    if sys.stderr.isatty():
-        typer.echo(f"{what}...", err=True)
-
-
-def _demo_report(target: str, rows, reports, sizes: dict) -> None:
-    db = os.path.join(target, "demo.db")
-    typer.echo(f"{'session':<16} {'learner':<29} {'presses':>7} {'accuracy':>8}  head hash")
-    for label, learner, (seq, head), accuracy in rows:
-        typer.echo(f"{label:<16} {learner:<29} {seq - 1:>7} {accuracy:>8.3f}  {head[:16]}")
-    bad = [report for report in reports if not report.ok]
-    events = sum(report.events for report in reports)
-    typer.echo(f"\naudit: {len(reports)} sessions, {events:,} events: "
-               + ("every check holds" if not bad else f"{len(bad)} FAILED ({bad[0].verdict})"))
-    typer.echo(f"\nwrote {os.path.join(target, 'compare.gif')}   the three sessions side by side\n"
-               f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
-               f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
-               f"  nnreplay --db {db} play thompson-person      rate the separator yourself: keys 1-4\n"
-               f"  nnreplay --db {db} log thompson-person       what the simulated person pressed\n"
-               f"  nnreplay --db {db} show thompson-next        weights, posteriors, head hash\n"
-               f"  nnreplay --db {db} audit                     verify every log again")
-
-
 @command()
 def demo(
     out: Annotated[str, typer.Option("--out", metavar="DIR", help="A new folder for everything the demo writes.")] = "nnreplay-demo",
@@ -732,8 +549,8 @@ def demo(
     """
     from service import demo as tour
 
-    made = tour.run(out, seed, quick, progress=_progress, on_step=_demo_step)
-    _demo_report(made.folder, made.rows, made.reports, made.sizes)
+    made = tour.run(out, seed, quick, progress=cli_text.progress, on_step=cli_text.say_step)
+    cli_text.print_demo(made.folder, made.rows, made.reports, made.sizes)
     if not made.ok:
         raise typer.Exit(1)
 
@@ -769,18 +586,9 @@ def main() -> None:
         typer.echo("Error: aborted", err=True)
         sys.exit(1)
     except Exception as error:
-        # click's UsageError and kin (typer vendors click, so they are matched by what they offer)
-        if not (hasattr(error, "format_message") and isinstance(getattr(error, "exit_code", None), int)):
+        code = cli_text.print_usage_error(error)
+        if code is None:
             raise
-        ctx = getattr(error, "ctx", None)
-        if type(error).__name__ == "NoArgsIsHelpError":  # `nnreplay` alone: the help is the answer
-            typer.echo(ctx.get_help())
-            sys.exit(0)
-        message = " ".join(error.format_message().split())
-        if ctx is not None:
-            message += f" (see '{ctx.command_path} --help')"
-        typer.echo(f"Error: {message}", err=True)
-        sys.exit(error.exit_code)
     sys.exit(code or 0)
 
 

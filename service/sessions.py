@@ -54,6 +54,13 @@ def _field_at_fault(values: dict) -> str | None:
     return None
 
 
+def check_new_session(name: str | None = None, **settings) -> None:
+    """Refuse a bad name or settings before anything (even a database file) is made."""
+    if name is not None:
+        check_name_field(name)
+    settings_from({**settings, "seed": 0} if settings.get("seed") is None else settings)
+
+
 def new_session(log: EventLog, name: str | None = None, **settings) -> SessionInfo:
     """Start a session from keyword settings (learner, seed, points, ...); the seed is drawn when omitted."""
     if name is not None:

@@ -1,0 +1,238 @@
+"""How the command line prints: tables, the audit report, the demo's summary, progress bars, the play screen.
+
+Text for people; cli.py parses and calls the service, then hands results here. JSON output stays in cli.py
+(`echo_json`), since its shape is the scripts' contract.
+"""
+
+import contextlib
+import csv
+import os
+import sys
+
+import typer
+
+import service
+from engine import InvalidCommand
+from store import EventLog
+
+
+@contextlib.contextmanager
+def progress(total: int, label: str, at_least: int = 0):
+    """Yield `advance(n)`: a rich progress bar on stderr when it is a terminal and `total` is at least
+    `at_least`, else a function that does nothing."""
+    if not sys.stderr.isatty() or total < at_least:
+        yield lambda n: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=stderr_console(), transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def print_summary(state) -> None:
+    m = state.metrics
+    typer.echo(f"seq {state.seq}  accuracy {m.accuracy:.3f}  loss {m.loss:.4f}  score {m.score:.4f}")
+
+
+def print_show(info, state, out: dict) -> None:
+    """`show` as text."""
+    head = "" if info.name is None else f"  ({info.name})"
+    typer.echo(f"session   {info.id}{head}")
+    s = state.settings
+    typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
+               + (f"   lr {s.lr}" if info.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
+    typer.echo(f"seq       {state.seq}")
+    typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
+    typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
+    typer.echo(f"head      {out['head_hash']}")
+    typer.echo(f"digest    {out['digest']}")
+    if state.learner is not None:
+        typer.echo(f"last move {out['pending_action'] or '-'}   last button {state.last_button or '-'}")
+        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in out["posteriors"]))
+
+
+def describe(payload: dict) -> str:
+    parts = []
+    if "button" in payload:
+        parts.append(payload["button"])
+    if "action" in payload:
+        reward = payload.get("reward")
+        parts.append(f"credit {'-' if reward is None else f'{reward:.2f}'}")
+        if payload.get("undone"):
+            parts.append("undo")
+        parts.append(f"-> {payload['action']}")
+    if "settings" in payload:
+        s = payload["settings"]
+        parts.append(f"{s['learner']} seed {s['seed']} points {s['points']}")
+    return " ".join(parts)
+
+
+def print_log(records: list[dict], metrics: bool, csv_: bool) -> None:
+    """`log` as CSV or as a table."""
+    if csv_:
+        columns = ["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for record in records:
+            record["summary"] = describe(record["payload"])
+            writer.writerow([record[c] for c in columns])
+    else:
+        for record in records:
+            extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
+                     if metrics else "")
+            typer.echo(f"{record['seq']:>6}  {record['recorded_at']}  {record['type']:<15} "
+                       f"{describe(record['payload']):<34} {record['hash'][:12]}{extra}")
+
+
+def print_sessions(listing: list[dict]) -> None:
+    typer.echo(f"{'id':<12}  {'name':<20}  {'learner':<8}  {'events':>7}  {'accuracy':>8}  created")
+    for item in listing:
+        typer.echo(f"{item['id'][:12]:<12}  {(item['name'] or '-'):<20}  {item['learner']:<8}  "
+                   f"{item['events']:>7}  {item['accuracy']:>8.3f}  {item['created_at'][:19]}")
+
+
+PLAY_KEYS = {"n": "next", " ": "next", "1": "bad", "2": "meh", "3": "good", "4": "great"}
+QUIT_KEYS = ("q", "Q", "\x03", "\x04", "")  # q, Ctrl-C and Ctrl-D (raw mode turns them into bytes), EOF
+ENTER_SCREEN, LEAVE_SCREEN, CLEAR = "\x1b[?1049h\x1b[?25l", "\x1b[?25h\x1b[?1049l", "\x1b[H\x1b[2J"
+
+
+def draw(info, state, head_hash: str, message: str) -> None:
+    import shutil
+
+    from replay.terminal import render
+
+    size = shutil.get_terminal_size()
+    lines = render(state, info.label, head_hash, message, size.columns, size.lines, colour=True)
+    sys.stdout.write(CLEAR + "\r\n".join(lines))
+    sys.stdout.flush()
+
+
+def play_screen(log: EventLog, info):
+    """Run the play loop on the terminal in raw mode and the alternate screen; restore both however it ends."""
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd)
+        sys.stdout.write(ENTER_SCREEN)
+        return play_loop(log, info, fd)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        sys.stdout.write(LEAVE_SCREEN)
+        sys.stdout.flush()
+
+
+def play_loop(log: EventLog, info, fd: int):
+    """Read one key at a time; append its press and commit before the screen shows the result."""
+    state, message = log.state(info.id), "press a key"
+    while True:
+        draw(info, state, log.head(info.id)[1], message)
+        key = os.read(fd, 1).decode(errors="replace")
+        if key in QUIT_KEYS:
+            return state
+        press = PLAY_KEYS.get(key)
+        if press is None:
+            message = f"no key {key!r}: use the keys listed above"
+            continue
+        try:
+            _, state = service.record(log, info.id, press, source="play")
+            message = f"recorded {'Next iteration' if press == 'next' else press} as event {state.seq}"
+        except InvalidCommand as error:
+            message = str(error)
+
+
+RENDER_PROGRESS_FROM = 60  # panel-frames: below this a render is over before a bar would help
+@contextlib.contextmanager
+def render_progress(expected: int):
+    """Yield on_frame(done, total): a rich bar on stderr for a terminal and a render worth waiting for."""
+    if not sys.stderr.isatty() or expected < RENDER_PROGRESS_FROM:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=stderr_console(), transient=True) as progress:
+        task = progress.add_task("rendering", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def print_curve_table(table: list[dict], steps: list[int]) -> None:
+    typer.echo(f"{'group':<34} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
+    for row in table:
+        cells = "".join(" " + ("      -" if row["at"][str(s)] is None else f"{row['at'][str(s)]:7.3f}") for s in steps)
+        typer.echo(f"{row['group']:<34} {row['sessions']:>8}{cells} {row['final']:7.3f}")
+
+
+def print_audit(report, seconds: float) -> None:
+    from store.audit import CHECKS
+
+    every_check = len(report.sessions) == 1  # with many sessions, only the failing ones are spelled out
+    for session in report.sessions:
+        title = f"session {session.session_id[:12]}  {session.name or '-'}  {session.learner}"
+        typer.echo(f"{title}  {session.events:,} events  head {session.head_hash[:12]}  "
+                   f"{'OK' if session.ok else session.verdict.upper()}")
+        if session.ok and not every_check:
+            continue
+        for number, check in enumerate(session.checks, 1):
+            detail = CHECKS[check.name] if check.ok else (
+                check.reason if check.seq is None else f"seq {check.seq}: {check.reason}")
+            typer.echo(f"  {'ok  ' if check.ok else 'FAIL'}  {number} {check.name:<10} {detail}")
+    if not report.sessions:
+        guards = "ok" if report.guards.ok else f"FAIL: {report.guards.reason}"
+        typer.echo(f"no sessions in {report.database}; guards {guards}")
+    failed = sum(not session.ok for session in report.sessions)
+    count, total = len(report.sessions), report.events
+    rate_ = f" ({total / seconds:,.0f} events/s)" if seconds > 0 and total else ""
+    sessions_ = "session" if count == 1 else "sessions"
+    verdict = ("every check holds" if report.ok else
+               f"{failed} of {count} {sessions_} FAILED" if failed else "the guards FAILED")
+    typer.echo(f"audited {count} {sessions_}, {total:,} events in {seconds:.2f} s{rate_}: {verdict}")
+
+
+def say_step(what: str) -> None:
+    """Name a long command's next stage on a terminal."""
+    if sys.stderr.isatty():
+        typer.echo(f"{what}...", err=True)
+
+
+def print_demo(target: str, rows, reports, sizes: dict) -> None:
+    db = os.path.join(target, "demo.db")
+    typer.echo(f"{'session':<16} {'learner':<29} {'presses':>7} {'accuracy':>8}  head hash")
+    for label, learner, (seq, head), accuracy in rows:
+        typer.echo(f"{label:<16} {learner:<29} {seq - 1:>7} {accuracy:>8.3f}  {head[:16]}")
+    bad = [report for report in reports if not report.ok]
+    events = sum(report.events for report in reports)
+    typer.echo(f"\naudit: {len(reports)} sessions, {events:,} events: "
+               + ("every check holds" if not bad else f"{len(bad)} FAILED ({bad[0].verdict})"))
+    typer.echo(f"\nwrote {os.path.join(target, 'compare.gif')}   the three sessions side by side\n"
+               f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
+               f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
+               f"  nnreplay --db {db} play thompson-person      rate the separator yourself: keys 1-4\n"
+               f"  nnreplay --db {db} log thompson-person       what the simulated person pressed\n"
+               f"  nnreplay --db {db} show thompson-next        weights, posteriors, head hash\n"
+               f"  nnreplay --db {db} audit                     verify every log again")
+
+
+def print_usage_error(error: Exception) -> int | None:
+    """Print a usage error as one line on stderr (the help, for `nnreplay` alone); return its exit code,
+    or None when `error` is not one."""
+    # click's UsageError and kin: typer vendors click, so they are matched by what they offer
+    if not (hasattr(error, "format_message") and isinstance(getattr(error, "exit_code", None), int)):
+        return None
+    ctx = getattr(error, "ctx", None)
+    if type(error).__name__ == "NoArgsIsHelpError":
+        typer.echo(ctx.get_help())
+        return 0
+    message = " ".join(error.format_message().split())
+    if ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    typer.echo(f"Error: {message}", err=True)
+    return error.exit_code
