@@ -33,8 +33,9 @@ class Frames {
     this.busy = true;
     try {
       while (this.wanted !== null && !this.cache.has(this.wanted)) {
-        const seq = this.wanted;
-        this.put(await api(`/api/sessions/${this.id}?at=${seq}&points=false&grid=${GRID}`));
+        const frame = await api(`/api/sessions/${this.id}?at=${this.wanted}&points=false&grid=${GRID}`);
+        this.put(frame);
+        this.onFrame(frame);  // the newest answer is shown while a drag goes on
       }
     } catch (e) { console.warn(e); } finally { this.busy = false; }
     if (this.cache.has(this.wanted)) this.onFrame(this.cache.get(this.wanted));
