@@ -9,11 +9,11 @@ from service.audit import audit, count_events, sessions_to_audit
 from service.copies import export, export_to_file, fork, import_export, read_export
 from service.history import button_of, curve_table, curves, frame_track, replay_range, tracks
 from service.page import data_version, export_text, heads, metric_series, page_state, replay_gif
-from service.sessions import (MAX_COUNT, PRESSES, SETTINGS, check_at, check_count, check_name_field,
+from service.sessions import (MAX_COUNT, PRESSES, SETTING_DEFAULTS, SETTINGS, check_at, check_count, check_name_field,
                               check_new_session, check_press, commands, drawing, events, list_sessions,
                               new_session, random_seed, record, settings_from, show, state_json)
 
-__all__ = ["MAX_COUNT", "PRESSES", "SETTINGS", "audit", "button_of", "check_at", "check_count", "check_name_field",
+__all__ = ["MAX_COUNT", "PRESSES", "SETTING_DEFAULTS", "SETTINGS", "audit", "button_of", "check_at", "check_count", "check_name_field",
            "check_new_session", "check_press", "commands", "count_events", "curve_table", "curves", "data_version",
            "drawing", "events", "export", "export_text", "export_to_file", "fork", "frame_track", "heads",
            "import_export", "list_sessions", "metric_series", "new_session", "page_state", "random_seed",

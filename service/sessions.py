@@ -7,6 +7,7 @@ per command, the server one per worker thread).
 import os
 
 import attrs
+import numpy as np
 
 from engine import ACTIONS, BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
 from engine.view import probability, probability_grid
@@ -17,6 +18,8 @@ from store.log import check_name
 MAX_COUNT = 1_000_000
 PRESSES = ("next", *BUTTONS)
 SETTINGS = tuple(field.name for field in attrs.fields(Settings))
+# what a front end offers for each setting (and the JSON kind of its value), without knowing the engine
+SETTING_DEFAULTS = {field.name: field.default for field in attrs.fields(Settings)}
 
 
 def random_seed() -> int:
@@ -36,12 +39,23 @@ def settings_from(values: dict) -> Settings:
     for key in values:
         if key not in SETTINGS:
             raise InvalidSetting(f"{key} is not a setting; the settings are: {', '.join(SETTINGS)}", field=key)
+    values = {key: _as_default_type(value, SETTING_DEFAULTS[key]) for key, value in values.items()}
     try:
         return Settings(**values)
     except InvalidSetting as error:
         raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
     except TypeError as error:  # a value of a type attrs cannot even hold
         raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
+
+
+def _as_default_type(value, default):
+    # JSON has one number type: 1 for a float setting is 1.0, so that the log records what the CLI would;
+    # a JSON list for a tuple setting is that tuple
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(default, tuple) and isinstance(value, list):
+        return tuple(value)
+    return value
 
 
 def _field_at_fault(values: dict) -> str | None:
@@ -162,7 +176,8 @@ def drawing(state, grid: int) -> dict:
     from replay.geometry import clip_to_square
 
     predicted = probability(state, state.data.points) > 0.5
-    return {"grid": [[round(float(p), 4) for p in row] for row in probability_grid(state, grid)],
+    # four decimals are finer than any screen shows, and keep the answer small
+    return {"grid": np.round(probability_grid(state, grid), 4).tolist(),
             "predicted": [int(p) for p in predicted],
             "truth": clip_to_square(state.data.separator)[1].tolist()}
 

@@ -88,10 +88,17 @@ def _is(value, kind: str) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if kind == "text":
         return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "list":  # a list of plain values, as a setting with several parts would take
+        return isinstance(value, list) and len(value) <= 64 and all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) and _is(v, "text" if isinstance(v, str) else "number")
+            for v in value)
     return value is None  # "null"
 
 
-WORDS = {"int": "a whole number", "number": "a number", "text": "text", "null": "null"}
+WORDS = {"int": "a whole number", "number": "a number", "text": "text", "bool": "true or false",
+         "list": "a list of numbers or texts", "null": "null"}
 
 
 def vet(body: dict, spec: dict[str, tuple[str, ...]], required: tuple[str, ...] = ()) -> dict:

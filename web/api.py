@@ -14,7 +14,6 @@ from web.answers import Refused, crash, query_int, read_body, refusal, vet
 
 MAX_WEB_COUNT = 1_000  # presses per request: a page presses a few at a time, and a request must stay short
 MAX_EVENTS = 10_000
-SETTING_KINDS = {"learner": ("text",), "seed": ("int", "null")}  # every other setting is a number
 PRESS_SPEC = {"press": ("text",), "count": ("int",)}
 FORK_SPEC = {"at": ("int",), "name": ("text", "null")}
 
@@ -53,10 +52,31 @@ def _attachment(label: str, suffix: str) -> str:
     return f'attachment; filename="{safe}{suffix}"'
 
 
+def _kinds(default) -> tuple[str, ...]:
+    """The JSON kinds a setting takes, read off its default, so that settings the engine gains are
+    accepted without code here; the engine's Settings then judges the value itself."""
+    if isinstance(default, bool):
+        return ("bool",)
+    if isinstance(default, int):
+        return ("int",)
+    if isinstance(default, float):
+        return ("number",)
+    if isinstance(default, str):
+        return ("text",)
+    if isinstance(default, (list, tuple)):
+        return ("list",)
+    return ("int", "number", "text", "bool", "list", "null")
+
+
+def _defaults() -> dict:
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in service.SETTING_DEFAULTS.items()
+            if value is None or isinstance(value, (bool, int, float, str, list, tuple))}
+
+
 @endpoint
 async def server_info(request):
     return JSONResponse({"read_only": request.app.state.read_only, "database": request.app.state.database_name,
-                         "presses": list(service.PRESSES), "settings": list(service.SETTINGS)})
+                         "presses": list(service.PRESSES), "settings": _defaults()})
 
 
 @endpoint
@@ -67,7 +87,8 @@ async def list_sessions(request):
 @endpoint
 @writable
 async def new_session(request):
-    spec = {"name": ("text", "null"), **{key: SETTING_KINDS.get(key, ("number",)) for key in service.SETTINGS}}
+    spec = {"name": ("text", "null"), "seed": ("int", "null"),
+            **{key: _kinds(default) for key, default in service.SETTING_DEFAULTS.items() if key != "seed"}}
     body = vet(await read_body(request), spec)
     name = body.pop("name", None)
     info = await request.app.state.db.run(service.new_session, name, **body)

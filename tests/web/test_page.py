@@ -163,3 +163,18 @@ def test_every_control_has_its_name_and_the_addresses_open_their_views(page, ser
     expect(page.locator("#panels canvas")).to_have_count(2)
     expect(page.locator("#panels figcaption").first).to_contain_text("step 4")
     assert page.get_by_role("slider", name="Step").count() == 1
+
+
+def test_a_new_session_from_the_form_opens_at_its_own_address(page, server, recorded):
+    """New session, the interactive-feedback preset, a seed and a name: the session exists with those
+    settings (and the defaults of settings the form builds from the server), and the page shows it."""
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="New session").click()
+    page.get_by_role("button", name="Interactive feedback").click()
+    page.get_by_label("Seed").fill("5")
+    page.get_by_label("Name").fill("made-in-page")
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("#title")).to_have_text("made-in-page")
+    made = show("made-in-page", recorded)
+    assert made["learner"] == "thompson" and made["settings"]["seed"] == 5 and made["settings"]["discount"] == 0.9
+    assert page.url.endswith("/sessions/" + made["session_id"])

@@ -218,7 +218,15 @@ class CompareView {
     panels.append(...this.panels.map((p) => p.canvas.parentElement));
     this.setLength();
     this.scrubTo(this.length);
+    this.offerMore();
     document.title = `compare · nnreplay`;
+  }
+
+  offerMore() {
+    const shown = new Set(this.panels.map((p) => p.id)), add = $("compare-add");
+    add.replaceChildren(new Option("…", ""), ...sessions.filter((s) => !shown.has(s.id))
+      .map((s) => new Option(s.name || s.id.slice(0, 8), s.id)));
+    add.disabled = this.panels.length >= 4;
   }
 
   setLength() {
@@ -346,9 +354,11 @@ function wire() {
   }
   $("new-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const form = e.target, body = { learner: form.elements.learner.value };
-    for (const key of ["seed", "points"]) if (form.elements[key].value !== "") body[key] = Number(form.elements[key].value);
-    for (const key of ["noise", "lr", "step"]) if (form.elements[key].value !== "") body[key] = Number(form.elements[key].value);
+    const form = e.target, body = {};
+    for (const [key, fallback] of Object.entries(server.settings)) {
+      const field = form.elements[key];
+      if (field && field.value.trim() !== "") body[key] = settingValue(field.value.trim(), key === "seed" ? 0 : fallback);
+    }
     if (form.elements.name.value.trim()) body.name = form.elements.name.value.trim();
     try {
       const made = await post("/api/sessions", body);
@@ -367,6 +377,11 @@ function wire() {
   $("compare-scrubber").addEventListener("input", (e) => view.scrubTo(Number(e.target.value)));
   $("compare-play").addEventListener("click", () => view.togglePlay());
   $("metric").addEventListener("change", () => view.drawChart());
+  $("compare-add").addEventListener("change", (e) => {
+    if (!e.target.value) return;
+    const refs = [...new URLSearchParams(location.search).getAll("s"), e.target.value].slice(0, 4);
+    navigate(`/compare?${refs.map((ref) => `s=${encodeURIComponent(ref)}`).join("&")}`);
+  });
   $("audit").addEventListener("click", async () => {
     $("audit-verdict").textContent = "auditing…";
     try {
@@ -387,9 +402,33 @@ function wire() {
   window.addEventListener("popstate", route);
 }
 
+// a setting's value as the kind of its default: numbers, text, or a comma-separated list
+function settingValue(text, fallback) {
+  if (typeof fallback === "number") return Number(text);
+  if (Array.isArray(fallback)) return text.split(",").map((part) => part.trim()).filter(Boolean)
+    .map((part) => (part !== "" && !Number.isNaN(Number(part)) ? Number(part) : part));
+  if (typeof fallback === "boolean") return text === "true";
+  return text;
+}
+
+// settings the form does not spell out (the engine may gain some) get a plain field each, from the server
+function addSettingFields() {
+  const form = $("new-form"), before = form.elements.name.parentElement;
+  for (const [key, fallback] of Object.entries(server.settings)) {
+    if (form.elements[key]) continue;
+    const label = document.createElement("label"), input = document.createElement("input");
+    input.name = key; input.type = typeof fallback === "number" ? "number" : "text";
+    if (input.type === "number") input.step = "any";
+    input.value = Array.isArray(fallback) ? fallback.join(", ") : fallback === null ? "" : String(fallback);
+    label.append(key, input);
+    before.before(label);
+  }
+}
+
 async function start() {
   wire();
   server = await api("/api/server");
+  addSettingFields();
   if (server.read_only) {
     for (const b of document.querySelectorAll("[data-press], #new-toggle")) { b.disabled = true; b.title = "read-only server"; }
   }
