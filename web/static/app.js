@@ -327,14 +327,21 @@ async function route() {
 
 function navigate(path) { history.pushState(null, "", path); route(); }
 
+// A browser keeps about six connections per server over HTTP/1.1, and each open stream holds one: a tab
+// that is hidden closes its stream, and on its return the first message ("all" heads) catches it up.
+let live = null;
 function connectLive() {
-  const source = new EventSource("/api/live");
-  source.addEventListener("heads", (message) => {
+  if (live || document.hidden) return;
+  live = new EventSource("/api/live");
+  live.addEventListener("heads", (message) => {
     const data = JSON.parse(message.data);
     if (view) view.live(data.changed);
-    if (!data.all) refreshSessionsSoon();
+    refreshSessionsSoon();
   });
 }
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden && live) { live.close(); live = null; } else connectLive();
+});
 
 // -- wiring ----------------------------------------------------------------------------------------------
 const PRESETS = { supervised: { learner: "gradient", lr: 1 }, feedback: { learner: "thompson", step: 0.2 }, auto: { learner: "thompson", step: 0.2 } };
