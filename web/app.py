@@ -15,7 +15,8 @@ from web.guard import Guard
 from web.live import Live
 
 # the page's files, by name: nothing outside this list is ever served, whatever the path asks for
-STATIC = {"app.js": "text/javascript", "draw.js": "text/javascript", "style.css": "text/css",
+STATIC = {"app.js": "text/javascript", "common.js": "text/javascript", "session.js": "text/javascript",
+          "compare.js": "text/javascript", "draw.js": "text/javascript", "style.css": "text/css",
           "index.html": "text/html"}
 
 
