@@ -9,6 +9,7 @@ and sends pages the heads that changed.
 import asyncio
 import concurrent.futures
 import json
+import sys
 
 import service
 from store import EventLog
@@ -44,12 +45,17 @@ class Live:
     async def watch(self) -> None:
         """Poll until stopped; push each change to every open stream."""
         loop = asyncio.get_running_loop()
+        trouble = None
         while not self.stopping.is_set():
             try:
                 changed = await loop.run_in_executor(self._thread, self._poll)
+                trouble = None
             except Exception as exc:  # a locked or vanished file must not end the watch for good
-                print(f"nnreplay serve: could not read the database for live updates: {exc}", flush=True)
                 changed = None
+                if str(exc) != trouble:  # said once, not five times a second
+                    trouble = str(exc)
+                    print(f"nnreplay serve: live updates paused, the database cannot be read: {exc}",
+                          file=sys.stderr, flush=True)
             if changed:
                 message = _event("heads", {"changed": changed})
                 for queue in list(self._queues):
