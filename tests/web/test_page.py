@@ -178,3 +178,55 @@ def test_a_new_session_from_the_form_opens_at_its_own_address(page, server, reco
     made = show("made-in-page", recorded)
     assert made["learner"] == "thompson" and made["settings"]["seed"] == 5 and made["settings"]["discount"] == 0.9
     assert page.url.endswith("/sessions/" + made["session_id"])
+
+
+def test_thompson_readouts_show_the_arms_the_action_and_its_reward(page, server, recorded):
+    """A thompson session shows six arms with mean and band, and the last action with the reward it credited."""
+    open_session(page, server, "th")
+    page.get_by_role("button", name="great", exact=True).click()
+    step_is(page, 5)
+    last = rows(recorded, "th")[-1]["payload"]
+    expect(page.locator("#posteriors tbody tr")).to_have_count(6)
+    expect(page.locator("#r-action")).to_contain_text(f"last action {last['action']}")
+    expect(page.locator("#r-action")).to_contain_text(f"reward credited {last['reward']:.2f} (great)")
+    expect(page.locator("#r-applied")).to_have_text(f"{show('th', recorded)['score']:.3f}")
+
+
+def test_keys_scrub_play_runs_to_the_head_and_audit_and_export_work(page, server, recorded, tmp_path):
+    """Arrow keys scrub from anywhere on the page, Play animates back to the head, Audit shows the verdict,
+    and the export download is the CLI's export."""
+    open_session(page, server, "grad")
+    page.locator("#title").click()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    step_is(page, 4)
+    page.keyboard.press("Home")
+    step_is(page, 1)
+    page.get_by_role("button", name="Play").click()
+    step_is(page, 6)
+    expect(page.get_by_role("button", name="Play")).to_have_attribute("aria-pressed", "false")
+    page.get_by_role("button", name="Audit").click()
+    expect(page.locator("#audit-verdict")).to_have_text("audit: every check holds (6 events)")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export (JSON Lines)").click()
+    saved = tmp_path / "page.jsonl"
+    download.value.save_as(saved)
+    exported = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--db", recorded, "export", "grad"],
+                              capture_output=True, cwd=ROOT, check=True).stdout
+    assert saved.read_bytes() == exported
+
+
+def test_the_sessions_list_follows_presses_made_elsewhere(page, server, recorded):
+    """The session picker's event counts follow a terminal's presses, without a reload."""
+    open_session(page, server, "grad")
+    subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--db", recorded, "next", "th", "-n", "3"],
+                   check=True, cwd=ROOT, capture_output=True)
+    expect(page.locator("#session-picker")).to_contain_text("th · thompson · 7 events", timeout=3000)
+
+
+def test_the_page_loads_nothing_from_elsewhere(client):
+    """No file of the page names a remote address: it works without internet."""
+    for name in ("", "static/app.js", "static/common.js", "static/session.js", "static/compare.js",
+                 "static/draw.js", "static/style.css"):
+        text = client.get("/" + name).text
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
