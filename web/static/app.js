@@ -16,19 +16,37 @@ class HomeView {
 let sessions = [];
 async function refreshSessions() {
   sessions = await api("/api/sessions");
+  showSessions();
+}
+
+function showSessions() {
   const picker = $("session-picker"), current = view instanceof SessionView ? view.id : "";
   picker.replaceChildren(new Option("choose a session…", ""), ...sessions.map((s) =>
-    new Option(`${s.name || s.id.slice(0, 8)} · ${s.learner} · ${s.events} events · acc ${s.accuracy.toFixed(3)}`, s.id)));
+    new Option(`${s.name || s.id.slice(0, 8)} · ${s.learner} · ${s.events} events`, s.id)));
   picker.value = current;
   $("session-list").replaceChildren(...sessions.map((s) => {
     const item = document.createElement("li"), link = document.createElement("a");
     link.href = `/sessions/${s.id}`; link.textContent = s.name || s.id.slice(0, 8);
-    item.append(link, ` ${s.learner}, ${s.events} events, accuracy ${s.accuracy.toFixed(3)}`);
+    item.append(link, ` ${s.learner}, ${s.events} events, started ${s.created_at.slice(0, 19).replace("T", " ")}`);
     return item;
   }));
 }
-let sessionsTimer = null;
-const refreshSessionsSoon = () => { clearTimeout(sessionsTimer); sessionsTimer = setTimeout(refreshSessions, 300); };
+
+// Heads that moved update the counts in place; only a session the list has never seen makes it ask for
+// the whole list again (which folds every session's state on the server), at most every two seconds.
+let listedAt = 0, listTimer = null;
+function followSessions(changed) {
+  const known = new Map(sessions.map((s) => [s.id, s]));
+  let unknown = false;
+  for (const [id, seq] of Object.entries(changed)) {
+    if (known.has(id)) known.get(id).events = seq; else unknown = true;
+  }
+  showSessions();
+  if (unknown && !listTimer) {
+    listTimer = setTimeout(async () => { listTimer = null; listedAt = Date.now(); await refreshSessions(); },
+      Math.max(0, 2000 - (Date.now() - listedAt)));
+  }
+}
 
 async function route() {
   if (view) view.close();
@@ -57,7 +75,7 @@ function connectLive() {
   live.addEventListener("heads", (message) => {
     const data = JSON.parse(message.data);
     if (view) view.live(data.changed);
-    refreshSessionsSoon();
+    followSessions(data.changed);
   });
 }
 document.addEventListener("visibilitychange", () => {
