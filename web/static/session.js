@@ -45,7 +45,12 @@ class SessionView {
     NNDraw.board($("board"), this.points, frame);
     for (const key of ["loss", "accuracy", "score"]) $(`r-${key}`).textContent = fmt[key](frame[key]);
     $("r-step").textContent = String(frame.seq);
-    $("head-hash").textContent = frame.session_head_hash;
+    // the fingerprint is the newest head any answer has reported (a cached older answer knows an older one)
+    if (!this.fingerprint || frame.head > this.fingerprint.head) {
+      this.fingerprint = { head: frame.head, hash: frame.session_head_hash };
+      $("head-hash").textContent = frame.session_head_hash;
+      $("head-step").textContent = String(frame.head);
+    }
     if (frame.posteriors) this.paintLearner(frame);
   }
 
