@@ -125,5 +125,7 @@ def query_int(request, name: str, default: int | None = None, least: int | None 
     except ValueError:
         raise Refused(400, f"{name} must be a whole number, got {text[:40]!r}", name) from None
     if (least is not None and value < least) or (most is not None and value > most):
-        raise Refused(400, f"{name} must be from {least} to {most}, got {value}", name)
+        bounds = f"at least {least}" if most is None else f"at most {most}" if least is None else \
+            f"from {least} to {most}"
+        raise Refused(400, f"{name} must be {bounds}, got {value}", name)
     return value

@@ -117,7 +117,8 @@ def test_bodies_that_are_not_json_or_too_big_are_refused(client, recorded):
 @pytest.mark.parametrize("path, status, field", [
     ("/api/sessions/nobody", 404, "ref"), ("/api/sessions/th?at=0", 400, "at"), ("/api/sessions/th?at=x", 400, "at"),
     ("/api/sessions/th?at=99", 400, "at"), ("/api/sessions/th?grid=1000", 400, "grid"),
-    ("/api/sessions/th/events?limit=0", 400, "limit"), ("/api/nothing", 404, "path"),
+    ("/api/sessions/th/events?limit=0", 400, "limit"), ("/api/sessions/th/events?after=-1", 400, "after"),
+    ("/api/nothing", 404, "path"),
     ("/static/../cli.py", 404, "path"), ("/static/%2e%2e%2fcli.py", 404, "path"), ("/static/secret.txt", 404, "path"),
 ])
 def test_bad_reads_are_json_errors(shared, path, status, field):
