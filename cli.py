@@ -559,10 +559,10 @@ def demo(
 @command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Address to listen on; anything but loopback lets others press.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to listen on; any but loopback lets others press.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).", min=0, max=65535)] = 8765,
     open_: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
-    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every press: show a recorded database.")] = False,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every press (show a recorded log).")] = False,
 ) -> None:
     """Serve the live page and its JSON API on the database; Ctrl-C stops it.
 

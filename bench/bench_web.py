@@ -145,7 +145,8 @@ def fps_figures(server, session_id: str, seconds: float) -> None:
         page.locator("#r-step").wait_for()
         page.wait_for_timeout(500)
         idle = page.evaluate(IDLE, seconds / 2)
-        print(f"\nscrubbing the {session_id[:8]} session in Chromium for {seconds:.0f} s    frames/s   new steps painted/s")
+        print(f"\nscrubbing the {session_id[:8]} session in Chromium for {seconds:.0f} s"
+              "    frames/s   new steps painted/s")
         print(f"  {'idle page (baseline)':<44} {idle:8.1f}")
         for stride in (1, 7):
             result = page.evaluate(SCRUB, [seconds, stride])

@@ -13,9 +13,9 @@ from service.sessions import (MAX_COUNT, PRESSES, SETTING_DEFAULTS, SETTINGS, ch
                               check_new_session, check_press, commands, drawing, events, list_sessions,
                               new_session, random_seed, record, settings_from, show, state_json)
 
-__all__ = ["MAX_COUNT", "PRESSES", "SETTING_DEFAULTS", "SETTINGS", "audit", "button_of", "check_at", "check_count", "check_name_field",
-           "check_new_session", "check_press", "commands", "count_events", "curve_table", "curves", "data_version",
-           "drawing", "events", "export", "export_text", "export_to_file", "fork", "frame_track", "heads",
-           "import_export", "list_sessions", "metric_series", "new_session", "page_state", "random_seed",
+__all__ = ["MAX_COUNT", "PRESSES", "SETTINGS", "SETTING_DEFAULTS", "audit", "button_of", "check_at", "check_count",
+           "check_name_field", "check_new_session", "check_press", "commands", "count_events", "curve_table", "curves",
+           "data_version", "drawing", "events", "export", "export_text", "export_to_file", "fork", "frame_track",
+           "heads", "import_export", "list_sessions", "metric_series", "new_session", "page_state", "random_seed",
            "read_export", "record", "replay_gif", "replay_range", "sessions_to_audit", "settings_from", "show",
            "state_json", "tracks"]

@@ -91,9 +91,7 @@ def _is(value, kind: str) -> bool:
     if kind == "bool":
         return isinstance(value, bool)
     if kind == "list":  # a list of plain values, as a setting with several parts would take
-        return isinstance(value, list) and len(value) <= 64 and all(
-            isinstance(v, (str, int, float)) and not isinstance(v, bool) and _is(v, "text" if isinstance(v, str) else "number")
-            for v in value)
+        return isinstance(value, list) and len(value) <= 64 and all(_is(v, "text") or _is(v, "number") for v in value)
     return value is None  # "null"
 
 

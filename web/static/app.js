@@ -83,7 +83,9 @@ document.addEventListener("visibilitychange", () => {
 });
 
 // -- wiring ----------------------------------------------------------------------------------------------
-const PRESETS = { supervised: { learner: "gradient", lr: 1 }, feedback: { learner: "thompson", step: 0.2 }, auto: { learner: "thompson", step: 0.2 } };
+// the post's three demos; "feedback" and "auto" differ only in which buttons the person then presses
+const PRESETS = { supervised: { learner: "gradient", lr: 1 }, feedback: { learner: "thompson", step: 0.2 },
+  auto: { learner: "thompson", step: 0.2 } };
 
 function wire() {
   $("session-picker").addEventListener("change", (e) => e.target.value && navigate(`/sessions/${e.target.value}`));

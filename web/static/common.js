@@ -6,10 +6,15 @@ const GRID = 32, CACHE = 4000;
 const fmt = { step: (v) => String(v), loss: (v) => v.toFixed(4), accuracy: (v) => v.toFixed(3), score: (v) => v.toFixed(4) };
 
 async function api(path, options = {}) {
-  const init = { ...options, headers: { "Accept": "application/json", ...(options.body ? { "Content-Type": "application/json" } : {}) } };
+  const headers = { "Accept": "application/json", ...(options.body ? { "Content-Type": "application/json" } : {}) };
+  const init = { ...options, headers };
   const response = await fetch(path, init);
   const body = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
-  if (!response.ok) { const e = new Error(body.error || `HTTP ${response.status}`); e.field = body.field; e.status = response.status; throw e; }
+  if (!response.ok) {
+    const error = new Error(body.error || `HTTP ${response.status}`);
+    error.field = body.field; error.status = response.status;
+    throw error;
+  }
   return body;
 }
 const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body) });

@@ -11,7 +11,8 @@ class CompareView {
     this.panels = await Promise.all(this.refs.map(async (ref, n) => {
       const full = await api(`/api/sessions/${encodeURIComponent(ref)}?grid=${GRID}`);
       const series = await api(`/api/sessions/${full.session_id}/metrics`);
-      const figure = document.createElement("figure"), canvas = document.createElement("canvas"), caption = document.createElement("figcaption");
+      const figure = document.createElement("figure"), canvas = document.createElement("canvas");
+      const caption = document.createElement("figcaption");
       canvas.width = 360; canvas.height = 360;
       const label = full.name || full.session_id.slice(0, 8);
       canvas.setAttribute("role", "img"); canvas.setAttribute("aria-label", `${label} at the shown step`);
