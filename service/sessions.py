@@ -10,7 +10,7 @@ import attrs
 import numpy as np
 
 from engine import ACTIONS, BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
-from engine.view import probability, probability_grid
+from engine.view import grid_centres, probability, probability_grid
 from store import EventLog, SessionInfo
 from store.errors import NameTaken, StoreError
 from store.log import check_name
@@ -19,7 +19,8 @@ MAX_COUNT = 1_000_000
 PRESSES = ("next", *BUTTONS)
 SETTINGS = tuple(field.name for field in attrs.fields(Settings))
 # what a front end offers for each setting (and the JSON kind of its value), without knowing the engine
-SETTING_DEFAULTS = {field.name: field.default for field in attrs.fields(Settings)}
+SETTING_DEFAULTS = {field.name: field.default.factory() if isinstance(field.default, attrs.Factory)
+                    and not field.default.takes_self else field.default for field in attrs.fields(Settings)}
 
 
 def random_seed() -> int:
@@ -171,15 +172,18 @@ def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, o
 
 def drawing(state, grid: int) -> dict:
     """What a page draws of a state, computed by the engine: the model's probability of red on a grid
-    (rows bottom to top), the predicted label of every point, and the true separator's segment inside
-    the square (the data set's line: none when it misses the square)."""
-    from replay.geometry import clip_to_square
-
+    (rows bottom to top), the predicted label of every point, the data set's rule on the same grid (its zero
+    contour is the true boundary; null for a data set without one) and how many of the points train (the
+    rest, the last ones, are held out)."""
+    centres = grid_centres(grid)
+    x, y = np.meshgrid(centres, centres)
+    a, b, c = state.data.separator  # the line data set's rule: red where a·x + b·y + c > 0
     predicted = probability(state, state.data.points) > 0.5
     # four decimals are finer than any screen shows, and keep the answer small
     return {"grid": np.round(probability_grid(state, grid), 4).tolist(),
             "predicted": [int(p) for p in predicted],
-            "truth": clip_to_square(state.data.separator)[1].tolist()}
+            "truth": np.round(a * x + b * y + c, 4).tolist(),
+            "train_points": len(state.data.points)}
 
 
 def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None) -> list[dict]:

@@ -64,7 +64,7 @@ def _kinds(default) -> tuple[str, ...]:
     if isinstance(default, str):
         return ("text",)
     if isinstance(default, (list, tuple)):
-        return ("list",)
+        return ("list", "text")  # [16, 8] or "16, 8": the engine's Settings reads either
     return ("int", "number", "text", "bool", "list", "null")
 
 

@@ -119,7 +119,8 @@ def test_page_state_adds_the_picture_and_can_leave_out_what_never_changes(log, t
     full = service.page_state(log, "th", at=2, grid=6)
     _, _, shown = service.show(log, "th", at=2)
     assert {k: full[k] for k in shown if k != "posteriors"} == {k: v for k, v in shown.items() if k != "posteriors"}
-    assert full["head"] == 5 and len(full["grid"]) == 6 and len(full["truth"]) in (0, 2)
+    assert full["head"] == 5 and len(full["grid"]) == 6 and len(full["truth"]) == 6
+    assert full["train_points"] == len(full["points"])
     assert full["event"]["type"] == "iterated"
     small = service.page_state(log, "th", at=2, points=False)
     assert "points" not in small and small["grid"] == service.page_state(log, "th", at=2)["grid"]

@@ -67,6 +67,46 @@ const NNDraw = (() => {
     return segments;
   }
 
+  // segments that share an end joined into polylines, so that a dashed line keeps its dashes and a
+  // solid one its joins (neighbouring cells compute a shared end with the same arithmetic, exactly)
+  function chain(segments) {
+    const key = (p) => `${p[0]},${p[1]}`, ends = new Map(), used = new Array(segments.length).fill(false);
+    segments.forEach((seg, n) => seg.forEach((p) => {
+      const k = key(p);
+      if (!ends.has(k)) ends.set(k, []);
+      ends.get(k).push(n);
+    }));
+    const extend = (line) => {
+      for (;;) {
+        const tail = line[line.length - 1], next = (ends.get(key(tail)) || []).find((n) => !used[n]);
+        if (next === undefined) return line;
+        used[next] = true;
+        const [a, b] = segments[next];
+        line.push(key(a) === key(tail) ? b : a);
+      }
+    };
+    const lines = [], degree = (p) => ends.get(key(p)).length;
+    // open curves start at an end that only one segment touches; what is left is closed loops
+    for (const pass of [true, false]) {
+      segments.forEach((seg, n) => {
+        if (used[n] || (pass && degree(seg[0]) !== 1 && degree(seg[1]) !== 1)) return;
+        used[n] = true;
+        const start = pass && degree(seg[0]) !== 1 ? [seg[1], seg[0]] : [seg[0], seg[1]];
+        lines.push(extend(start));
+      });
+    }
+    return lines;
+  }
+
+  function stroke(ctx, m, lines) {
+    ctx.beginPath();
+    for (const line of lines) {
+      ctx.moveTo(m.px(line[0][0]), m.py(line[0][1]));
+      for (let k = 1; k < line.length; k++) ctx.lineTo(m.px(line[k][0]), m.py(line[k][1]));
+    }
+    ctx.stroke();
+  }
+
   function board(canvas, points, frame) {
     const ctx = canvas.getContext("2d"), size = canvas.width, m = mapper(size);
     ctx.clearRect(0, 0, size, size);
@@ -74,18 +114,20 @@ const NNDraw = (() => {
     shade(ctx, frame.grid, m);
     ctx.strokeStyle = GREY; ctx.lineWidth = 1; ctx.setLineDash([]);
     ctx.strokeRect(m.margin, m.margin, m.span, m.span);
-    if (frame.truth && frame.truth.length === 2) {           // the true separator, dashed
-      ctx.beginPath(); ctx.setLineDash([8, 6]); ctx.lineWidth = 1.5; ctx.strokeStyle = GREY;
-      ctx.moveTo(m.px(frame.truth[0][0]), m.py(frame.truth[0][1]));
-      ctx.lineTo(m.px(frame.truth[1][0]), m.py(frame.truth[1][1])); ctx.stroke(); ctx.setLineDash([]);
+    if (frame.truth) {                                        // the data set's true boundary, dashed
+      ctx.setLineDash([8, 6]); ctx.lineWidth = 1.5; ctx.strokeStyle = GREY;
+      stroke(ctx, m, chain(contour(frame.truth, 0)));
+      ctx.setLineDash([]);
     }
-    ctx.beginPath(); ctx.lineWidth = 2.5; ctx.strokeStyle = INK;   // the model's boundary, solid
-    for (const [a, b] of contour(frame.grid, 0.5)) { ctx.moveTo(m.px(a[0]), m.py(a[1])); ctx.lineTo(m.px(b[0]), m.py(b[1])); }
-    ctx.stroke();
+    ctx.lineWidth = 2.5; ctx.strokeStyle = INK; ctx.lineJoin = "round";   // the model's boundary, solid
+    stroke(ctx, m, chain(contour(frame.grid, 0.5)));
     const r = Math.max(3, size / 70), ring = Math.max(1.5, r / 2.6);
+    const train = frame.train_points === undefined ? points.length : frame.train_points;
     for (let k = 0; k < points.length; k++) {               // fill = true label, ring = prediction
-      const [x, y, label] = points[k];
-      ctx.beginPath(); ctx.arc(m.px(x), m.py(y), r, 0, 2 * Math.PI);
+      const [x, y, label] = points[k], px = m.px(x), py = m.py(y);
+      ctx.beginPath();
+      if (k < train) ctx.arc(px, py, r, 0, 2 * Math.PI);
+      else ctx.rect(px - r, py - r, 2 * r, 2 * r);          // held-out points are squares, as in the GIFs
       ctx.fillStyle = label ? RED : BLUE; ctx.fill();
       ctx.lineWidth = ring; ctx.strokeStyle = frame.predicted[k] ? RED : BLUE; ctx.stroke();
     }
@@ -115,5 +157,5 @@ const NNDraw = (() => {
     ctx.strokeStyle = INK; ctx.beginPath(); ctx.moveTo(X(step - 1), pad); ctx.lineTo(X(step - 1), h - pad); ctx.stroke();
   }
 
-  return { board, chart, contour, SESSION_COLOURS };
+  return { board, chart, chain, contour, SESSION_COLOURS };
 })();
