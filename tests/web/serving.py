@@ -15,8 +15,8 @@ CHROMIUM = "/usr/bin/chromium"
 class Server:
     """`nnreplay --db PATH serve --port 0 [args]` in its own process; `url` once it listens."""
 
-    def __init__(self, db: str, *args: str):
-        env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    def __init__(self, db: str, *args: str, env: dict | None = None):
+        env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env or {})}
         self.process = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "--db", db, "serve",
                                          "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, env=env, cwd=ROOT)

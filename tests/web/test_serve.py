@@ -130,3 +130,14 @@ def test_import_cli_loads_no_server_library():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": ROOT})
     assert result.stdout.strip() == "[]"
+
+
+def test_open_starts_the_browser_on_the_page_once_it_serves(recorded, tmp_path):
+    """--open hands the page's address to the user's browser ($BROWSER here: a command that writes it down)."""
+    opened = tmp_path / "opened.txt"
+    server = Server(recorded, "--open", env={"BROWSER": f"sh -c 'echo %s > {opened}'"})
+    try:
+        assert wait_for(lambda: opened.exists() and opened.read_text().strip(), 10)
+        assert opened.read_text().strip() == server.url + "/"
+    finally:
+        server.stop()
