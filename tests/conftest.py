@@ -9,6 +9,9 @@ from typer.testing import CliRunner
 
 import cli
 
+# the throwaway PostgreSQL server and its fixtures (pg_server, pg_url); they start it only when used
+pytest_plugins = ("pgserver",)
+
 settings.register_profile("default", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
