@@ -152,7 +152,8 @@ const NNDraw = (() => {
       ctx.beginPath(); ctx.strokeStyle = SESSION_COLOURS[n % 4]; ctx.lineWidth = 1.8;
       for (let k = 0; k < values.length; k += stride) (k ? ctx.lineTo : ctx.moveTo).call(ctx, X(k), Y(values[k]));
       ctx.lineTo(X(values.length - 1), Y(values[values.length - 1])); ctx.stroke();
-      ctx.fillStyle = SESSION_COLOURS[n % 4]; ctx.fillText(s.label, w - pad - 140, pad + 14 + 14 * n);
+      if (values.length === 1) { ctx.fillStyle = SESSION_COLOURS[n % 4]; ctx.fillRect(X(0) - 2, Y(values[0]) - 2, 5, 5); }
+      ctx.fillStyle = SESSION_COLOURS[n % 4]; ctx.fillText(s.label.slice(0, 24), pad + 90 + 160 * n, pad - 8);  // legend above
     });
     ctx.strokeStyle = INK; ctx.beginPath(); ctx.moveTo(X(step - 1), pad); ctx.lineTo(X(step - 1), h - pad); ctx.stroke();
   }
