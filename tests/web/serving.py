@@ -15,9 +15,10 @@ CHROMIUM = "/usr/bin/chromium"
 class Server:
     """`nnreplay --db PATH serve --port 0 [args]` in its own process; `url` once it listens."""
 
-    def __init__(self, db: str, *args: str, env: dict | None = None):
+    def __init__(self, db: str, *args: str, env: dict | None = None, before: str = ""):
+        """`before`: Python run in the server process before the CLI (a setting a test needs small)."""
         env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env or {})}
-        self.process = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "--db", db, "serve",
+        self.process = subprocess.Popen([sys.executable, "-c", f"{before}\nimport cli; cli.main()", "--db", db, "serve",
                                          "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, env=env, cwd=ROOT)
         line = self.process.stdout.readline()

@@ -141,3 +141,24 @@ def test_open_starts_the_browser_on_the_page_once_it_serves(recorded, tmp_path):
         assert opened.read_text().strip() == server.url + "/"
     finally:
         server.stop()
+
+
+def test_a_database_locked_past_the_busy_timeout_is_a_503_that_writes_nothing(recorded):
+    """Another process holding the write lock longer than the store waits: 503, one JSON line, no event.
+    (The server's busy timeout is set to 0.3 s here; it is 30 s in use.)"""
+    import sqlite3
+
+    server = Server(recorded, before="import store.log, store.schema; "
+                                     "store.log.BUSY_TIMEOUT_MS = store.schema.BUSY_TIMEOUT_MS = 300")
+    holder = sqlite3.connect(recorded, isolation_level=None)
+    try:
+        before = len(events_of(recorded, "th"))
+        holder.execute("BEGIN IMMEDIATE")
+        with server.client() as http:
+            answer = http.post("/api/sessions/th/presses", json={"press": "next"})
+        assert answer.status_code == 503 and "busy" in answer.json()["error"] and "\n" not in answer.text
+        holder.execute("ROLLBACK")
+        assert len(events_of(recorded, "th")) == before
+    finally:
+        holder.close()
+        server.stop()
