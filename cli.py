@@ -23,7 +23,6 @@ except ValueError:  # imported outside the main thread, where signals are not ou
     _sigint_before = None
 
 import contextlib  # noqa: E402
-import functools  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
 from typing import Annotated, Optional  # noqa: E402
@@ -31,8 +30,10 @@ from typing import Annotated, Optional  # noqa: E402
 import typer  # noqa: E402
 
 import cli_text  # noqa: E402
+from cli_text import fail  # noqa: E402
 import service  # noqa: E402
-from engine import BUTTONS, NnreplayError  # noqa: E402
+from engine import BUTTONS  # noqa: E402
+from engine.settings import model_options  # noqa: E402
 from store import EventLog  # noqa: E402
 
 if _sigint_before is not None:
@@ -43,45 +44,13 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                        "Start with `nnreplay demo`, or `nnreplay new` then `nnreplay next SESSION`.")
 
 DEFAULT_DB = "nnreplay.db"
-# the option spelling of each field an error can name, where it is not just --FIELD
-OPTIONS = {"count": "--count", "from": "--from", "sessions": "--sessions"}
 SessionArg = Annotated[str, typer.Argument(help="Session id, unambiguous id prefix (4+ characters), or name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
 
-def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def command(*args, **kwargs):
-    """`app.command` whose errors become one line on stderr, never a traceback."""
-
-    def register(fn):
-        @functools.wraps(fn)
-        def wrapper(*a, **k):
-            try:
-                return fn(*a, **k)
-            except NnreplayError as error:
-                fail(describe_error(error))
-            except KeyboardInterrupt:
-                fail("interrupted: events committed before it are kept; unfinished output files are removed", 130)
-            except BrokenPipeError:
-                # the reader went away (`... | head`): nothing more to say, and nowhere to say it
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                raise typer.Exit(1)
-            except OSError as error:
-                fail(f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror or error}")
-            except (typer.Exit, typer.Abort, SystemExit):
-                raise
-            except Exception as error:  # a bug: still one line, the details on request
-                if os.environ.get("NNREPLAY_DEBUG"):
-                    raise
-                fail(f"unexpected {type(error).__name__}: {error} (set NNREPLAY_DEBUG=1 for a traceback)")
-
-        return app.command(*args, **kwargs)(wrapper)
-
-    return register
+    """`app.command` whose errors become one line on stderr, never a traceback (see cli_text.guarded)."""
+    return lambda fn: app.command(*args, **kwargs)(cli_text.guarded(fn))
 
 
 @app.callback()
@@ -93,14 +62,6 @@ def main_options(
     ctx.obj = {"db": db}
 
 
-def describe_error(error: NnreplayError) -> str:
-    """The error's message, its field spelled as this front end's option (`at ...` -> `--at ...`)."""
-    message, field = str(error), error.field
-    if field and message.startswith(f"{field} "):
-        return OPTIONS.get(field, f"--{field.replace('_', '-')}") + message[len(field):]
-    return message
-
-
 def open_log(ctx: typer.Context, create: bool = False) -> EventLog:
     return EventLog(ctx.obj["db"] if ctx.obj else DEFAULT_DB, create=create)
 
@@ -110,6 +71,16 @@ def echo_json(value) -> None:
 
 
 # -- recording ---------------------------------------------------------------------------------------------
+DataOpt = Annotated[Optional[str], typer.Option(help="Data set: linear (default), xor, circle, gauss or spiral.")]
+FeaturesOpt = Annotated[Optional[str], typer.Option(
+    metavar="LIST", help="Model inputs, in order, from x, y, x2, y2, xy, sinx, siny (default x,y).")]
+HiddenOpt = Annotated[Optional[str], typer.Option(
+    metavar="SIZES", help="Hidden layers, e.g. 8 or 8,4 (default none: one perceptron).")]
+ActivationOpt = Annotated[Optional[str], typer.Option(help="Hidden units: tanh (default), relu, sigmoid or linear.")]
+TestShareOpt = Annotated[Optional[float], typer.Option(
+    "--test-share", metavar="F", help="Share of the points held out of training and the score (default 0).")]
+
+
 @command()
 def new(
     ctx: typer.Context,
@@ -121,12 +92,23 @@ def new(
     step: Annotated[float, typer.Option(help="Size of one thompson parameter modification.")] = 0.2,
     discount: Annotated[float, typer.Option(help="Share of each thompson posterior kept per step.")] = 0.9,
     name: Annotated[Optional[str], typer.Option(help="A unique name to refer to the session by.")] = None,
+    data: DataOpt = None,
+    features: FeaturesOpt = None,
+    hidden: HiddenOpt = None,
+    activation: ActivationOpt = None,
+    test_share: TestShareOpt = None,
 ) -> None:
     """Start a session; print its id alone on stdout.
 
+    The default model is one perceptron on x, y; --hidden adds layers,
+    --features other inputs, --data another data set (see the README).
+
     Example: SESSION=$(nnreplay new --learner thompson --seed 7 --name first-try)
+
+    Example: nnreplay new --data xor --hidden 8 --test-share 0.2 --name xor-net
     """
-    settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount)
+    settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount,
+                    **model_options(data, features, hidden, activation, test_share))
     service.check_new_session(name, **settings)  # refuse bad values before the file is created
     with open_log(ctx, create=True) as log:
         info = service.new_session(log, name=name, **settings)
@@ -191,7 +173,8 @@ def log(
     session: SessionArg,
     json_: JsonOpt = False,
     csv_: Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets and plotting elsewhere).")] = False,
-    metrics: Annotated[bool, typer.Option("--metrics", help="Add each event's resulting loss, accuracy and score.")] = False,
+    metrics: Annotated[bool, typer.Option("--metrics", help="Add each event's resulting loss, accuracy and score "
+                                                             "(and held-out loss and accuracy).")] = False,
 ) -> None:
     """The events of a session, oldest first.
 
@@ -242,6 +225,11 @@ def simulate(
     noise: Annotated[float, typer.Option(help="Probability of flipping each label, 0 to 0.5.")] = 0.0,
     points: Annotated[int, typer.Option(help="Number of points in [-1, 1]².")] = 40,
     name: Annotated[Optional[str], typer.Option(help="Name the sessions PREFIX-1, PREFIX-2, ...", metavar="PREFIX")] = None,
+    data: DataOpt = None,
+    features: FeaturesOpt = None,
+    hidden: HiddenOpt = None,
+    activation: ActivationOpt = None,
+    test_share: TestShareOpt = None,
 ) -> None:
     """Record sessions by scripted presses; print their ids, one a line.
 
@@ -250,12 +238,15 @@ def simulate(
     far and says how much that is.
 
     Example: nnreplay simulate --learner thompson --rater person --sessions 20 --seed 0 --name person
+
+    Example: nnreplay simulate --learner gradient --data xor --hidden 8 --sessions 100 --seed 0 --points 100
     """
     from service import simulation
 
     drawn = seed is None
     seed = service.random_seed() if drawn else seed
-    plan = simulation.plan(learner, rater, presses, seed, count, points, noise, name)
+    plan = simulation.plan(learner, rater, presses, seed, count, points, noise, name,
+                           model_options(data, features, hidden, activation, test_share))
     created = []
     try:
         with open_log(ctx, create=True) as log, cli_text.progress(count * presses, f"{learner} by {rater}") as advance:
@@ -374,7 +365,8 @@ def plot(
     ctx: typer.Context,
     output: Annotated[str, typer.Option("-o", "--output", metavar="OUT.png", help="The PNG to write.")],
     sessions_: Annotated[Optional[list[str]], typer.Argument(metavar="SESSION...", help="Sessions to plot (id, prefix or name).")] = None,
-    metric: Annotated[str, typer.Option(help="accuracy, loss or score.")] = "accuracy",
+    metric: Annotated[str, typer.Option(help="accuracy, loss, score, or on held-out points test_accuracy or "
+                                              "test_loss.")] = "accuracy",
     all_: Annotated[bool, typer.Option("--all", help="Plot every session in the database.")] = False,
     at: Annotated[Optional[str], typer.Option("--at", metavar="STEPS", help="Also print each group's median after these presses, e.g. 50,100,300.")] = None,
     json_: JsonOpt = False,
@@ -539,7 +531,9 @@ def demo(
 
     Records a gradient session, a thompson session driven by Next and one
     driven by a simulated person; renders them side by side (compare.gif)
-    with learning curves over 20 seeds per group (curves.png); audits it all.
+    with learning curves over 20 seeds per group (curves.png); then the
+    lesson that follows: a perceptron and a hidden layer of 8 on xor, side
+    by side (lesson.gif); audits it all.
 
     Everything goes into a new folder DIR with its own database DIR/demo.db;
     your ./nnreplay.db is not touched. An existing DIR is refused, never

@@ -1,4 +1,5 @@
-"""How the command line prints: tables, the audit report, the demo's summary, progress bars, the play screen.
+"""How the command line prints: errors as one line, tables, the audit report, the demo's summary, progress bars,
+the play screen.
 
 Text for people; cli.py parses and calls the service, then hands results here. JSON output stays in cli.py
 (`echo_json`), since its shape is the scripts' contract.
@@ -6,14 +7,59 @@ Text for people; cli.py parses and calls the service, then hands results here. J
 
 import contextlib
 import csv
+import functools
 import os
 import sys
 
 import typer
 
 import service
-from engine import InvalidCommand
+from engine import InvalidCommand, NnreplayError
 from store import EventLog
+
+
+# the option spelling of each field an error can name, where it is not just --FIELD
+OPTIONS = {"count": "--count", "from": "--from", "sessions": "--sessions"}
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def describe_error(error: NnreplayError) -> str:
+    """The error's message, its field spelled as this front end's option (`at ...` -> `--at ...`)."""
+    message, field = str(error), error.field
+    if field and message.startswith(f"{field} "):
+        return OPTIONS.get(field, f"--{field.replace('_', '-')}") + message[len(field):]
+    return message
+
+
+def guarded(fn):
+    """`fn` with every error turned into one line on stderr and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        try:
+            return fn(*a, **k)
+        except NnreplayError as error:
+            fail(describe_error(error))
+        except KeyboardInterrupt:
+            fail("interrupted: events committed before it are kept; unfinished output files are removed", 130)
+        except BrokenPipeError:
+            # the reader went away (`... | head`): nothing more to say, and nowhere to say it
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1)
+        except OSError as error:
+            fail(f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror or error}")
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as error:  # a bug: still one line, the details on request
+            if os.environ.get("NNREPLAY_DEBUG"):
+                raise
+            fail(f"unexpected {type(error).__name__}: {error} (set NNREPLAY_DEBUG=1 for a traceback)")
+
+    return wrapper
 
 
 @contextlib.contextmanager
@@ -49,13 +95,44 @@ def print_show(info, state, out: dict) -> None:
     typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
                + (f"   lr {s.lr}" if info.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
     typer.echo(f"seq       {state.seq}")
-    typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
+    if "weights" in out:
+        typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
+    else:
+        for line in model_lines(state):
+            typer.echo(line)
     typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
+    if out["test_accuracy"] is not None:
+        typer.echo(f"held out  {len(out['test_points'])} points   accuracy {out['test_accuracy']:.3f}   "
+                   f"loss {out['test_loss']:.4f}")
     typer.echo(f"head      {out['head_hash']}")
     typer.echo(f"digest    {out['digest']}")
     if state.learner is not None:
         typer.echo(f"last move {out['pending_action'] or '-'}   last button {state.last_button or '-'}")
-        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in out["posteriors"]))
+        posteriors = out["posteriors"]
+        if len(posteriors) > SHOWN_ARMS:  # a network has 2 arms per parameter: the likeliest few tell enough
+            posteriors = sorted(posteriors, key=lambda p: -p["mean"])[:SHOWN_ARMS]
+            typer.echo(f"posterior {len(out['posteriors'])} arms; the {SHOWN_ARMS} likeliest to help "
+                       f"(show --json lists all):")
+        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in posteriors))
+
+
+SHOWN_ARMS = 6
+
+
+def model_lines(state) -> list[str]:
+    """The model and its parameters for `show`: small arrays in full, larger ones by shape and range."""
+    model = state.settings.model
+    hidden = ",".join(map(str, model.hidden)) or "none"
+    lines = [f"data      {state.settings.data}   features {','.join(model.features)}   hidden {hidden}"
+             + (f"   activation {model.activation}" if model.hidden else "") + f"   {model.size} parameters"]
+    for name, array in model.arrays(state.params).items():
+        shape = "x".join(map(str, array.shape))
+        if array.size <= 8:
+            values = " ".join(f"{v:+.4f}" for v in array.ravel())
+        else:
+            values = f"from {array.min():+.4f} to {array.max():+.4f}   (show --json lists every value)"
+        lines.append(f"{name:<9} {shape:<6} {values}")
+    return lines
 
 
 def describe(payload: dict) -> str:
@@ -71,13 +148,21 @@ def describe(payload: dict) -> str:
     if "settings" in payload:
         s = payload["settings"]
         parts.append(f"{s['learner']} seed {s['seed']} points {s['points']}")
+        if "data" in s:
+            parts.append(s["data"])
+        if "features" in s:
+            parts.append("features " + ",".join(s["features"]))
+        if "hidden" in s:
+            parts.append("hidden " + ",".join(map(str, s["hidden"])) + " " + s.get("activation", "tanh"))
     return " ".join(parts)
 
 
 def print_log(records: list[dict], metrics: bool, csv_: bool) -> None:
-    """`log` as CSV or as a table."""
+    """`log` as CSV or as a table; with metrics, held-out ones too when the session keeps points out."""
+    held_out = metrics and bool(records) and records[0]["test_loss"] is not None
     if csv_:
-        columns = ["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
+        columns = (["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
+                   + (["test_loss", "test_accuracy"] if held_out else []))
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         for record in records:
@@ -87,6 +172,8 @@ def print_log(records: list[dict], metrics: bool, csv_: bool) -> None:
         for record in records:
             extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
                      if metrics else "")
+            if held_out:
+                extra += f"  held out acc {record['test_accuracy']:.3f} loss {record['test_loss']:.4f}"
             typer.echo(f"{record['seq']:>6}  {record['recorded_at']}  {record['type']:<15} "
                        f"{describe(record['payload']):<34} {record['hash'][:12]}{extra}")
 
@@ -213,6 +300,7 @@ def print_demo(target: str, rows, reports, sizes: dict) -> None:
     typer.echo(f"\naudit: {len(reports)} sessions, {events:,} events: "
                + ("every check holds" if not bad else f"{len(bad)} FAILED ({bad[0].verdict})"))
     typer.echo(f"\nwrote {os.path.join(target, 'compare.gif')}   the three sessions side by side\n"
+               f"      {os.path.join(target, 'lesson.gif')}    a perceptron and a hidden layer of 8 on xor\n"
                f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
                f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
                f"  nnreplay --db {db} play thompson-person      rate the separator yourself: keys 1-4\n"

@@ -1,4 +1,5 @@
-"""The functional core of nnreplay: data set, perceptron, learners, events and the decider.
+"""The functional core of nnreplay: data sets, features, models (the perceptron and hidden layers), learners,
+events and the decider.
 
 Pure: numpy and attrs only, no I/O, no clock, no global random state.
 """

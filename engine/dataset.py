@@ -1,8 +1,19 @@
-"""The red and blue points in [-1, 1]² and the true line that separates them.
+"""The red (1) and blue (0) points in [-1, 1]², drawn by one of five rules, and the held-out share.
 
 The data set is drawn once, in `decide` for the start command, and its points are written into the
 `session_started` event: replay reads them back and never draws, so a log stays valid when numpy changes
-its random streams.
+its random streams. Rules (each label then flipped with probability `noise`):
+
+    linear  uniform points; red on the positive side of a random line a·x + b·y + c = 0 (release 0.1's)
+    xor     uniform points; red where x·y > 0 (top-right and bottom-left quadrants)
+    circle  uniform points; red inside the circle of radius sqrt(2/π) about the centre (half the square)
+    gauss   two round clusters, sd 0.25, red about (0.4, 0.4) and blue about (-0.4, -0.4), clipped to the square
+    spiral  two interleaved spirals of 1.75 turns, radius 0.05..0.95, red one half a turn from the blue one
+
+`separator` holds the three numbers of the true boundary: (a, b, c) of a line for linear and gauss (whose
+Bayes boundary is x + y = 0), (cx, cy, r) of the circle, (cx, cy, 0) of xor's cross; spiral has none and
+records (0, 0, 0). The last `n_test` points are held out: points are drawn in random order, so that is a
+random split, and held-out points never reach the loss, the gradient or the score.
 """
 
 import math
@@ -10,43 +21,112 @@ import math
 import attrs
 import numpy as np
 
+from engine.features import feature_matrix
+
 MAX_POINTS = 10_000
+KINDS = ("linear", "xor", "circle", "gauss", "spiral")
+RADIUS = math.sqrt(2.0 / math.pi)
+_frozen = attrs.cmp_using(eq=np.array_equal)
 
 
 @attrs.frozen
 class DataSet:
-    """Points (n, 2), labels (n,) of 0.0 (blue) or 1.0 (red), and the true separator a·x + b·y + c = 0."""
+    """Points (n, 2), labels (n,) of 0.0 (blue) or 1.0 (red), the true boundary's numbers, and what the
+    model sees of them: `inputs`, the feature columns of every point; the first n - n_test train."""
 
-    points: np.ndarray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
-    labels: np.ndarray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
+    points: np.ndarray = attrs.field(eq=_frozen)
+    labels: np.ndarray = attrs.field(eq=_frozen)
     separator: tuple[float, float, float]
+    kind: str = "linear"
+    features: tuple[str, ...] = ("x", "y")
+    n_test: int = 0
 
     positive: np.ndarray = attrs.field(init=False, eq=False, repr=False)
+    inputs: np.ndarray = attrs.field(init=False, eq=False, repr=False)
+    n_train: int = attrs.field(init=False, eq=False, repr=False)
+    _parts: tuple = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         # the boolean labels, kept because every metric compares predictions with them
         object.__setattr__(self, "positive", self.labels > 0.5)
-        for array in (self.points, self.labels, self.positive):
+        object.__setattr__(self, "inputs", feature_matrix(self.features, self.points))
+        for array in (self.points, self.labels, self.positive, self.inputs):
             array.flags.writeable = False
+        n_train = len(self.labels) - self.n_test
+        object.__setattr__(self, "n_train", n_train)
+        object.__setattr__(self, "_parts", tuple(
+            (self.inputs[cut], self.labels[cut], self.positive[cut]) for cut in (slice(0, n_train), slice(n_train, None))))
+
+    def part(self, held_out: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(inputs, labels, positive) of the training points, or of the held-out ones."""
+        return self._parts[held_out]
 
     @classmethod
-    def from_rows(cls, rows, separator) -> "DataSet":
+    def from_rows(cls, rows, separator, kind: str = "linear", features=("x", "y"), n_test: int = 0) -> "DataSet":
         """Build from [[x, y, label], ...] as stored in an event."""
         table = np.array(rows, dtype=np.float64).reshape(-1, 3)
-        return cls(table[:, :2].copy(), table[:, 2].copy(), tuple(float(v) for v in separator))
+        return cls(table[:, :2].copy(), table[:, 2].copy(), tuple(float(v) for v in separator), kind,
+                   tuple(features), n_test)
 
     def rows(self) -> list[list[float]]:
         return [[float(x), float(y), float(label)] for (x, y), label in zip(self.points, self.labels)]
 
 
-def draw_dataset(n: int, noise: float, rng: np.random.Generator) -> DataSet:
-    """n points uniform in the square, labelled red (1) on the positive side of a random line through the
-    middle of the square; each label flipped with probability `noise`."""
+def _linear(n: int, rng: np.random.Generator):
     angle = rng.uniform(0.0, 2.0 * math.pi)
     offset = rng.uniform(-0.3, 0.3)
     separator = (math.cos(angle), math.sin(angle), offset)
     points = rng.uniform(-1.0, 1.0, size=(n, 2))
-    labels = (points @ np.array(separator[:2]) + offset > 0).astype(np.float64)
+    return points, points @ np.array(separator[:2]) + offset > 0, separator
+
+
+def _xor(n: int, rng: np.random.Generator):
+    points = rng.uniform(-1.0, 1.0, size=(n, 2))
+    return points, points[:, 0] * points[:, 1] > 0, (0.0, 0.0, 0.0)
+
+
+def _circle(n: int, rng: np.random.Generator):
+    points = rng.uniform(-1.0, 1.0, size=(n, 2))
+    return points, (points * points).sum(axis=1) < RADIUS * RADIUS, (0.0, 0.0, RADIUS)
+
+
+def _gauss(n: int, rng: np.random.Generator):
+    red = rng.uniform(size=n) < 0.5
+    centres = np.where(red[:, None], 0.4, -0.4)
+    points = np.clip(centres + rng.normal(0.0, 0.25, size=(n, 2)), -1.0, 1.0)
+    return points, red, (math.sqrt(0.5), math.sqrt(0.5), 0.0)
+
+
+def _spiral(n: int, rng: np.random.Generator):
+    red = rng.uniform(size=n) < 0.5
+    t = rng.uniform(size=n)
+    radius = 0.05 + 0.9 * t
+    angle = 1.75 * 2.0 * math.pi * t + np.where(red, math.pi, 0.0)
+    points = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    return points, red, (0.0, 0.0, 0.0)
+
+
+RULES = {"linear": _linear, "xor": _xor, "circle": _circle, "gauss": _gauss, "spiral": _spiral}
+
+
+def draw_dataset(n: int, noise: float, rng: np.random.Generator, kind: str = "linear", features=("x", "y"),
+                 n_test: int = 0) -> DataSet:
+    """n points drawn by the rule `kind`; each label flipped with probability `noise`."""
+    points, red, separator = RULES[kind](n, rng)
+    labels = red.astype(np.float64)
     flips = rng.uniform(size=n) < noise
     labels = np.where(flips, 1.0 - labels, labels)
-    return DataSet(points, labels, separator)
+    return DataSet(points, labels, tuple(float(v) for v in separator), kind, tuple(features), n_test)
+
+
+def truth(kind: str, separator, xy: np.ndarray) -> np.ndarray | None:
+    """A field that is positive where the rule says red and zero on its true boundary; None for spiral."""
+    x, y = xy[:, 0], xy[:, 1]
+    a, b, c = separator
+    if kind in ("linear", "gauss"):
+        return a * x + b * y + c
+    if kind == "circle":
+        return c * c - (x - a) ** 2 - (y - b) ** 2
+    if kind == "xor":
+        return (x - a) * (y - b)
+    return None

@@ -11,7 +11,7 @@ from engine import ENGINE_VERSION
 from engine.dataset import DataSet, draw_dataset
 from engine.errors import InvalidCommand, InvalidEvent
 from engine.events import Event, FeedbackGiven, Iterated, SessionStarted
-from engine.perceptron import gradient_step
+from engine.metrics import gradient_step
 from engine.settings import Settings
 from engine.state import State, data_digest
 from engine.thompson import BUTTONS, Learner, Posteriors, evolve_learner, select_next_action
@@ -62,11 +62,9 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
         if state is not None:
             raise InvalidCommand("this session has already started")
         settings = command.settings
-        data = draw_dataset(settings.points, settings.noise, rng)
-        angle = rng.uniform(0.0, 2.0 * np.pi)
-        initial = (0.5 * float(np.cos(angle)), 0.5 * float(np.sin(angle)), float(rng.uniform(-0.3, 0.3)))
+        data = draw_dataset(settings.points, settings.noise, rng, settings.data)
         rows = tuple(tuple(row) for row in data.rows())
-        return [SessionStarted(settings, ENGINE_VERSION, rows, tuple(data.separator), initial)]
+        return [SessionStarted(settings, ENGINE_VERSION, rows, tuple(data.separator), initial_params(settings, rng))]
     if state is None:
         raise InvalidCommand("a session must start before anything else is pressed")
     settings = state.settings
@@ -74,7 +72,7 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
         if state.learner is None:
             return [Iterated(command.source)]
         decision = select_next_action(state.learner, state.metrics.score, state.learner.before_score, "score",
-                                      settings.discount, settings.prior, rng)
+                                      settings.discount, settings.prior, rng, settings.model.arms)
         return [Iterated(command.source, decision)]
     if isinstance(command, Rate):
         if command.button not in BUTTONS:
@@ -83,9 +81,19 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
             raise InvalidCommand(f"feedback buttons train thompson sessions; this session's learner is "
                                  f"{settings.learner}, which learns from Next iteration only")
         decision = select_next_action(state.learner, BUTTONS[command.button], state.learner.rating, "rating",
-                                      settings.discount, settings.prior, rng)
+                                      settings.discount, settings.prior, rng, settings.model.arms)
         return [FeedbackGiven(command.button, command.source, decision)]
     raise InvalidCommand(f"unknown command {command!r}")
+
+
+def initial_params(settings: Settings, rng: np.random.Generator) -> tuple[float, ...]:
+    """The parameters a session starts from, drawn after the data set. Release 0.1's perceptron on (x, y)
+    draws as that release did: weights of length 0.5 at a uniform angle, bias uniform in [-0.3, 0.3]; every
+    other model is initialised Glorot-uniform with zero biases (`Model.initial`)."""
+    if settings.model.legacy:
+        angle = rng.uniform(0.0, 2.0 * np.pi)
+        return (0.5 * float(np.cos(angle)), 0.5 * float(np.sin(angle)), float(rng.uniform(-0.3, 0.3)))
+    return tuple(float(v) for v in settings.model.initial(rng))
 
 
 def evolve(state: State | None, event: Event) -> State:
@@ -94,8 +102,9 @@ def evolve(state: State | None, event: Event) -> State:
         if state is not None:
             raise InvalidEvent("session_started can only be the first event")
         settings = event.settings
-        data = DataSet.from_rows(event.points, event.separator)
-        learner = Learner(Posteriors.prior(settings.prior)) if settings.learner == "thompson" else None
+        data = DataSet.from_rows(event.points, event.separator, settings.data, settings.features, settings.n_test)
+        arms = len(settings.model.arms)
+        learner = Learner(Posteriors.prior(settings.prior, arms)) if settings.learner == "thompson" else None
         return State(settings, data, data_digest(settings, data), 1, event.initial, learner)
     if state is None:
         raise InvalidEvent(f"{event.type} before session_started")
@@ -105,20 +114,27 @@ def evolve(state: State | None, event: Event) -> State:
         if state.learner is None:
             if event.decision is not None:
                 raise InvalidEvent("a gradient session's iteration carries no thompson decision")
-            params = gradient_step(state.params, state.data, settings.lr)
+            params = gradient_step(settings.model, state.params, state.data, settings.lr, state.forward)
             return State(settings, state.data, state.data_digest, seq, params, None, state.last_button)
         if event.decision is None:
             raise InvalidEvent("a thompson session's iteration must record its decision")
-        learner, params = evolve_learner(state.learner, state.params, state.metrics.score, event.decision, None,
-                                         settings.step, settings.discount, settings.prior)
+        learner, params = _evolve_learner(state, event.decision, None)
         return State(settings, state.data, state.data_digest, seq, params, learner, state.last_button)
     if isinstance(event, FeedbackGiven):
         if state.learner is None:
             raise InvalidEvent("feedback_given in a session whose learner is not thompson")
-        learner, params = evolve_learner(state.learner, state.params, state.metrics.score, event.decision,
-                                         BUTTONS[event.button], settings.step, settings.discount, settings.prior)
+        learner, params = _evolve_learner(state, event.decision, BUTTONS[event.button])
         return State(settings, state.data, state.data_digest, seq, params, learner, event.button)
     raise InvalidEvent(f"unknown event {event!r}")
+
+
+def _evolve_learner(state: State, decision, rating: float | None):
+    settings = state.settings
+    try:
+        return evolve_learner(state.learner, state.params, state.metrics.score, decision, rating, settings.step,
+                              settings.discount, settings.prior, settings.model.arms)
+    except ValueError as error:
+        raise InvalidEvent(str(error)) from None
 
 
 def apply(state: State | None, command: Command) -> State:

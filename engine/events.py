@@ -6,9 +6,11 @@ objects; `parse` reads any stored version through the upcasters below and checks
 """
 
 import math
+import re
 from typing import Any, Callable, ClassVar
 
 import attrs
+import numpy as np
 
 from engine.errors import InvalidEvent, InvalidSetting
 from engine.settings import Settings
@@ -35,7 +37,11 @@ def _object(payload: Any, keys: tuple[str, ...], what: str) -> dict:
 
 @attrs.frozen
 class SessionStarted:
-    """seq 1: every setting, the drawn data set and the drawn initial weights."""
+    """seq 1: every setting, the drawn data set and the drawn initial parameters.
+
+    `initial` is the flat parameter vector. Release 0.1's perceptron on (x, y) records it as that release
+    did, {"weights": [w1, w2], "bias": b}; every other model as its named arrays {"W1": [[...]], "b1": [...]}.
+    """
 
     type: ClassVar[str] = "session_started"
     schema_version: ClassVar[int] = 1
@@ -43,21 +49,20 @@ class SessionStarted:
     engine_version: str
     points: tuple[tuple[float, float, float], ...]
     separator: tuple[float, float, float]
-    initial: tuple[float, float, float]
+    initial: tuple[float, ...]
 
     def to_payload(self) -> dict:
         return {
             "settings": self.settings.to_dict(),
             "engine_version": self.engine_version,
             "data": {"separator": list(self.separator), "points": [list(row) for row in self.points]},
-            "initial": {"weights": list(self.initial[:2]), "bias": self.initial[2]},
+            "initial": _initial_payload(self.settings, self.initial),
         }
 
     @classmethod
     def from_payload(cls, payload: dict) -> "SessionStarted":
         _object(payload, ("settings", "engine_version", "data", "initial"), cls.type)
         data = _object(payload["data"], ("separator", "points"), "session_started data")
-        initial = _object(payload["initial"], ("weights", "bias"), "session_started initial")
         settings = payload["settings"]
         _require(isinstance(settings, dict), "session_started settings must be a JSON object")
         try:
@@ -74,37 +79,67 @@ class SessionStarted:
             points.append((x, y, label))
         separator = data["separator"]
         _require(isinstance(separator, list) and len(separator) == 3, "the separator must be [a, b, c]")
-        weights = initial["weights"]
-        _require(isinstance(weights, list) and len(weights) == 2, "initial weights must be [w1, w2]")
         _require(isinstance(payload["engine_version"], str), "engine_version must be a string")
         return cls(settings, payload["engine_version"], tuple(points),
-                   tuple(_number(v, "separator") for v in separator),
-                   (_number(weights[0], "w1"), _number(weights[1], "w2"), _number(initial["bias"], "bias")))
+                   tuple(_number(v, "separator") for v in separator), _parse_initial(settings, payload["initial"]))
+
+
+def _initial_payload(settings: Settings, initial: tuple[float, ...]) -> dict:
+    model = settings.model
+    if model.legacy:
+        return {"weights": list(initial[:2]), "bias": initial[2]}
+    return {name: array.tolist() for name, array in model.arrays(np.array(initial, dtype=np.float64)).items()}
+
+
+def _parse_initial(settings: Settings, initial: Any) -> tuple[float, ...]:
+    model = settings.model
+    if model.legacy:
+        initial = _object(initial, ("weights", "bias"), "session_started initial")
+        weights = initial["weights"]
+        _require(isinstance(weights, list) and len(weights) == 2, "initial weights must be [w1, w2]")
+        return (_number(weights[0], "w1"), _number(weights[1], "w2"), _number(initial["bias"], "bias"))
+    names = tuple(name for name, _ in model.shapes)
+    initial = _object(initial, names, "session_started initial")
+    values = []
+    for name, shape in model.shapes:
+        rows = initial[name] if len(shape) == 2 else [initial[name]]
+        _require(isinstance(rows, list) and len(rows) == (shape[0] if len(shape) == 2 else 1),
+                 f"initial {name} must have shape {shape}")
+        for row in rows:
+            _require(isinstance(row, list) and len(row) == shape[-1], f"initial {name} must have shape {shape}")
+            values += [_number(v, f"initial {name}") for v in row]
+    return tuple(values)
 
 
 def _decision_payload(decision: Decision | None) -> dict:
     if decision is None:
         return {}
     return {"reward": decision.reward, "undone": decision.undone, "draws": list(decision.draws),
-            "action": ACTIONS[decision.action]}
+            "action": decision.action}
+
+
+# an arm: a release-0.1 parameter name (w1, ..., b) or an array entry (W2[3,1], b1[0]), then + or -
+ARM = re.compile(r"(w[1-9][0-9]*|b|[Wb][1-9][0-9]*\[[0-9]+(,[0-9]+)?\])[+-]")
 
 
 def _parse_decision(payload: dict, what: str) -> Decision | None:
     if "action" not in payload:
         return None
     _object(payload, ("reward", "undone", "draws", "action"), what)
-    _require(payload["action"] in ACTIONS, f"{what} action must be one of {', '.join(ACTIONS)}")
+    _require(isinstance(payload["action"], str) and ARM.fullmatch(payload["action"]) is not None,
+             f"{what} action must name an arm such as {', '.join(ACTIONS)}")
     reward = payload["reward"]
     if reward is not None:
         reward = _number(reward, "reward")
         _require(0.0 <= reward <= 1.0, "reward must lie in [0, 1]")
     _require(isinstance(payload["undone"], bool), "undone must be true or false")
     draws = payload["draws"]
-    _require(isinstance(draws, list) and len(draws) == len(ACTIONS), f"draws must list {len(ACTIONS)} numbers")
+    # how many draws the session's model needs is checked when the event is folded (evolve)
+    _require(isinstance(draws, list) and len(draws) >= 2, "draws must list one number per arm")
     if not all(type(d) is float and 0.0 <= d <= 1.0 for d in draws):  # the common case, checked cheaply
         draws = [_number(d, "a draw") for d in draws]
         _require(all(0.0 <= d <= 1.0 for d in draws), "a draw from a Beta posterior must lie in [0, 1]")
-    return Decision(reward, payload["undone"], tuple(draws), ACTIONS.index(payload["action"]))
+    return Decision(reward, payload["undone"], tuple(draws), payload["action"])
 
 
 @attrs.frozen

@@ -5,14 +5,14 @@ import json
 import struct
 
 import attrs
+import numpy as np
 
 from engine.dataset import DataSet
-from engine.perceptron import Metrics, metrics
+from engine.metrics import Metrics, metrics
 from engine.settings import Settings
-from engine.thompson import Learner, Params
+from engine.thompson import Learner, frozen_params
 
 DIGEST_VERSION = b"nnreplay-state-1"
-_HEAD = struct.Struct("<q3d")
 
 
 @attrs.frozen
@@ -28,12 +28,19 @@ class State:
     data: DataSet
     data_digest: bytes
     seq: int
-    params: Params
+    params: np.ndarray = attrs.field(converter=frozen_params, eq=attrs.cmp_using(eq=np.array_equal))
     learner: Learner | None = None
     last_button: str | None = None
-    # derived from params and data; recomputed on every construction, never passed in
-    metrics: Metrics = attrs.field(init=False, eq=False,
-                                   default=attrs.Factory(lambda self: metrics(self.params, self.data), takes_self=True))
+    # derived from params and data; recomputed on every construction, never passed in. `forward` is the
+    # forward pass over the training points, kept so that the next gradient step does not repeat it
+    forward: tuple = attrs.field(init=False, eq=False, repr=False)
+    metrics: Metrics = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self):
+        model = self.settings.model
+        forward = model.forward(self.params, self.data.part(held_out=False)[0]) if self.data.n_train else None
+        object.__setattr__(self, "forward", forward)
+        object.__setattr__(self, "metrics", metrics(model, self.params, self.data, forward))
 
 
 def data_digest(settings: Settings, data: DataSet) -> bytes:
@@ -56,7 +63,8 @@ def state_digest(state: State) -> str:
 
     Equal digests mean bit-identical states, in any process on any platform.
     """
-    parts = [DIGEST_VERSION, state.data_digest, _HEAD.pack(state.seq, *state.params),
+    # the parameters flat, in storage order (release 0.1's perceptron: w1, w2, b)
+    parts = [DIGEST_VERSION, state.data_digest, struct.pack("<q", state.seq), state.params.astype("<f8").tobytes(),
              (state.last_button or "").encode().ljust(8, b"\x00")]
     learner = state.learner
     if learner is not None:

@@ -1,6 +1,7 @@
-"""The feedback learner: Thompson sampling over six parameter modifications.
+"""The feedback learner: Thompson sampling over parameter modifications, for any model.
 
-Action space: nudge one of w1, w2, b by ±step ("w1+", "w1-", "w2+", "w2-", "b+", "b-"). Each arm has a
+Action space: nudge one parameter by ±step, so 2P arms for P parameters. For release 0.1's perceptron
+these are "w1+", "w1-", "w2+", "w2-", "b+", "b-"; a model's arm names are `Model.arms`. Each arm has a
 Beta(alpha, beta) posterior of "this modification improves the outcome". A reward r in [0, 1] is a
 fractional observation: alpha += r, beta += 1 - r. Before each credit every posterior is discounted towards
 its prior (alpha <- prior + discount·(alpha - prior)), because the target moves: the arm that helped far
@@ -17,13 +18,32 @@ away as often as it approaches; undoing them makes it a stochastic hill climber 
 what has worked lately.
 """
 
+import functools
+
 import attrs
 import numpy as np
 
-ACTIONS = ("w1+", "w1-", "w2+", "w2-", "b+", "b-")
+ACTIONS = ("w1+", "w1-", "w2+", "w2-", "b+", "b-")  # the arms of the default perceptron on (x, y)
 BUTTONS = {"bad": 0.0, "meh": 1.0 / 3.0, "good": 2.0 / 3.0, "great": 1.0}
 
-Params = tuple[float, float, float]
+Params = np.ndarray
+
+
+def frozen_params(values) -> np.ndarray:
+    """A flat float64 parameter vector that nobody can change in place (a frozen state holds it)."""
+    if isinstance(values, np.ndarray) and not values.flags.writeable and values.dtype == np.float64:
+        return values
+    array = np.array(values, dtype=np.float64).reshape(-1)
+    array.flags.writeable = False
+    return array
+
+
+def _optional_params(values):
+    return None if values is None else frozen_params(values)
+
+
+def _same_params(a, b) -> bool:
+    return a is b or (a is not None and b is not None and np.array_equal(a, b))
 
 
 @attrs.frozen
@@ -32,8 +52,8 @@ class Posteriors:
     beta: tuple[float, ...]
 
     @classmethod
-    def prior(cls, value: float) -> "Posteriors":
-        return cls((value,) * len(ACTIONS), (value,) * len(ACTIONS))
+    def prior(cls, value: float, arms: int = len(ACTIONS)) -> "Posteriors":
+        return cls((value,) * arms, (value,) * arms)
 
     def credit(self, action: int, reward: float, discount: float, prior: float) -> "Posteriors":
         alpha = [prior + discount * (a - prior) for a in self.alpha]
@@ -54,7 +74,7 @@ class Learner:
 
     posteriors: Posteriors
     pending: int | None = None
-    before: Params | None = None
+    before: Params | None = attrs.field(default=None, converter=_optional_params, eq=attrs.cmp_using(eq=_same_params))
     rating: float | None = None
     before_score: float | None = attrs.field(default=None, eq=False)
 
@@ -67,15 +87,15 @@ class Decision:
     reward: float | None
     undone: bool
     draws: tuple[float, ...]
-    action: int
+    action: str
 
 
 def apply_action(params: Params, action: int, step: float) -> Params:
     index, sign = divmod(action, 2)
     delta = step if sign == 0 else -step
-    moved = list(params)
+    moved = params.copy()
     moved[index] += delta
-    return tuple(moved)
+    return frozen_params(moved)
 
 
 def credited(learner: Learner, reward: float | None, discount: float, prior: float) -> Posteriors:
@@ -86,7 +106,7 @@ def credited(learner: Learner, reward: float | None, discount: float, prior: flo
 
 
 def select_next_action(learner: Learner, outcome: float, before_outcome: float | None, kind: str,
-                       discount: float, prior: float, rng: np.random.Generator) -> Decision:
+                       discount: float, prior: float, rng: np.random.Generator, arms=ACTIONS) -> Decision:
     """Credit the pending action with what `outcome` says about it, sample every posterior, pick the best.
 
     `kind` is "score" (Next iteration: reward 1 if the score rose) or "rating" (a button: the reward is its
@@ -105,17 +125,27 @@ def select_next_action(learner: Learner, outcome: float, before_outcome: float |
     # one scalar call per arm: numpy checks array arguments in Python, which costs more than the draws
     beta = rng.beta
     draws = tuple(float(beta(a, b)) for a, b in zip(posteriors.alpha, posteriors.beta))
-    return Decision(reward, undone, draws, draws.index(max(draws)))
+    return Decision(reward, undone, draws, arms[draws.index(max(draws))])
 
 
 def evolve_learner(learner: Learner, params: Params, score: float, decision: Decision, rating: float | None,
-                   step: float, discount: float, prior: float) -> tuple[Learner, Params]:
+                   step: float, discount: float, prior: float, arms=ACTIONS) -> tuple[Learner, Params]:
     """Apply a recorded decision: undo if it says so, credit, make the chosen move. Draws nothing.
 
-    `score` is the score of `params`, the weights before this press."""
+    `score` is the score of `params`, the weights before this press. Raises ValueError for a decision that
+    does not fit the model's arms (the caller turns that into InvalidEvent)."""
+    if len(decision.draws) != len(arms) or decision.action not in arms:
+        raise ValueError(f"a decision must draw once for each of the {len(arms)} arms and choose one of them")
+    action = _index(arms)[decision.action]
     undo = decision.undone and learner.before is not None
     start, start_score = (learner.before, learner.before_score) if undo else (params, score)
     kept_rating = learner.rating if decision.undone else (rating if rating is not None else learner.rating)
     posteriors = credited(learner, decision.reward, discount, prior)
-    moved = apply_action(start, decision.action, step)
-    return Learner(posteriors, decision.action, start, kept_rating, start_score), moved
+    moved = apply_action(start, action, step)
+    return Learner(posteriors, action, start, kept_rating, start_score), moved
+
+
+@functools.cache
+def _index(arms: tuple[str, ...]) -> dict[str, int]:
+    """Arm name -> position, built once per model."""
+    return {name: i for i, name in enumerate(arms)}

@@ -1,6 +1,7 @@
 """Learning curves of many sessions: per group, the median and the interquartile band against presses.
 
-A group is a learner and what drove it, read from the log itself: `gradient`; `thompson by Next`
+A group is a learner and what drove it, read from the log itself, and the data set and model where they are not
+release 0.1's (`Settings.model_label`, e.g. "gradient · xor, hidden 8 tanh"): `gradient`; `thompson by Next`
 (auto-scored); `thompson by simulated person` (every rating's source is "simulate"); `thompson by person`
 (ratings typed at `rate` or `play`); `thompson by Next + person` when a session mixes both.
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from engine import FeedbackGiven, Iterated, NnreplayError
 
-METRICS = ("accuracy", "loss", "score")
+METRICS = ("accuracy", "loss", "score", "test_accuracy", "test_loss")  # test_*: on held-out points, NaN without
 
 
 class PlotError(NnreplayError):
@@ -45,11 +46,14 @@ def curve(learner: str, history, metric: str) -> Curve:
     """The curve of one session from its (event, state after it) pairs, oldest first."""
     if metric not in METRICS:
         raise PlotError(f"unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
-    events, values = [], []
+    events, values, label = [], [], ""
     for event, state in history:
         events.append(event)
-        values.append(getattr(state.metrics, metric))
+        value = getattr(state.metrics, metric)
+        values.append(np.nan if value is None else value)
+        label = state.settings.model_label
     group = "gradient" if learner == "gradient" else f"{learner} by {rater_of(events[1:])}"
+    group += f" · {label}" if label else ""
     return Curve(group, np.array(values, dtype=np.float64))
 
 
@@ -72,7 +76,7 @@ def band(values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def median_at(values: list[np.ndarray], step: int) -> float | None:
     """The group's median at `step` presses, over the sessions that reached it (None if none did)."""
-    reached = [v[step] for v in values if len(v) > step]
+    reached = [v[step] for v in values if len(v) > step and not np.isnan(v[step])]
     return float(np.median(reached)) if reached else None
 
 
@@ -102,10 +106,10 @@ def draw(curves: list[Curve], metric: str, path: str) -> None:
     axes.set_xlabel("presses")
     axes.set_ylabel(metric)
     axes.set_title(f"{metric}: median and interquartile band per group")
-    if metric != "loss":
+    if "loss" not in metric:
         axes.set_ylim(-0.02, 1.02)
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower right" if metric != "loss" else "upper right")
+    axes.legend(loc="lower right" if "loss" not in metric else "upper right")
     figure.tight_layout()
     _save_atomically(figure, path)
     plt.close(figure)

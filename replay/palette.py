@@ -19,10 +19,24 @@ BLUE_SHADE = (221, 233, 246)
 RED_SHADE = (251, 224, 218)
 SESSION_COLOURS = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75),
                    (227, 119, 194), (23, 190, 207), (188, 189, 34))
-GROUNDS = (WHITE, BLUE_SHADE, RED_SHADE)
-INKS = (INK, GREY, BLUE, RED) + SESSION_COLOURS
 BLENDS = (0.2, 0.4, 0.6, 0.8)
 TRANSPARENT = 255  # the index later frames use for "unchanged"
+
+
+def _over_white(ink: tuple[int, int, int], alpha: float) -> tuple[int, int, int]:
+    return tuple(round(alpha * i + (1 - alpha) * w) for i, w in zip(ink, WHITE))
+
+
+# the model's probability field: the palest shade next to the boundary, deeper where the model is surer
+RAMP_ALPHAS = (0.21, 0.28, 0.36)
+BLUE_RAMP = (BLUE_SHADE, *(_over_white(BLUE, a) for a in RAMP_ALPHAS))
+RED_RAMP = (RED_SHADE, *(_over_white(RED, a) for a in RAMP_ALPHAS))
+# p(red) below each edge gets the shade at that position: deep blue, ..., pale blue, pale red, ..., deep red
+RAMP_EDGES = (0.05, 0.15, 0.3, 0.5, 0.7, 0.85, 0.95)
+RAMP = BLUE_RAMP[::-1] + RED_RAMP
+GROUNDS = (WHITE, *BLUE_RAMP, *RED_RAMP)
+MARKS = (INK, GREY, BLUE, RED)  # drawn over the field and over the points' fills
+INKS = MARKS + SESSION_COLOURS  # the session colours only ever meet white
 
 
 def hex_colour(rgb: tuple[int, int, int]) -> str:
@@ -31,12 +45,14 @@ def hex_colour(rgb: tuple[int, int, int]) -> str:
 
 @functools.cache
 def palette_colours() -> np.ndarray:
-    """(256, 3) uint8: grounds, inks, blends of each ink over each ground and over each other ink shade."""
+    """(256, 3) uint8: grounds, inks, blends of each mark over each ground and over the points' fills, and
+    blends of each session colour over white."""
     colours = [*GROUNDS, *INKS]
-    for ground in GROUNDS + (BLUE, RED):
-        for ink in INKS:
-            for alpha in BLENDS:
-                colours.append(tuple(round(alpha * i + (1 - alpha) * g) for i, g in zip(ink, ground)))
+    pairs = [(ink, ground) for ground in GROUNDS + (BLUE, RED) for ink in MARKS]
+    pairs += [(ink, WHITE) for ink in SESSION_COLOURS]
+    for ink, ground in pairs:
+        for alpha in BLENDS:
+            colours.append(tuple(round(alpha * i + (1 - alpha) * g) for i, g in zip(ink, ground)))
     unique = list(dict.fromkeys(colours))[:TRANSPARENT]
     table = np.zeros((256, 3), dtype=np.uint8)
     table[:len(unique)] = unique

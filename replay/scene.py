@@ -34,7 +34,9 @@ class Scene:
         title = 3.0 * 1.35 * font_px
         side = cell - 2 * margin
         cell_height = title + side + margin
-        strip_height = 0.0 if len(tracks) == 1 else max(140.0, 0.24 * width)
+        # one session gets a strip too when it holds points out: its held-out curve is worth seeing
+        alone = len(tracks) == 1 and (tracks[0].length == 1 or np.isnan(tracks[0].curves["test_accuracy"]).all())
+        strip_height = 0.0 if alone else max(140.0, 0.24 * width)
         height = int(round(rows * cell_height + strip_height))
         self.size = (width, height)
         self.fig = fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=hex_colour(WHITE))
@@ -62,13 +64,14 @@ class Scene:
     def draw(self, step: int) -> np.ndarray:
         """RGBA pixels (height, width, 4) of the frame at `step`: a view, valid until the next draw."""
         self.canvas.restore_region(self.background)
+        pixels = np.asarray(self.canvas.buffer_rgba())
         for panel in self.panels:
             panel.show(step)
+            panel.paint(pixels)
         if self.strip:
             self.strip.show(step)
         for artist in self.moving():
             self.fig.draw_artist(artist)
-        pixels = np.asarray(self.canvas.buffer_rgba())
         for panel in self.panels:
             panel.caption.draw(pixels)
         return pixels

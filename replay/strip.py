@@ -3,7 +3,7 @@
 import numpy as np
 
 from replay.palette import GREY, INK, hex_colour
-from replay.timeline import Track
+from replay.timeline import HELD_OUT, Track
 
 LABELS = {"accuracy": "accuracy", "loss": "loss (cross-entropy)", "score": "score = exp(−loss)"}
 
@@ -18,6 +18,10 @@ class Strip:
         for track, colour in zip(tracks, colours):
             steps = self.first_step + np.arange(track.length)
             ax.plot(steps, track.curves[metric], color=colour, linewidth=1.6, label=track.title)
+            held_out = track.curves.get(HELD_OUT.get(metric, ""))
+            if held_out is not None and not np.isnan(held_out).all():
+                ax.plot(steps, held_out, color=colour, linewidth=1.2, linestyle=(0, (3, 2)),
+                        label=f"{track.title} (held out)")
         ax.set_xlim(self.first_step, self.first_step + max(longest - 1, 1))
         if metric in ("accuracy", "score"):
             ax.set_ylim(-0.02, 1.02)
@@ -29,7 +33,7 @@ class Strip:
         ax.grid(True, color=hex_colour(GREY), alpha=0.25, linewidth=0.6)
         # above the plot, where it can hide no curve
         ax.legend(fontsize=0.85 * size, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0),
-                  ncol=min(len(tracks), 4), borderaxespad=0.2, handlelength=1.5)
+                  ncol=min(len(ax.lines), 4), borderaxespad=0.2, handlelength=1.5)
         self.curves = [track.curves[metric] for track in tracks]
         self.cursor = ax.axvline(self.first_step, color=hex_colour(INK), linewidth=1.0, animated=True)
         self.dots = ax.scatter(np.zeros(len(tracks)), np.zeros(len(tracks)), s=(0.5 * font_px * points_per_px) ** 2,

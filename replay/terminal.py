@@ -1,24 +1,31 @@
-"""The `play` screen as plain text: the square with its points, both lines, and a status line.
+"""The `play` screen as plain text: the square with its points, both boundaries, and a status line.
 
 Pure: a state in, lines of text out; the caller owns the terminal. A terminal cell is about twice as tall
-as it is wide, so the square is drawn twice as many columns wide as it is rows high.
+as it is wide, so the square is drawn twice as many columns wide as it is rows high. Any model draws the
+same way: the engine gives its logit at the cells' corners (`engine.view`), a cell whose corners disagree
+in sign holds the boundary, and the data set's rule is drawn the same way.
 
-    ▲ red point   ● blue point   (hollow △ ○: the perceptron predicts the other colour)
-    █ current boundary   ░ true separator   · the side the perceptron calls red
+    ▲ red point   ● blue point   (hollow △ ○: the model predicts the other colour)
+    ◆ ■ held-out red and blue points (hollow ◇ □ when predicted wrong)
+    █ current boundary   ░ true boundary   · the side the model calls red
 """
 
 import numpy as np
 
 from engine import BUTTONS, State
+from engine.dataset import truth
+from engine.view import logit, probability
 
 RED, BLUE, WRONG_RED, WRONG_BLUE = "▲", "●", "△", "○"
+HELD_RED, HELD_BLUE, HELD_WRONG_RED, HELD_WRONG_BLUE = "◆", "■", "◇", "□"
 BOUNDARY, TRUE_LINE, BOTH_LINES, RED_SIDE = "█", "░", "▓", "·"
 MAX_ROWS = 21
 CHROME_ROWS = 7  # title, two border rows, status, legend, keys, message
 KEY_HELP = {"gradient": "n/space Next iteration   q quit",
             "thompson": "n/space Next iteration   " + "   ".join(f"{i} {b}" for i, b in enumerate(BUTTONS, 1))
                         + "   q quit"}
-ANSI = {RED: "31", WRONG_RED: "31", BLUE: "34", WRONG_BLUE: "34", BOUNDARY: "1", BOTH_LINES: "1"}
+ANSI = {RED: "31", WRONG_RED: "31", HELD_RED: "31", HELD_WRONG_RED: "31", BLUE: "34", WRONG_BLUE: "34",
+        HELD_BLUE: "34", HELD_WRONG_BLUE: "34", BOUNDARY: "1", BOTH_LINES: "1"}
 
 
 def grid_size(columns: int, lines: int) -> tuple[int, int]:
@@ -27,9 +34,11 @@ def grid_size(columns: int, lines: int) -> tuple[int, int]:
     return max(9, min(2 * height - 1, columns - 2)), height
 
 
-def _crosses(a: float, b: float, c: float, x: np.ndarray, y: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    # the line a·x + b·y + c = 0 passes through a cell when |value at its centre| <= the value's half-range
-    return np.abs(a * x + b * y + c) <= 0.5 * (abs(a) * dx + abs(b) * dy)
+def _straddles(corners: np.ndarray) -> np.ndarray:
+    """Cells (rows, columns) whose four corner values do not all have the same sign."""
+    positive = corners > 0
+    quad = (positive[:-1, :-1], positive[:-1, 1:], positive[1:, :-1], positive[1:, 1:])
+    return ~(np.logical_and.reduce(quad) | ~np.logical_or.reduce(quad))
 
 
 def _cell(value: np.ndarray, cells: int) -> np.ndarray:
@@ -37,22 +46,30 @@ def _cell(value: np.ndarray, cells: int) -> np.ndarray:
 
 
 def square(state: State, width: int, height: int) -> list[list[str]]:
-    """The cells of the square: side shading, the two lines, then the points on top."""
+    """The cells of the square: side shading, the two boundaries, then the points on top."""
     dx, dy = 2.0 / width, 2.0 / height
-    x = -1.0 + (np.arange(width) + 0.5) * dx
-    y = 1.0 - (np.arange(height) + 0.5) * dy
-    x, y = np.meshgrid(x, y)
-    w1, w2, b = state.params
-    cells = np.where(w1 * x + w2 * y + b > 0, RED_SIDE, " ").astype(object)
-    boundary = _crosses(w1, w2, b, x, y, dx, dy)
-    true_line = _crosses(*state.data.separator, x, y, dx, dy)
+    cx = -1.0 + (np.arange(width) + 0.5) * dx
+    cy = 1.0 - (np.arange(height) + 0.5) * dy
+    x, y = np.meshgrid(cx, cy)
+    centres = np.column_stack([x.ravel(), y.ravel()])
+    cells = np.where(probability(state, centres).reshape(height, width) > 0.5, RED_SIDE, " ").astype(object)
+    ex, ey = np.meshgrid(np.linspace(-1, 1, width + 1), np.linspace(1, -1, height + 1))
+    edges = np.column_stack([ex.ravel(), ey.ravel()])
+    boundary = _straddles(logit(state, edges).reshape(height + 1, width + 1))
+    rule = truth(state.data.kind, state.data.separator, edges)
+    true_line = np.zeros_like(boundary) if rule is None else _straddles(rule.reshape(height + 1, width + 1))
     cells[true_line] = TRUE_LINE
     cells[boundary] = BOUNDARY
     cells[boundary & true_line] = BOTH_LINES
-    points, labels = state.data.points, state.data.labels > 0.5
-    predicted = points @ np.array([w1, w2]) + b > 0
+    data = state.data
+    points, labels = data.points, data.labels > 0.5
+    predicted = probability(state, points) > 0.5
+    held = np.arange(len(labels)) >= data.n_train
     columns, rows = _cell(points[:, 0], width), _cell(-points[:, 1], height)
     glyphs = np.where(labels, np.where(predicted, RED, WRONG_RED), np.where(predicted, WRONG_BLUE, BLUE))
+    held_glyphs = np.where(labels, np.where(predicted, HELD_RED, HELD_WRONG_RED),
+                           np.where(predicted, HELD_WRONG_BLUE, HELD_BLUE))
+    glyphs = np.where(held, held_glyphs, glyphs)
     # misclassified points last, so that a cell holding both shows the mistake
     for index in np.argsort(labels == predicted, kind="stable")[::-1]:
         cells[rows[index], columns[index]] = glyphs[index]
@@ -68,7 +85,8 @@ def _paint(row: list[str], colour: bool) -> str:
 def status(state: State, head_hash: str) -> str:
     m = state.metrics
     button = state.last_button or "-"
-    return (f"step {state.seq - 1}   accuracy {m.accuracy:.3f}   score {m.score:.3f}   "
+    held = "" if m.test_accuracy is None else f"   held out {m.test_accuracy:.3f}"
+    return (f"step {state.seq - 1}   accuracy {m.accuracy:.3f}{held}   score {m.score:.3f}   "
             f"last button {button}   head {head_hash[:12]}")
 
 
@@ -78,7 +96,9 @@ def render(state: State, label: str, head_hash: str, message: str = "", columns:
     width, height = grid_size(columns, lines)
     body = ["│" + _paint(row, colour) + "│" for row in square(state, width, height)]
     legend = (f"{RED} red  {BLUE} blue  {WRONG_RED}{WRONG_BLUE} predicted wrong  "
-              f"{BOUNDARY} boundary  {TRUE_LINE} true line  {RED_SIDE} called red")
+              f"{BOUNDARY} boundary  {TRUE_LINE} truth  {RED_SIDE} called red")
+    if state.data.n_test:
+        legend += f"  {HELD_RED}{HELD_BLUE} held out"
     chrome = [status(state, head_hash), legend, KEY_HELP[state.settings.learner], message]
     return [f"nnreplay play · {label} · {state.settings.learner}"[:columns],
             "┌" + "─" * width + "┐", *body, "└" + "─" * width + "┘", *(line[:columns] for line in chrome)]

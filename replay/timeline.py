@@ -4,6 +4,7 @@ A step is the position of an event in the replayed range: step 0 is the first ev
 different lengths share one timeline; a shorter one holds its last state once it has run out of events.
 """
 
+import math
 from array import array
 from typing import Iterable, Sequence
 
@@ -14,6 +15,8 @@ from engine import State
 from replay.errors import ReplayError
 
 METRICS = ("accuracy", "loss", "score")
+# the held-out counterparts, NaN for sessions that hold no points out
+HELD_OUT = {"accuracy": "test_accuracy", "loss": "test_loss"}
 
 
 def sample_steps(total: int, max_frames: int) -> list[int]:
@@ -67,7 +70,7 @@ def collect(title: str, learner: str, events: Iterable[tuple[State, str | None]]
     wanted = set(steps)
     frames: dict[int, tuple[State, str | None]] = {}
     # array("d") holds 8 bytes a value where a list of floats holds about 32: long histories stay small
-    curves = {name: array("d") for name in METRICS}
+    curves = {name: array("d") for name in METRICS + tuple(HELD_OUT.values())}
     step, last, first_seq = -1, None, None
     for step, (state, button) in enumerate(events):
         if first_seq is None:
@@ -76,6 +79,8 @@ def collect(title: str, learner: str, events: Iterable[tuple[State, str | None]]
         curves["accuracy"].append(m.accuracy)
         curves["loss"].append(m.loss)
         curves["score"].append(m.score)
+        curves["test_accuracy"].append(math.nan if m.test_accuracy is None else m.test_accuracy)
+        curves["test_loss"].append(math.nan if m.test_loss is None else m.test_loss)
         if step in wanted:
             frames[step] = (state, button)
         last = (state, button)

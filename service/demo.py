@@ -1,4 +1,5 @@
-"""The one-command tour: three learners on one data set, recorded, rendered side by side, audited.
+"""The one-command tour: three learners on one data set, recorded, rendered side by side, audited; then the
+lesson that follows, a perceptron and a hidden layer of 8 on xor, side by side.
 
 Everything goes into a new folder with its own database; the folder appears only once the tour has
 finished (it is built under a hidden temporary name and renamed), and an existing folder is refused.
@@ -21,6 +22,10 @@ from service.simulation import simulate_session
 
 RUNS = (("gradient", "gradient", "next", "gradient"), ("thompson-next", "thompson", "next", "thompson by Next"),
         ("thompson-person", "thompson", "person", "thompson by simulated person"))
+# (name, settings, group): the perceptron cannot separate xor, one hidden layer can
+LESSON = (("xor-perceptron", {"data": "xor"}, "perceptron on xor"),
+          ("xor-hidden-8", {"data": "xor", "hidden": (8,)}, "hidden layer of 8 on xor"))
+LESSON_POINTS = 100
 SIZES = {"full": {"presses": 300, "seeds": 20, "frames": 120, "width": 1200},
          "quick": {"presses": 30, "seeds": 3, "frames": 10, "width": 600}}
 
@@ -57,15 +62,35 @@ def _record(log: EventLog, seed: int, sizes: dict, progress) -> list:
     return infos
 
 
-def _render(log: EventLog, infos, folder: str, sizes: dict) -> None:
-    from replay import collect, render_gif, sample_steps
-    from replay.curves import draw
+def _record_lesson(log: EventLog, seed: int, sizes: dict, progress) -> list:
+    """The lesson's two sessions, gradient on one xor data set."""
+    infos = []
+    with progress(len(LESSON) * sizes["presses"], "recording the xor lesson") as advance:
+        for name, settings, _ in LESSON:
+            info = log.new_session(Settings(seed=seed, points=LESSON_POINTS, **settings), name=name)
+            simulate_session(log, info.id, "next", sizes["presses"], advance)
+            infos.append(info)
+    return infos
 
-    shown = infos[:len(RUNS)]
-    steps = sample_steps(sizes["presses"] + 1, sizes["frames"])
+
+def _render_side_by_side(log: EventLog, shown, path: str, sizes: dict, width: int, frames: int) -> None:
+    from replay import collect, render_gif, sample_steps
+
+    steps = sample_steps(sizes["presses"] + 1, frames)
     made = [collect(info.label, info.learner, ((state, button_of(row)) for row, state in log.states(info.id)),
                     steps) for info in shown]
-    render_gif(made, steps, os.path.join(folder, "compare.gif"), fps=12, size=sizes["width"])
+    render_gif(made, steps, path, fps=12, size=width)
+
+
+def _render(log: EventLog, infos, lesson, folder: str, sizes: dict) -> None:
+    from replay.curves import draw
+
+    _render_side_by_side(log, infos[:len(RUNS)], os.path.join(folder, "compare.gif"), sizes, sizes["width"],
+                         sizes["frames"])
+    # two panels at two thirds of the width keep each panel the size of compare.gif's; half the frames keep
+    # the tour's time close to what it was (the xor lesson is told in its first hundred presses)
+    _render_side_by_side(log, lesson, os.path.join(folder, "lesson.gif"), sizes, sizes["width"] * 2 // 3,
+                         max(2, sizes["frames"] // 2))
     draw(curves(log, infos, "accuracy"), "accuracy", os.path.join(folder, "curves.png"))
 
 
@@ -75,12 +100,14 @@ def _build(folder: str, seed: int, sizes: dict, progress, on_step) -> tuple[list
 
     with EventLog(os.path.join(folder, "demo.db"), create=True) as log:
         infos = _record(log, seed, sizes, progress)
-        on_step("rendering compare.gif and curves.png")
-        _render(log, infos, folder, sizes)
-        on_step(f"auditing {len(infos)} sessions")
-        reports = audit_sessions(log, infos)
+        lesson = _record_lesson(log, seed, sizes, progress)
+        on_step("rendering compare.gif, lesson.gif and curves.png")
+        _render(log, infos, lesson, folder, sizes)
+        on_step(f"auditing {len(infos) + len(lesson)} sessions")
+        reports = audit_sessions(log, infos + lesson)
+        groups = [group for *_, group in RUNS] + [group for *_, group in LESSON]
         rows = [(info.label, group, log.head(info.id), log.state(info.id).metrics.accuracy)
-                for info, (*_, group) in zip(infos, RUNS)]
+                for info, group in zip(infos[:len(RUNS)] + lesson, groups)]
     return rows, reports
 
 

@@ -5,6 +5,7 @@ it what it draws. Rendering modules (matplotlib) are imported only inside the fu
 """
 
 import json
+import math
 import statistics
 
 from store import EventLog, SessionInfo
@@ -62,11 +63,17 @@ def curves(log: EventLog, infos: list[SessionInfo], metric: str) -> list:
             for info in infos]
 
 
+def _median_of_finals(values) -> float | None:
+    # a held-out metric is NaN for sessions that hold no points out: they have no final value
+    finals = [float(v[-1]) for v in values if not math.isnan(v[-1])]
+    return float(statistics.median(finals)) if finals else None
+
+
 def curve_table(curves_: list, steps: list[int]) -> list[dict]:
     """Each group's session count, median metric after each of `steps` presses, and median final value."""
     from replay.curves import grouped, median_at
 
     return [{"group": group, "sessions": len(values),
              "at": {str(step): median_at(values, step) for step in steps},
-             "final": float(statistics.median(v[-1] for v in values))}
+             "final": _median_of_finals(values)}
             for group, values in grouped(curves_).items()]

@@ -9,8 +9,8 @@ import os
 import attrs
 import numpy as np
 
-from engine import ACTIONS, BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
-from engine.view import grid_centres, probability, probability_grid
+from engine import BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
+from engine.view import model_fields, probability, probability_grid, truth_grid
 from store import EventLog, SessionInfo
 from store.errors import NameTaken, StoreError
 from store.log import check_name
@@ -143,21 +143,28 @@ def check_at(log: EventLog, info: SessionInfo, at) -> int:
 
 
 def state_json(info: SessionInfo, state, head_hash: str, digest: str) -> dict:
-    """The object of `show --json`."""
+    """The object of `show --json`. `points` lists every point of the data set; the held-out ones are also
+    `test_points` (the last of `points`). `weights` and `bias` are there for release 0.1's perceptron on
+    (x, y); every model has `model` and `params` (see engine.view.model_fields)."""
     m = state.metrics
-    w1, w2, b = state.params
+    model = state.settings.model
     out = {
         "session_id": info.id, "name": info.name, "seq": state.seq, "learner": info.learner,
-        "settings": state.settings.to_dict(), "weights": [w1, w2], "bias": b,
+        "settings": state.settings.to_dict(),
         "loss": m.loss, "accuracy": m.accuracy, "score": m.score, "head_hash": head_hash, "digest": digest,
         "last_button": state.last_button, "separator": list(state.data.separator),
         "points": [[float(x), float(y), int(label)] for (x, y), label in zip(state.data.points, state.data.labels)],
+        **model_fields(state),
     }
+    if model.legacy:
+        w1, w2, b = (float(v) for v in state.params)
+        out.update(weights=[w1, w2], bias=b)
     if state.learner is not None:
         p = state.learner.posteriors
-        out["pending_action"] = None if state.learner.pending is None else ACTIONS[state.learner.pending]
+        arms = model.arms
+        out["pending_action"] = None if state.learner.pending is None else arms[state.learner.pending]
         out["posteriors"] = [{"action": action, "alpha": a, "beta": b_, "mean": a / (a + b_)}
-                             for action, a, b_ in zip(ACTIONS, p.alpha, p.beta)]
+                             for action, a, b_ in zip(arms, p.alpha, p.beta)]
     return out
 
 
@@ -175,19 +182,19 @@ def drawing(state, grid: int) -> dict:
     (rows bottom to top), the predicted label of every point, the data set's rule on the same grid (its zero
     contour is the true boundary; null for a data set without one) and how many of the points train (the
     rest, the last ones, are held out)."""
-    centres = grid_centres(grid)
-    x, y = np.meshgrid(centres, centres)
-    a, b, c = state.data.separator  # the line data set's rule: red where a·x + b·y + c > 0
     predicted = probability(state, state.data.points) > 0.5
-    # four decimals are finer than any screen shows, and keep the answer small
+    truth = truth_grid(state, grid)
+    # four decimals are finer than any screen shows, and keep the answer small (numpy rounds the whole
+    # grid at once: per value, rounding was a quarter of a scrubbing answer's time)
     return {"grid": np.round(probability_grid(state, grid), 4).tolist(),
             "predicted": [int(p) for p in predicted],
-            "truth": np.round(a * x + b * y + c, 4).tolist(),
-            "train_points": len(state.data.points)}
+            "truth": None if truth is None else np.round(truth, 4).tolist(),
+            "train_points": state.data.n_train}
 
 
 def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None) -> list[dict]:
-    """The objects of `log --json` (with `--metrics`: each event's resulting loss, accuracy and score),
+    """The objects of `log --json` (with `--metrics`: each event's resulting loss, accuracy and score, and
+    test_loss and test_accuracy on the held-out points, null for a session that holds none out),
     for events after seq `after`, at most `limit` of them."""
     for value, field, least in ((after, "after", 0), (limit, "limit", 1)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
@@ -207,6 +214,7 @@ def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit
         record = row.to_json()
         if state is not None:
             m = state.metrics
-            record.update(loss=m.loss, accuracy=m.accuracy, score=m.score)
+            record.update(loss=m.loss, accuracy=m.accuracy, score=m.score, test_loss=m.test_loss,
+                          test_accuracy=m.test_accuracy)
         records.append(record)
     return records

@@ -11,8 +11,9 @@ MAX_SESSIONS = 10_000
 
 
 def plan(learner: str, rater: str, presses: int, seed: int, count: int, points: int, noise: float,
-         name: str | None) -> list[tuple[Settings, str | None]]:
-    """(settings, name) of every session to record; refuses bad values before anything is written."""
+         name: str | None, model: dict | None = None) -> list[tuple[Settings, str | None]]:
+    """(settings, name) of every session to record; refuses bad values before anything is written.
+    `model` holds further settings keywords (data, features, hidden, activation, test_share)."""
     check_count(presses, field="presses")
     if not 1 <= count <= MAX_SESSIONS:
         raise InvalidCommand(f"sessions must be from 1 to {MAX_SESSIONS:,}, got {count}", field="sessions")
@@ -22,8 +23,8 @@ def plan(learner: str, rater: str, presses: int, seed: int, count: int, points: 
         raise InvalidCommand("the simulated person presses the feedback buttons, which train thompson sessions; "
                              "use --learner thompson, or --rater next for gradient", field="rater")
     names = [None] * count if name is None else [check_name(f"{name}-{k}") for k in range(1, count + 1)]
-    return [(settings_from(dict(learner=learner, seed=seed + k, points=points, noise=noise)), names[k])
-            for k in range(count)]
+    return [(settings_from(dict(learner=learner, seed=seed + k, points=points, noise=noise, **(model or {}))),
+             names[k]) for k in range(count)]
 
 
 def check_names_free(log: EventLog, planned: list[tuple]) -> None:

@@ -10,7 +10,7 @@ import json
 import attrs
 
 from engine import ENGINE_VERSION, State, state_digest
-from engine.perceptron import metrics
+from engine.metrics import metrics
 from engine.thompson import Learner, Posteriors
 
 SNAPSHOT_EVERY = 100
@@ -18,11 +18,11 @@ SNAPSHOT_EVERY = 100
 
 def encode(state: State) -> str:
     learner = state.learner
-    body = {"seq": state.seq, "params": list(state.params), "last_button": state.last_button}
+    body = {"seq": state.seq, "params": state.params.tolist(), "last_button": state.last_button}
     if learner is not None:
         body["learner"] = {"alpha": list(learner.posteriors.alpha), "beta": list(learner.posteriors.beta),
                            "pending": learner.pending,
-                           "before": None if learner.before is None else list(learner.before),
+                           "before": None if learner.before is None else learner.before.tolist(),
                            "rating": learner.rating}
     return json.dumps(body, separators=(",", ":"))
 
@@ -37,7 +37,7 @@ def decode(text: str, start: State) -> State | None:
             before = None if lb["before"] is None else tuple(map(float, lb["before"]))
             learner = Learner(Posteriors(tuple(map(float, lb["alpha"])), tuple(map(float, lb["beta"]))),
                               lb["pending"], before, lb["rating"],
-                              None if before is None else metrics(before, start.data).score)
+                              None if before is None else metrics(start.settings.model, before, start.data).score)
         return attrs.evolve(start, seq=int(body["seq"]), params=tuple(map(float, body["params"])),
                             learner=learner, last_button=body["last_button"])
     except (ValueError, KeyError, TypeError):

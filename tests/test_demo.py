@@ -16,13 +16,16 @@ def test_demo_writes_a_gif_a_png_and_a_clean_audited_log(nnreplay, tmp_path, db_
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines[1:4]] == ["gradient", "thompson-next", "thompson-person"]
     assert "thompson by simulated person" in lines[3] and " 30 " in lines[3]
-    assert "audit: 9 sessions, 279 events: every check holds" in result.stdout
+    assert [line.split()[0] for line in lines[4:6]] == ["xor-perceptron", "xor-hidden-8"]
+    assert "audit: 11 sessions, 341 events: every check holds" in result.stdout
     assert f"--db {out / 'demo.db'} play thompson-person" in result.stdout
     with Image.open(out / "compare.gif") as gif:
         assert gif.format == "GIF" and gif.n_frames > 1 and gif.size[0] == 600
     with Image.open(out / "curves.png") as png:
         assert png.format == "PNG"
-    assert sorted(os.listdir(out)) == ["compare.gif", "curves.png", "demo.db"]
+    with Image.open(out / "lesson.gif") as gif:
+        assert gif.n_frames > 1 and gif.size[0] == 400
+    assert sorted(os.listdir(out)) == ["compare.gif", "curves.png", "demo.db", "lesson.gif"]
     audit = nnreplay("--db", out / "demo.db", "audit", "--json", ok=False)
     assert audit.exit_code == 0 and '"ok": true' in audit.stdout
     assert not os.path.exists(db_path)  # the user's own database is left alone
@@ -62,7 +65,7 @@ def test_demo_defaults_to_nnreplay_demo_in_the_current_folder(nnreplay, tmp_path
     """Without --out the demo writes ./nnreplay-demo/."""
     monkeypatch.chdir(tmp_path)
     nnreplay("demo", "--quick")
-    assert sorted(os.listdir(tmp_path / "nnreplay-demo")) == ["compare.gif", "curves.png", "demo.db"]
+    assert sorted(os.listdir(tmp_path / "nnreplay-demo")) == ["compare.gif", "curves.png", "demo.db", "lesson.gif"]
 
 
 def test_interrupted_demo_leaves_no_folder_behind(tmp_path):

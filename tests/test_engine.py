@@ -11,7 +11,7 @@ import pytest
 from engine import (ACTIONS, apply, BUTTONS, FeedbackGiven, InvalidCommand, InvalidEvent, InvalidSetting, Iterated, Next,
                     Rate, SessionStarted, Settings, Start, decide, evolve, fold, parse, rng_for)
 from engine.dataset import draw_dataset
-from engine.perceptron import gradient_step, metrics
+from engine.metrics import gradient_step, metrics
 from engine.thompson import Learner, Posteriors, select_next_action
 
 
@@ -57,7 +57,7 @@ def test_metrics_match_a_direct_computation():
     p = 1 / (1 + np.exp(-z))
     y = state.data.labels
     loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    m = metrics((w1, w2, b), state.data)
+    m = metrics(state.settings.model, np.array([w1, w2, b]), state.data)
     assert m.loss == pytest.approx(loss, rel=1e-12)
     assert m.accuracy == np.mean((z > 0) == (y == 1))
     assert m.score == pytest.approx(math.exp(-loss))
@@ -68,11 +68,12 @@ def test_gradient_step_follows_the_numerical_gradient():
     state = start(seed=6)
     params = (0.3, -0.2, 0.1)
     lr, h = 0.5, 1e-6
-    stepped = gradient_step(params, state.data, lr)
+    model = state.settings.model
+    stepped = gradient_step(model, np.array(params), state.data, lr)
     for i in range(3):
         up = list(params); up[i] += h
         down = list(params); down[i] -= h
-        derivative = (metrics(tuple(up), state.data).loss - metrics(tuple(down), state.data).loss) / (2 * h)
+        derivative = (metrics(model, np.array(up), state.data).loss - metrics(model, np.array(down), state.data).loss) / (2 * h)
         assert stepped[i] == pytest.approx(params[i] - lr * derivative, abs=1e-7)
 
 
@@ -191,7 +192,7 @@ def test_a_version_0_event_is_read_through_its_upcaster():
 @pytest.mark.parametrize("type_, version, payload, message", [
     ("renamed", 1, {}, "unknown event type"),
     ("iterated", 7, {"source": "cli"}, "schema version 7"),
-    ("iterated", 1, {"source": "cli", "action": "w9+", "reward": 1, "undone": False, "draws": [0] * 6}, "action"),
+    ("iterated", 1, {"source": "cli", "action": "q9+", "reward": 1, "undone": False, "draws": [0] * 6}, "action"),
     ("feedback_given", 1, {"button": "nice", "source": "cli", "action": "b+"}, "button"),
     ("iterated", 1, [], "JSON object"),
 ])

@@ -1,6 +1,8 @@
 // The session view: one session, its presses, the scrubber, the fork offer, the learner's readouts.
 "use strict";
 
+const SHOWN_ARMS = 6;
+
 class SessionView {
   constructor(ref) { this.ref = ref; this.following = true; this.shown = null; this.timer = null; }
 
@@ -12,8 +14,13 @@ class SessionView {
     this.frames.put(full);
     $("title").textContent = this.label;
     const s = full.settings;
+    // and every other setting that differs from its default (the model, the data set, ...), named as sent
+    const shown = new Set(["learner", "seed", "points", "noise", "lr", "step", "discount"]);
+    const others = Object.entries(s).filter(([key, value]) => !shown.has(key) && key in server.settings &&
+      JSON.stringify(value) !== JSON.stringify(server.settings[key]));
     $("subtitle").textContent = `${full.learner} · seed ${s.seed} · ${s.points} points · noise ${s.noise}` +
-      (full.learner === "gradient" ? ` · lr ${s.lr}` : ` · step ${s.step} · discount ${s.discount}`);
+      (full.learner === "gradient" ? ` · lr ${s.lr}` : ` · step ${s.step} · discount ${s.discount}`) +
+      others.map(([key, value]) => ` · ${key} ${Array.isArray(value) ? value.join(",") : value}`).join("");
     $("buttons").hidden = full.learner !== "thompson";
     $("thompson").hidden = full.learner !== "thompson";
     $("download-export").href = `/api/sessions/${this.id}/export`;
@@ -60,8 +67,13 @@ class SessionView {
     $("r-action").textContent = frame.event.type === "session_started" ? "no action yet" :
       `last action ${p.action} · reward credited ${reward}${p.button ? ` (${p.button})` : ""} · ` +
       (p.undone ? "the change before it was undone" : "nothing undone");
+    // a network has two arms per parameter: like `show`, list the six likeliest to help
+    const arms = frame.posteriors.length > SHOWN_ARMS
+      ? [...frame.posteriors].sort((a, b) => b.mean - a.mean).slice(0, SHOWN_ARMS) : frame.posteriors;
+    $("posteriors").caption.textContent = arms.length < frame.posteriors.length
+      ? `${frame.posteriors.length} arms; the ${SHOWN_ARMS} likeliest to help` : "";
     const body = $("posteriors").tBodies[0];
-    body.replaceChildren(...frame.posteriors.map((arm) => {
+    body.replaceChildren(...arms.map((arm) => {
       const row = document.createElement("tr");
       row.innerHTML = `<td></td><td>${arm.mean.toFixed(2)}</td><td><div class="band"><span></span><i></i></div></td>`;
       row.cells[0].textContent = arm.action;
