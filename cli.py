@@ -23,19 +23,17 @@ except ValueError:  # imported outside the main thread, where signals are not ou
     _sigint_before = None
 
 import contextlib  # noqa: E402
-import csv  # noqa: E402
-import functools  # noqa: E402
-import itertools  # noqa: E402
 import json  # noqa: E402
-import shlex  # noqa: E402
 import statistics  # noqa: E402
 from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
 
+import cli_text  # noqa: E402
+from cli_text import fail, stopped  # noqa: E402
+from console import printable, write_json_array  # noqa: E402
 import service  # noqa: E402
-from console import exit_code, interrupted_by, printable, say, stop_on_signals, write_json_array  # noqa: E402
-from engine import BUTTONS, InvalidCommand, NnreplayError  # noqa: E402
+from engine import BUTTONS  # noqa: E402
 from engine.settings import model_options  # noqa: E402
 from store import EventLog  # noqa: E402
 
@@ -47,53 +45,13 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                        "Start with `nnreplay demo`, or `nnreplay new` then `nnreplay next SESSION`.")
 
 DEFAULT_DB = "nnreplay.db"
-# the option spelling of each field an error can name, where it is not just --FIELD
-OPTIONS = {"count": "--count", "from": "--from", "sessions": "--sessions"}
 SessionArg = Annotated[str, typer.Argument(help="Session id, unambiguous id prefix (4+ characters), or name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
 
-def fail(message: str, code: int = 1) -> None:
-    # messages quote names and paths from files and databases: never let them drive the terminal
-    typer.echo(f"Error: {printable(message)}", err=True)
-    raise typer.Exit(code)
-
-
-def stopped(interruption: BaseException, what: str) -> None:
-    """End a command that Ctrl-C, SIGTERM or SIGHUP stopped: one line saying what was kept, exit 128 + signal."""
-    say(f"Error: {interrupted_by(interruption)}: {printable(what)}")
-    raise typer.Exit(exit_code(interruption))
-
-
 def command(*args, **kwargs):
-    """`app.command` whose errors become one line on stderr, never a traceback."""
-
-    def register(fn):
-        @functools.wraps(fn)
-        def wrapper(*a, **k):
-            stop_on_signals()  # SIGTERM and SIGHUP clean up as Ctrl-C does
-            try:
-                return fn(*a, **k)
-            except NnreplayError as error:
-                fail(describe_error(error))
-            except KeyboardInterrupt as interruption:
-                stopped(interruption, "events committed before it are kept; unfinished output files are removed")
-            except BrokenPipeError:
-                # the reader went away (`... | head`): nothing more to say, and nowhere to say it
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                raise typer.Exit(1)
-            except OSError as error:
-                fail(f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror or error}")
-            except (typer.Exit, typer.Abort, SystemExit):
-                raise
-            except Exception as error:  # a bug: still one line, the details on request
-                if os.environ.get("NNREPLAY_DEBUG"):
-                    raise
-                fail(f"unexpected {type(error).__name__}: {error} (set NNREPLAY_DEBUG=1 for a traceback)")
-
-        return app.command(*args, **kwargs)(wrapper)
-
-    return register
+    """`app.command` whose errors become one line on stderr, never a traceback (see cli_text.guarded)."""
+    return lambda fn: app.command(*args, **kwargs)(cli_text.guarded(fn))
 
 
 @app.callback()
@@ -106,14 +64,6 @@ def main_options(
         # click reads an empty variable as unset; a person who emptied it meant something, not ./nnreplay.db
         fail("the database path is empty: NNREPLAY_DB is set to ''; unset it or give it a file name")
     ctx.obj = {"db": db}
-
-
-def describe_error(error: NnreplayError) -> str:
-    """The error's message, its field spelled as this front end's option (`at ...` -> `--at ...`)."""
-    message, field = str(error), error.field
-    if field and message.startswith(f"{field} "):
-        return OPTIONS.get(field, f"--{field.replace('_', '-')}") + message[len(field):]
-    return message
 
 
 def _db(ctx: typer.Context) -> str:
@@ -167,7 +117,7 @@ def new(
     """
     settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount,
                     **model_options(data, features, hidden, activation, test_share))
-    service.settings_from({**settings, "seed": seed or 0})  # refuse bad values before the file is created
+    service.check_new_session(name, **settings)  # refuse bad values before the file is created
     with open_log(ctx, create=True) as log:
         info = service.new_session(log, name=name, **settings)
     typer.echo(info.id)
@@ -184,7 +134,7 @@ def next_(
     Example: nnreplay next first-try -n 10
     """
     service.check_count(count)
-    with open_log(ctx) as log, _progress(count, "recording", at_least=5_000) as advance:
+    with open_log(ctx) as log, cli_text.progress(count, "recording", at_least=5_000) as advance:
         info = log.resolve(session)
         before, _ = log.head(info.id)
         try:
@@ -193,7 +143,7 @@ def next_(
             kept = log.head(info.id)[0] - before  # read from the log: a commit can land just before Ctrl-C
             stopped(interruption, f"kept {kept:,} presses of {count:,} (session {info.id[:12]} is at seq "
                                   f"{before + kept}); the batch in flight was rolled back")
-    _print_summary(state)
+    cli_text.print_summary(state)
 
 
 @command()
@@ -209,32 +159,7 @@ def rate(
     service.check_press(button, tuple(BUTTONS))  # "next" is a press too, but not a button
     with open_log(ctx) as log:
         _, state = service.record(log, session, button)
-    _print_summary(state)
-
-
-@contextlib.contextmanager
-def _progress(total: int, label: str, at_least: int = 0):
-    """Yield `advance(n)`: a rich progress bar on stderr when it is a terminal and `total` is at least
-    `at_least`, else a function that does nothing."""
-    if not sys.stderr.isatty() or total < at_least:
-        yield lambda n: None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=_stderr_console(), transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda n: progress.advance(task, n)
-
-
-def _stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _print_summary(state) -> None:
-    m = state.metrics
-    typer.echo(f"seq {state.seq}  accuracy {m.accuracy:.3f}  loss {m.loss:.4f}  score {m.score:.4f}")
+    cli_text.print_summary(state)
 
 
 # -- reading -----------------------------------------------------------------------------------------------
@@ -254,77 +179,7 @@ def show(
     if json_:
         echo_json(out)
         return
-    head = "" if info.name is None else f"  ({printable(info.name)})"
-    typer.echo(f"session   {info.id}{head}")
-    s = state.settings
-    typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
-               + (f"   lr {s.lr}" if info.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
-    typer.echo(f"seq       {state.seq}")
-    if "weights" in out:
-        typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
-    else:
-        for line in _model_lines(state):
-            typer.echo(line)
-    typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
-    if out["test_accuracy"] is not None:
-        typer.echo(f"held out  {len(out['test_points'])} points   accuracy {out['test_accuracy']:.3f}   "
-                   f"loss {out['test_loss']:.4f}")
-    typer.echo(f"head      {out['head_hash']}")
-    typer.echo(f"digest    {out['digest']}")
-    if state.learner is not None:
-        typer.echo(f"last move {out['pending_action'] or '-'}   last button {printable(state.last_button or '-')}")
-        posteriors = out["posteriors"]
-        if len(posteriors) > SHOWN_ARMS:  # a network has 2 arms per parameter: the likeliest few tell enough
-            posteriors = sorted(posteriors, key=lambda p: -p["mean"])[:SHOWN_ARMS]
-            typer.echo(f"posterior {len(out['posteriors'])} arms; the {SHOWN_ARMS} likeliest to help "
-                       f"(show --json lists all):")
-        typer.echo("posterior " + "   ".join(f"{p['action']} {p['mean']:.2f}" for p in posteriors))
-
-
-SHOWN_ARMS = 6
-
-
-def _model_lines(state) -> list[str]:
-    """The model and its parameters for `show`: small arrays in full, larger ones by shape and range."""
-    model = state.settings.model
-    hidden = ",".join(map(str, model.hidden)) or "none"
-    lines = [f"data      {state.settings.data}   features {','.join(model.features)}   hidden {hidden}"
-             + (f"   activation {model.activation}" if model.hidden else "") + f"   {model.size} parameters"]
-    for name, array in model.arrays(state.params).items():
-        shape = "x".join(map(str, array.shape))
-        if array.size <= 8:
-            values = " ".join(f"{v:+.4f}" for v in array.ravel())
-        else:
-            values = f"from {array.min():+.4f} to {array.max():+.4f}   (show --json lists every value)"
-        lines.append(f"{name:<9} {shape:<6} {values}")
-    return lines
-
-
-def _describe(payload: dict) -> str:
-    """A short summary of a stored payload, as printable text (a tampered log may hold anything)."""
-    return printable(_summary_of(payload))
-
-
-def _summary_of(payload: dict) -> str:
-    parts = []
-    if "button" in payload:
-        parts.append(payload["button"])
-    if "action" in payload:
-        reward = payload.get("reward")
-        parts.append(f"credit {'-' if reward is None else f'{reward:.2f}'}")
-        if payload.get("undone"):
-            parts.append("undo")
-        parts.append(f"-> {payload['action']}")
-    if "settings" in payload:
-        s = payload["settings"]
-        parts.append(f"{s['learner']} seed {s['seed']} points {s['points']}")
-        if "data" in s:
-            parts.append(s["data"])
-        if "features" in s:
-            parts.append("features " + ",".join(s["features"]))
-        if "hidden" in s:
-            parts.append("hidden " + ",".join(map(str, s["hidden"])) + " " + s.get("activation", "tanh"))
-    return " ".join(parts)
+    cli_text.print_show(info, state, out)
 
 
 @command()
@@ -345,27 +200,10 @@ def log(
     with open_log(ctx) as log_:
         # streamed: each event is printed as it is read, so `| head` answers at once and memory stays flat
         records = service.iter_events(log_, session, metrics=metrics)
-        first = next(records, None)
-        held_out = metrics and first is not None and first["test_loss"] is not None
-        records = itertools.chain([] if first is None else [first], records)
         if json_:
             write_json_array(records, sys.stdout)
-        elif csv_:
-            columns = (["seq", "type", "recorded_at", "summary", "hash"] + (["loss", "accuracy", "score"] if metrics else [])
-                       + (["test_loss", "test_accuracy"] if held_out else []))
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(columns)
-            for record in records:
-                record["summary"] = _describe(record["payload"])
-                writer.writerow([printable(record[c]) if isinstance(record[c], str) else record[c] for c in columns])
         else:
-            for record in records:
-                extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
-                         if metrics else "")
-                if held_out:
-                    extra += f"  held out acc {record['test_accuracy']:.3f} loss {record['test_loss']:.4f}"
-                typer.echo(f"{record['seq']:>6}  {printable(record['recorded_at'])}  {printable(record['type']):<15} "
-                           f"{_describe(record['payload']):<34} {printable(record['hash'][:12])}{extra}")
+            cli_text.print_log(records, metrics, csv_)
 
 
 @command()
@@ -387,15 +225,7 @@ def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
     elif not listing:
         typer.echo(f"no sessions in {printable(db)}; start one with `nnreplay new`", err=True)
     else:
-        typer.echo(f"{'id':<12}  {'name':<20}  {'learner':<8}  {'events':>7}  {'accuracy':>8}  created")
-        for item in listing:
-            start = (f"{printable(item['id'][:12]):<12}  {printable(item['name'] or '-'):<20}  "
-                     f"{printable(item['learner']):<8}  ")
-            if item["ok"]:
-                typer.echo(f"{start}{item['events']:>7}  {item['accuracy']:>8.3f}  {printable(item['created_at'][:19])}")
-            else:
-                problem = item["problem"]
-                typer.echo(f"{start}BROKEN at seq {problem['seq']}: {printable(problem['reason'])}")
+        cli_text.print_sessions(listing)
     if broken:
         fail(f"{len(broken)} of {len(listing)} sessions cannot be read (marked BROKEN, each with the seq where it "
              f"breaks); `nnreplay audit` says more")
@@ -438,7 +268,7 @@ def simulate(
                            model_options(data, features, hidden, activation, test_share))
     created = []
     try:
-        with open_log(ctx, create=True) as log, _progress(count * presses, f"{learner} by {rater}") as advance:
+        with open_log(ctx, create=True) as log, cli_text.progress(count * presses, f"{learner} by {rater}") as advance:
             simulation.check_names_free(log, plan)
             if drawn:
                 typer.echo(f"seed {seed} (drawn at random; pass --seed {seed} to record these sessions again)",
@@ -446,11 +276,8 @@ def simulate(
             finals = simulation.simulate(log, plan, rater, presses, on_commit=advance, on_created=created.append)
     except KeyboardInterrupt:
         typer.echo("\n".join(created), nl=bool(created))
-        if created:
-            with open_log(ctx) as log:
-                kept = simulation.presses_kept(log, created)
-        else:
-            kept = 0
+        with open_log(ctx) if created else contextlib.nullcontext() as log:
+            kept = simulation.presses_kept(log, created)
         typer.echo(f"interrupted: kept {kept:,} presses in {len(created)} session(s), everything committed before "
                    f"Ctrl-C", err=True)
         raise typer.Exit(130)
@@ -461,41 +288,6 @@ def simulate(
 
 
 # -- interactive recording ---------------------------------------------------------------------------------
-PLAY_KEYS = {"n": "next", " ": "next", "1": "bad", "2": "meh", "3": "good", "4": "great"}
-QUIT_KEYS = ("q", "Q", "\x03", "\x04", "")  # q, Ctrl-C and Ctrl-D (raw mode turns them into bytes), EOF
-ENTER_SCREEN, LEAVE_SCREEN, CLEAR = "\x1b[?1049h\x1b[?25l", "\x1b[?25h\x1b[?1049l", "\x1b[H\x1b[2J"
-
-
-def _draw(info, state, head_hash: str, message: str) -> None:
-    import shutil
-
-    from replay.terminal import render
-
-    size = shutil.get_terminal_size()
-    lines = render(state, printable(info.label), head_hash, printable(message), size.columns, size.lines, colour=True)
-    sys.stdout.write(CLEAR + "\r\n".join(lines))
-    sys.stdout.flush()
-
-
-def _play_loop(log: EventLog, info, fd: int):
-    """Read one key at a time; append its press and commit before the screen shows the result."""
-    state, message = log.state(info.id), "press a key"
-    while True:
-        _draw(info, state, log.head(info.id)[1], message)
-        key = os.read(fd, 1).decode(errors="replace")
-        if key in QUIT_KEYS:
-            return state
-        press = PLAY_KEYS.get(key)
-        if press is None:
-            message = f"no key {key!r}: use the keys listed above"
-            continue
-        try:
-            _, state = service.record(log, info.id, press, source="play")
-            message = f"recorded {'Next iteration' if press == 'next' else press} as event {state.seq}"
-        except InvalidCommand as error:
-            message = str(error)
-
-
 @command()
 def play(ctx: typer.Context, session: SessionArg) -> None:
     """Train a session from the keyboard, in the terminal.
@@ -510,21 +302,9 @@ def play(ctx: typer.Context, session: SessionArg) -> None:
     if not sys.stdin.isatty():
         fail("play reads single keys from a terminal, and standard input is not one; "
              "in scripts use `nnreplay next` and `nnreplay rate`")
-    import termios
-    import tty
-
     with open_log(ctx) as log:
         info = log.resolve(session)
-        fd = sys.stdin.fileno()
-        saved = termios.tcgetattr(fd)
-        try:
-            tty.setraw(fd)
-            sys.stdout.write(ENTER_SCREEN)
-            state = _play_loop(log, info, fd)
-        finally:
-            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-            sys.stdout.write(LEAVE_SCREEN)
-            sys.stdout.flush()
+        state = cli_text.play_screen(log, info)
         # the hash of the seq reported, not of the head: another terminal may have pressed meanwhile
         [row] = log.rows(info.id, state.seq, state.seq)
     typer.echo(f"{printable(info.label)}: step {state.seq - 1}, accuracy {state.metrics.accuracy:.3f}, "
@@ -532,21 +312,7 @@ def play(ctx: typer.Context, session: SessionArg) -> None:
 
 
 # -- rendering ---------------------------------------------------------------------------------------------
-RENDER_PROGRESS_FROM = 60  # panel-frames: below this a render is over before a bar would help
 PX_PER_COLUMN, MAX_DEFAULT_WIDTH = 480, 1440
-
-
-@contextlib.contextmanager
-def _render_progress(expected: int):
-    """Yield on_frame(done, total): a rich bar on stderr for a terminal and a render worth waiting for."""
-    if not sys.stderr.isatty() or expected < RENDER_PROGRESS_FROM:
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=_stderr_console(), transient=True) as progress:
-        task = progress.add_task("rendering", total=None)
-        yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
 OutputOpt = Annotated[str, typer.Option("-o", "--output", metavar="OUT", help="The file to write.")]
@@ -576,7 +342,7 @@ def replay_(
     service.check_target(output, _db(ctx), "GIF")
     with open_log(ctx) as log_:
         tracks, steps = service.tracks(log_, sessions_, from_, to, max_frames)
-    with _render_progress(len(steps) * len(tracks)) as on_frame:
+    with cli_text.render_progress(len(steps) * len(tracks)) as on_frame:
         made = render_gif(tracks, steps, output, fps=fps, size=width, metric=metric, on_frame=on_frame)
     width, height = made["size"]
     typer.echo(f"{made['path']}: {made['frames']} frames, {width}x{height} px, "
@@ -661,10 +427,7 @@ def plot(
         if skipped:
             raise typer.Exit(1)
         return
-    typer.echo(f"{'group':<34} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
-    for row in table:
-        cells = "".join(" " + ("      -" if row["at"][str(s)] is None else f"{row['at'][str(s)]:7.3f}") for s in steps)
-        typer.echo(f"{printable(row['group']):<34} {row['sessions']:>8}{cells} {row['final']:7.3f}")
+    cli_text.print_curve_table(table, steps)
     typer.echo(f"median {metric} per group; wrote {printable(output)}", err=True)
     if skipped:
         fail(f"{len(skipped)} of {len(infos)} sessions could not be read and are not in the plot")
@@ -684,33 +447,6 @@ def _check_expect_head(expect_head: Optional[str], sessions: list[str]) -> Optio
     if len(expect_head) != 64 or not set(expect_head) <= HEX64:
         fail("--expect-head takes a full head hash, 64 hex digits, as `nnreplay show` prints it", 2)
     return expect_head
-
-
-def _print_audit(report, seconds: float) -> None:
-    from store.audit import CHECKS
-
-    every_check = len(report.sessions) == 1  # with many sessions, only the failing ones are spelled out
-    for session in report.sessions:
-        title = (f"session {printable(session.session_id[:12])}  {printable(session.name or '-')}  "
-                 f"{printable(session.learner)}")
-        typer.echo(f"{title}  {session.events:,} events  head {session.head_hash[:12]}  "
-                   f"{'OK' if session.ok else session.verdict.upper()}")
-        if session.ok and not every_check:
-            continue
-        for number, check in enumerate(session.checks, 1):
-            detail = CHECKS[check.name] if check.ok else printable(
-                check.reason if check.seq is None else f"seq {check.seq}: {check.reason}")
-            typer.echo(f"  {'ok  ' if check.ok else 'FAIL'}  {number} {check.name:<10} {detail}")
-    if not report.sessions:
-        guards = "ok" if report.guards.ok else f"FAIL: {report.guards.reason}"
-        typer.echo(printable(f"no sessions in {report.database}; guards {guards}"))
-    failed = sum(not session.ok for session in report.sessions)
-    count, total = len(report.sessions), report.events
-    rate_ = f" ({total / seconds:,.0f} events/s)" if seconds > 0 and total else ""
-    sessions_ = "session" if count == 1 else "sessions"
-    verdict = ("every check holds" if report.ok else
-               f"{failed} of {count} {sessions_} FAILED" if failed else "the guards FAILED")
-    typer.echo(f"audited {count} {sessions_}, {total:,} events in {seconds:.2f} s{rate_}: {verdict}")
 
 
 @command()
@@ -738,7 +474,7 @@ def audit(
     with open_log(ctx) as log_:
         infos = service.sessions_to_audit(log_, names)
         total = service.count_events(log_, infos)
-        bar = _progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext()
+        bar = cli_text.progress(total, "auditing") if total >= AUDIT_PROGRESS_EVENTS else contextlib.nullcontext()
         with bar as advance:
             def on_rows(n: int) -> None:
                 checked[0] += n
@@ -755,7 +491,7 @@ def audit(
         if json_:
             echo_json({**report.to_json(), "seconds": round(seconds, 3)})
         else:
-            _print_audit(report, seconds)
+            cli_text.print_audit(report, seconds)
     except BrokenPipeError:  # `audit | head -1`: the reader left, the verdict is still the exit code
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if not report.ok:
@@ -841,31 +577,6 @@ def import_(
 
 
 # -- the one-command tour ----------------------------------------------------------------------------------
-def _demo_step(what: str) -> None:
-    if sys.stderr.isatty():
-        typer.echo(f"{what}...", err=True)
-
-
-def _demo_report(target: str, rows, reports, sizes: dict) -> None:
-    db = os.path.join(target, "demo.db")
-    quoted = shlex.quote(db)  # the lines are meant to be pasted into a shell, whatever the folder is called
-    typer.echo(f"{'session':<16} {'learner':<29} {'presses':>7} {'accuracy':>8}  head hash")
-    for label, learner, (seq, head), accuracy in rows:
-        typer.echo(f"{label:<16} {learner:<29} {seq - 1:>7} {accuracy:>8.3f}  {head[:16]}")
-    bad = [report for report in reports if not report.ok]
-    events = sum(report.events for report in reports)
-    typer.echo(f"\naudit: {len(reports)} sessions, {events:,} events: "
-               + ("every check holds" if not bad else f"{len(bad)} FAILED ({bad[0].verdict})"))
-    typer.echo(f"\nwrote {os.path.join(target, 'compare.gif')}   the three sessions side by side\n"
-               f"      {os.path.join(target, 'lesson.gif')}    a perceptron and a hidden layer of 8 on xor\n"
-               f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
-               f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
-               f"  nnreplay --db {quoted} play thompson-person      rate the separator yourself: keys 1-4\n"
-               f"  nnreplay --db {quoted} log thompson-person       what the simulated person pressed\n"
-               f"  nnreplay --db {quoted} show thompson-next        weights, posteriors, head hash\n"
-               f"  nnreplay --db {quoted} audit                     verify every log again")
-
-
 @command()
 def demo(
     ctx: typer.Context,
@@ -889,10 +600,33 @@ def demo(
     """
     from service import demo as tour
 
-    made = tour.run(out, seed, quick, progress=_progress, on_step=_demo_step, database=_db(ctx))
-    _demo_report(made.folder, made.rows, made.reports, made.sizes)
+    made = tour.run(out, seed, quick, progress=cli_text.progress, on_step=cli_text.say_step, database=_db(ctx))
+    cli_text.print_demo(made.folder, made.rows, made.reports, made.sizes)
     if not made.ok:
         raise typer.Exit(1)
+
+
+# -- the page --------------------------------------------------------------------------------------------------
+@command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on; any but loopback lets others press.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).", min=0, max=65535)] = 8765,
+    open_: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every press (show a recorded log).")] = False,
+) -> None:
+    """Serve the live page and its JSON API on the database; Ctrl-C stops it.
+
+    Every click on the page is an event in the same log as the terminal's
+    presses (source "web"); presses made elsewhere appear on the page within
+    a second. The API is described in docs/api.md.
+
+    Example: nnreplay --db class.db serve --read-only --open
+    """
+    from web.server import serve as run
+
+    run(ctx.obj["db"] if ctx.obj else DEFAULT_DB, host, port, read_only, open_,
+        say=lambda text, err=False: typer.echo(text, err=err))
 
 
 def global_options_first(argv: list[str]) -> list[str]:
@@ -921,18 +655,9 @@ def main() -> None:
         typer.echo("Error: aborted", err=True)
         sys.exit(1)
     except Exception as error:
-        # click's UsageError and kin (typer vendors click, so they are matched by what they offer)
-        if not (hasattr(error, "format_message") and isinstance(getattr(error, "exit_code", None), int)):
+        code = cli_text.print_usage_error(error)
+        if code is None:
             raise
-        ctx = getattr(error, "ctx", None)
-        if type(error).__name__ == "NoArgsIsHelpError":  # `nnreplay` alone: the help is the answer
-            typer.echo(ctx.get_help())
-            sys.exit(0)
-        message = " ".join(error.format_message().split())
-        if ctx is not None:
-            message += f" (see '{ctx.command_path} --help')"
-        typer.echo(f"Error: {printable(message)}", err=True)
-        sys.exit(error.exit_code)
     sys.exit(code or 0)
 
 

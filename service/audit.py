@@ -1,5 +1,7 @@
 """Audit orchestration: which sessions, how many events (for progress), and the report."""
 
+import sys
+
 from store import EventLog, SessionInfo
 
 
@@ -16,8 +18,11 @@ def count_events(log: EventLog, infos: list[SessionInfo]) -> int:
     return count(log, infos)
 
 
-def audit(log: EventLog, infos: list[SessionInfo], expect_head: str | None = None, on_rows=None):
-    """The store's AuditReport of `infos` and the database's guards; `on_rows(n)` follows progress."""
+def audit(log: EventLog, infos: list[SessionInfo], expect_head: str | None = None, on_rows=None,
+          parallel: bool = True):
+    """The store's AuditReport of `infos` and the database's guards; `on_rows(n)` follows progress.
+    `parallel=False` keeps to this process: a threaded server must not fork worker processes."""
     from store.audit import audit_database
 
-    return audit_database(log, infos, expect_head, on_rows=on_rows)
+    tuning = {} if parallel else {"parallel_from": sys.maxsize}
+    return audit_database(log, infos, expect_head, on_rows=on_rows, **tuning)

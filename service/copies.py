@@ -3,12 +3,12 @@
 from typing import BinaryIO, TextIO
 
 from store import EventLog, SessionInfo
-from store.errors import StoreError
+from store.errors import NameTaken, StoreError
 from store.targets import check_target
 
-__all__ = ["check_target", "export", "export_to_file", "fork", "import_export", "read_export"]
-
 from service.sessions import check_name_field
+
+__all__ = ["check_target", "export", "export_to_file", "fork", "import_export", "read_export"]
 
 
 def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionInfo:
@@ -21,7 +21,11 @@ def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionIn
     head, _ = log.head(parent.id)
     if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= head:
         raise StoreError(f"at must be a seq of session {parent.label} (1..{head}), got {at}", field="at")
-    return fork_session(log, parent, at, name)
+    try:
+        return fork_session(log, parent, at, name)
+    except NameTaken as error:
+        error.field = "name"
+        raise
 
 
 def export(log: EventLog, ref: str, out: TextIO) -> tuple[SessionInfo, int]:

@@ -7,16 +7,20 @@ per command, the server one per worker thread).
 import os
 
 import attrs
+import numpy as np
 
 from engine import BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
 from engine.view import model_fields, probability, probability_grid, truth_grid
 from store import EventLog, SessionInfo
-from store.errors import StoreError
+from store.errors import NameTaken, StoreError
 from store.log import check_name
 
 MAX_COUNT = 1_000_000
 PRESSES = ("next", *BUTTONS)
 SETTINGS = tuple(field.name for field in attrs.fields(Settings))
+# what a front end offers for each setting (and the JSON kind of its value), without knowing the engine
+SETTING_DEFAULTS = {field.name: field.default.factory() if isinstance(field.default, attrs.Factory)
+                    and not field.default.takes_self else field.default for field in attrs.fields(Settings)}
 
 
 def random_seed() -> int:
@@ -36,12 +40,23 @@ def settings_from(values: dict) -> Settings:
     for key in values:
         if key not in SETTINGS:
             raise InvalidSetting(f"{key} is not a setting; the settings are: {', '.join(SETTINGS)}", field=key)
+    values = {key: _as_default_type(value, SETTING_DEFAULTS[key]) for key, value in values.items()}
     try:
         return Settings(**values)
     except InvalidSetting as error:
         raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
     except TypeError as error:  # a value of a type attrs cannot even hold
         raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
+
+
+def _as_default_type(value, default):
+    # JSON has one number type: 1 for a float setting is 1.0, so that the log records what the CLI would;
+    # a JSON list for a tuple setting is that tuple
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(default, tuple) and isinstance(value, list):
+        return tuple(value)
+    return value
 
 
 def _field_at_fault(values: dict) -> str | None:
@@ -54,13 +69,24 @@ def _field_at_fault(values: dict) -> str | None:
     return None
 
 
+def check_new_session(name: str | None = None, **settings) -> None:
+    """Refuse a bad name or settings before anything (even a database file) is made."""
+    if name is not None:
+        check_name_field(name)
+    settings_from({**settings, "seed": 0} if settings.get("seed") is None else settings)
+
+
 def new_session(log: EventLog, name: str | None = None, **settings) -> SessionInfo:
     """Start a session from keyword settings (learner, seed, points, ...); the seed is drawn when omitted."""
     if name is not None:
         check_name_field(name)
     if settings.get("seed") is None:
         settings["seed"] = random_seed()
-    return log.new_session(settings_from(settings), name=name)
+    try:
+        return log.new_session(settings_from(settings), name=name)
+    except NameTaken as error:
+        error.field = "name"
+        raise
 
 
 def check_name_field(name) -> str:
@@ -155,9 +181,11 @@ def drawing(state, grid: int) -> dict:
     rest, the last ones, are held out)."""
     predicted = probability(state, state.data.points) > 0.5
     truth = truth_grid(state, grid)
-    return {"grid": [[round(float(p), 4) for p in row] for row in probability_grid(state, grid)],
+    # four decimals are finer than any screen shows, and keep the answer small (numpy rounds the whole
+    # grid at once: per value, rounding was a quarter of a scrubbing answer's time)
+    return {"grid": np.round(probability_grid(state, grid), 4).tolist(),
             "predicted": [int(p) for p in predicted],
-            "truth": None if truth is None else [[round(float(v), 4) for v in row] for row in truth],
+            "truth": None if truth is None else np.round(truth, 4).tolist(),
             "train_points": state.data.n_train}
 
 

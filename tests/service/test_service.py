@@ -112,3 +112,33 @@ def test_list_sessions_has_the_contract_keys(log, thompson):
     """list_sessions() gives the objects of `sessions --json`."""
     [item] = service.list_sessions(log)
     assert {"id", "name", "learner", "events", "accuracy"} <= set(item) and item["events"] == 5
+
+
+def test_page_state_adds_the_picture_and_can_leave_out_what_never_changes(log, thompson):
+    """page_state() is show() plus grid, predictions, truth, head and event; points=False drops the points."""
+    full = service.page_state(log, "th", at=2, grid=6)
+    _, _, shown = service.show(log, "th", at=2)
+    assert {k: full[k] for k in shown if k != "posteriors"} == {k: v for k, v in shown.items() if k != "posteriors"}
+    assert full["head"] == 5 and len(full["grid"]) == 6 and len(full["truth"]) == 6
+    assert full["train_points"] == len(full["points"])
+    assert full["event"]["type"] == "iterated"
+    small = service.page_state(log, "th", at=2, points=False)
+    assert "points" not in small and small["grid"] == service.page_state(log, "th", at=2)["grid"]
+    with pytest.raises(StoreError) as refused:
+        service.page_state(log, "th", grid=1)
+    assert refused.value.field == "grid"
+
+
+def test_heads_follow_every_append_and_new_session(log, thompson):
+    """heads() maps every session to its last seq, as the live channel reports it."""
+    assert service.heads(log) == {thompson.id: 5}
+    other = service.new_session(log, learner="gradient", seed=1)
+    service.record(log, "th", "next")
+    assert service.heads(log) == {thompson.id: 6, other.id: 1}
+
+
+def test_json_numbers_become_the_settings_types(log):
+    """A whole number for a float setting is recorded as a float, as the CLI records it."""
+    info = service.new_session(log, learner="gradient", seed=1, lr=2, noise=0)
+    settings = service.show(log, info.id)[2]["settings"]
+    assert settings["lr"] == 2.0 and isinstance(settings["lr"], float) and isinstance(settings["noise"], float)

@@ -26,7 +26,7 @@ def copy_release(url: str) -> None:
     if not os.path.exists(RELEASE_DB):
         reason = "tests/data/release-0.1.0.db is not in this checkout (.gitignore's *.db keeps it out of git)"
         pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
-    source = sqlite3.connect(f"file:{RELEASE_DB}?mode=ro", uri=True)
+    source = sqlite3.connect(f"file:{RELEASE_DB}?mode=ro&immutable=1", uri=True)
     with PgEventLog(url) as log, log.conn.transaction(), log.conn.cursor() as cursor:
         cursor.executemany(f"INSERT INTO nnreplay.sessions ({SESSION_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                            source.execute(f"SELECT {SESSION_COLUMNS} FROM sessions").fetchall())

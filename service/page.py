@@ -1,0 +1,104 @@
+"""What the page draws and follows: a state with its picture, metric series, heads, replay downloads.
+
+The picture is computed by the engine (engine.view): a grid of the model's probability of red and each
+point's predicted label, so the page draws any model without knowing its maths.
+"""
+
+import io
+import json
+import math
+import os
+import tempfile
+
+from engine import state_digest
+from store import EventLog
+from store.errors import StoreError
+
+from service.history import tracks
+from service.sessions import check_at, drawing, state_json
+
+GRID = 32
+MAX_GRID = 128
+
+
+def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID, points: bool = True,
+               state=None) -> dict:
+    """The show object at `at` (default: the head) plus the picture, the event recorded at that seq and,
+    for thompson, a credible band per arm. `points=False` leaves out what never changes within a session
+    (points, separator, settings), for a scrubber that already has them. `state`, when the caller has just
+    recorded it, saves folding it again."""
+    if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= MAX_GRID:
+        raise StoreError(f"grid must be from 2 to {MAX_GRID}, got {grid}", field="grid")
+    info = log.resolve(ref)
+    head, head_hash = log.head(info.id)
+    if state is None or state.seq != head or at is not None:
+        state = log.state(info.id, check_at(log, info, at))
+    row = next(log.rows(info.id, state.seq, state.seq))
+    out = state_json(info, state, row.hash, state_digest(state))
+    out.update(drawing(state, grid), head=head, session_head_hash=head_hash, grid_size=grid,
+               event={"type": row.type, "payload": json.loads(row.payload), "recorded_at": row.recorded_at})
+    for arm in out.get("posteriors", ()):
+        arm["low"], arm["high"] = _band(arm["alpha"], arm["beta"])
+    if not points:
+        for key in ("points", "separator", "settings"):
+            out.pop(key)
+    return out
+
+
+def _band(a: float, b: float) -> tuple[float, float]:
+    """Mean ± 2 standard deviations of Beta(a, b), clipped to [0, 1]: a credible band without quantiles."""
+    mean = a / (a + b)
+    sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    return max(0.0, mean - 2 * sd), min(1.0, mean + 2 * sd)
+
+
+def metric_series(log: EventLog, ref: str) -> dict:
+    """Loss, accuracy and score after every event of session `ref`, as columns (index 0 is seq 1)."""
+    info = log.resolve(ref)
+    series = {"session_id": info.id, "label": info.label, "learner": info.learner,
+              "loss": [], "accuracy": [], "score": []}
+    for _, state in log.states(info.id):
+        m = state.metrics
+        series["loss"].append(m.loss)
+        series["accuracy"].append(m.accuracy)
+        series["score"].append(m.score)
+    return series
+
+
+def heads(log: EventLog) -> dict[str, int]:
+    """The last seq of every session: what a page compares to notice presses made elsewhere.
+    (SQLite-specific, like `data_version`: a candidate for the store's interface.)"""
+    # one index seek per session; a GROUP BY over events would walk every event of the database
+    return dict(log.conn.execute("SELECT id, (SELECT MAX(seq) FROM events WHERE session_id = sessions.id) "
+                                 "FROM sessions").fetchall())
+
+
+def data_version(log: EventLog) -> int:
+    """SQLite's counter of commits made by other connections: a cheap "did anything change?"."""
+    return log.conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+def export_text(log: EventLog, ref: str) -> tuple[str, str]:
+    """(session label, the export as JSON Lines text)."""
+    from store.portable import export
+
+    info = log.resolve(ref)
+    out = io.StringIO()
+    export(log, info, out)
+    return info.label, out.getvalue()
+
+
+def replay_gif(log: EventLog, ref: str, max_frames: int = 120, size: int = 480) -> tuple[str, bytes]:
+    """(session label, an animated GIF of its history drawn by replay/)."""
+    from replay import check_options, render_gif
+
+    check_options(12, max_frames, size)
+    made, steps = tracks(log, [ref], max_frames=max_frames)
+    handle, path = tempfile.mkstemp(suffix=".gif")
+    os.close(handle)
+    try:
+        render_gif(made, steps, path, fps=12, size=size)
+        with open(path, "rb") as gif:
+            return made[0].title, gif.read()
+    finally:
+        os.unlink(path)

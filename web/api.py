@@ -1,0 +1,172 @@
+"""The HTTP API: JSON in and out, each handler one `service` call in a worker thread.
+
+The contract (paths, bodies, answers, status codes) is written in docs/api.md.
+"""
+
+import functools
+import re
+
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+import service
+from engine import NnreplayError
+from web.answers import Refused, crash, query_int, read_body, refusal, vet
+
+MAX_WEB_COUNT = 1_000  # presses per request: a page presses a few at a time, and a request must stay short
+MAX_EVENTS = 10_000
+PRESS_SPEC = {"press": ("text",), "count": ("int",)}
+FORK_SPEC = {"at": ("int",), "name": ("text", "null")}
+
+
+def endpoint(handler):
+    """Errors become JSON answers: nnreplay's own by the table in answers.py, anything else a bare 500."""
+
+    @functools.wraps(handler)
+    async def answer(request):
+        try:
+            return await handler(request)
+        except NnreplayError as exc:
+            return refusal(exc)
+        except Exception as exc:
+            return crash(exc)
+
+    return answer
+
+
+def writable(handler):
+    @functools.wraps(handler)
+    async def check(request):
+        if request.app.state.read_only:
+            raise Refused(403, "this server is read-only (started with --read-only): presses are refused")
+        return await handler(request)
+
+    return check
+
+
+def _ref(request) -> str:
+    return request.path_params["ref"]
+
+
+def _attachment(label: str, suffix: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-") or "session"
+    return f'attachment; filename="{safe}{suffix}"'
+
+
+def _kinds(default) -> tuple[str, ...]:
+    """The JSON kinds a setting takes, read off its default, so that settings the engine gains are
+    accepted without code here; the engine's Settings then judges the value itself."""
+    if isinstance(default, bool):
+        return ("bool",)
+    if isinstance(default, int):
+        return ("int",)
+    if isinstance(default, float):
+        return ("number",)
+    if isinstance(default, str):
+        return ("text",)
+    if isinstance(default, (list, tuple)):
+        return ("list", "text")  # [16, 8] or "16, 8": the engine's Settings reads either
+    return ("int", "number", "text", "bool", "list", "null")
+
+
+def _defaults() -> dict:
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in service.SETTING_DEFAULTS.items()
+            if value is None or isinstance(value, (bool, int, float, str, list, tuple))}
+
+
+@endpoint
+async def server_info(request):
+    return JSONResponse({"read_only": request.app.state.read_only, "database": request.app.state.database_name,
+                         "presses": list(service.PRESSES), "settings": _defaults()})
+
+
+@endpoint
+async def list_sessions(request):
+    return JSONResponse(await request.app.state.db.run(service.list_sessions))
+
+
+@endpoint
+@writable
+async def new_session(request):
+    spec = {"name": ("text", "null"), "seed": ("int", "null"),
+            **{key: _kinds(default) for key, default in service.SETTING_DEFAULTS.items() if key != "seed"}}
+    body = vet(await read_body(request), spec)
+    name = body.pop("name", None)
+    info = await request.app.state.db.run(service.new_session, name, **body)
+    return JSONResponse({"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed},
+                        status_code=201, headers={"Location": f"/api/sessions/{info.id}"})
+
+
+@endpoint
+async def show(request):
+    at = query_int(request, "at", least=1)
+    grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
+    points = request.query_params.get("points", "true") != "false"
+    return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points))
+
+
+@endpoint
+@writable
+async def press(request):
+    body = vet(await read_body(request), PRESS_SPEC, required=("press",))
+    count = body.get("count", 1)
+    if not 1 <= count <= MAX_WEB_COUNT:
+        raise Refused(400, f"count must be from 1 to {MAX_WEB_COUNT:,} per request, got {count}", "count")
+    service.check_press(body["press"])
+
+    def record(log):
+        info, state = service.record(log, _ref(request), body["press"], count, source="web")
+        return service.page_state(log, info.id, state=state)
+
+    return JSONResponse(await request.app.state.db.run(record))
+
+
+@endpoint
+async def events(request):
+    after = query_int(request, "after", 0, 0)
+    limit = query_int(request, "limit", 1_000, 1, MAX_EVENTS)
+    return JSONResponse(await request.app.state.db.run(service.events, _ref(request), True, after, limit))
+
+
+@endpoint
+async def metrics(request):
+    return JSONResponse(await request.app.state.db.run(service.metric_series, _ref(request)))
+
+
+@endpoint
+async def export(request):
+    label, text = await request.app.state.db.run(service.export_text, _ref(request))
+    return Response(text, media_type="application/x-ndjson",
+                    headers={"Content-Disposition": _attachment(label, ".jsonl")})
+
+
+@endpoint
+async def audit(request):
+    def run(log):
+        infos = service.sessions_to_audit(log, [_ref(request)])
+        return service.audit(log, infos, parallel=False).to_json()
+
+    return JSONResponse(await request.app.state.db.run(run))
+
+
+@endpoint
+@writable
+async def fork(request):
+    body = vet(await read_body(request), FORK_SPEC, required=("at",))
+    info = await request.app.state.db.run(service.fork, _ref(request), body["at"], body.get("name"))
+    return JSONResponse({"id": info.id, "name": info.name, "parent_id": info.parent_id,
+                         "parent_seq": info.parent_seq}, status_code=201,
+                        headers={"Location": f"/api/sessions/{info.id}"})
+
+
+@endpoint
+async def replay_gif(request):
+    frames = query_int(request, "max_frames", 120, 1, 1_000)
+    size = query_int(request, "size", 480, 160, 1_440)
+    label, gif = await request.app.state.db.run(service.replay_gif, _ref(request), frames, size)
+    return Response(gif, media_type="image/gif", headers={"Content-Disposition": _attachment(label, ".gif")})
+
+
+@endpoint
+async def live(request):
+    return StreamingResponse(request.app.state.live.stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,0 +1,81 @@
+"""The Starlette application: routes for the API and the page, the guard, the live watcher's lifetime."""
+
+import contextlib
+import os
+from importlib import resources
+
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+from web import api
+from web.answers import error
+from web.database import Database
+from web.guard import Guard
+from web.live import Live
+
+# the page's files, by name: nothing outside this list is ever served, whatever the path asks for
+STATIC = {"app.js": "text/javascript", "common.js": "text/javascript", "session.js": "text/javascript",
+          "compare.js": "text/javascript", "draw.js": "text/javascript", "style.css": "text/css",
+          "index.html": "text/html"}
+
+
+def _read_static() -> dict[str, bytes]:
+    folder = resources.files("web") / "static"
+    return {name: (folder / name).read_bytes() for name in STATIC}
+
+
+def build(path: str, hosts: set[str] | None, read_only: bool = False) -> Guard:
+    """The application serving the database at `path`; `hosts` as web.guard.allowed_hosts gives them."""
+    files = _read_static()
+
+    async def page(request):
+        return Response(files["index.html"], media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+    async def static(request):
+        name = request.path_params["name"]
+        if name not in STATIC:
+            return error(404, "no such file", "path")
+        return Response(files[name], media_type=STATIC[name] + "; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+    async def not_found(request, exc):
+        return error(404, f"nothing at {request.url.path[:200]}", "path")
+
+    async def not_allowed(request, exc):
+        return error(405, f"{request.method} is not allowed here", "method")
+
+    live = Live(path)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        import asyncio
+
+        watcher = asyncio.create_task(live.watch())
+        try:
+            yield
+        finally:
+            live.stopping.set()
+            await watcher
+            live.close()
+
+    routes = [
+        Route("/", page), Route("/sessions/{ref}", page), Route("/compare", page),
+        Route("/static/{name}", static),
+        Route("/api/server", api.server_info),
+        Route("/api/sessions", api.list_sessions, methods=["GET"]),
+        Route("/api/sessions", api.new_session, methods=["POST"]),
+        Route("/api/live", api.live),
+        Route("/api/sessions/{ref}", api.show),
+        Route("/api/sessions/{ref}/presses", api.press, methods=["POST"]),
+        Route("/api/sessions/{ref}/events", api.events),
+        Route("/api/sessions/{ref}/metrics", api.metrics),
+        Route("/api/sessions/{ref}/export", api.export),
+        Route("/api/sessions/{ref}/audit", api.audit),
+        Route("/api/sessions/{ref}/fork", api.fork, methods=["POST"]),
+        Route("/api/sessions/{ref}/replay.gif", api.replay_gif),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_allowed})
+    app.state.db, app.state.live, app.state.read_only = Database(path), live, read_only
+    app.state.database_name = os.path.basename(path)
+    return Guard(app, hosts)

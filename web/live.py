@@ -1,0 +1,98 @@
+"""The live channel: server-sent events telling pages which sessions moved.
+
+Presses made elsewhere (a terminal's `nnreplay next`, another server) never pass through this process, so
+the server watches the database itself: a few times a second one thread asks SQLite's `data_version`
+(a counter of other connections' commits, nearly free), and only when it moved reads every session's head
+and sends pages the heads that changed.
+"""
+
+import asyncio
+import concurrent.futures
+import json
+import sys
+
+import service
+from store import EventLog
+
+POLL_SECONDS = 0.2
+HEARTBEAT_SECONDS = 15.0
+QUEUE = 64
+
+
+class Live:
+    def __init__(self, path: str):
+        self.path = path
+        self.heads: dict[str, int] = {}
+        self.stopping = asyncio.Event()
+        self._queues: set[asyncio.Queue] = set()
+        # one thread, one connection: data_version is counted per connection
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nnreplay-live")
+        self._log: EventLog | None = None
+        self._version = None
+
+    def _poll(self) -> dict[str, int] | None:
+        if self._log is None:
+            self._log = EventLog(self.path, create=False)
+        version = service.data_version(self._log)
+        if version == self._version:
+            return None
+        self._version = version
+        heads = service.heads(self._log)
+        changed = {sid: seq for sid, seq in heads.items() if self.heads.get(sid) != seq}
+        self.heads = heads
+        return changed
+
+    async def watch(self) -> None:
+        """Poll until stopped; push each change to every open stream."""
+        loop = asyncio.get_running_loop()
+        trouble = None
+        while not self.stopping.is_set():
+            try:
+                changed = await loop.run_in_executor(self._thread, self._poll)
+                trouble = None
+            except Exception as exc:  # a locked or vanished file must not end the watch for good
+                changed = None
+                if str(exc) != trouble:  # said once, not five times a second
+                    trouble = str(exc)
+                    print(f"nnreplay serve: live updates paused, the database cannot be read: {exc}",
+                          file=sys.stderr, flush=True)
+            if changed:
+                message = _event("heads", {"changed": changed})
+                for queue in list(self._queues):
+                    if queue.full():  # a stalled page: it reloads the heads when it reconnects
+                        self._queues.discard(queue)
+                    else:
+                        queue.put_nowait(message)
+            try:
+                await asyncio.wait_for(self.stopping.wait(), POLL_SECONDS)
+            except TimeoutError:
+                pass
+
+    def close(self) -> None:
+        self._thread.submit(lambda: self._log and self._log.close())
+        self._thread.shutdown(wait=True)
+
+    async def stream(self):
+        """One page's stream: every head first, then changes, until the page leaves or the server stops."""
+        queue: asyncio.Queue = asyncio.Queue(QUEUE)
+        self._queues.add(queue)
+        try:
+            yield _event("heads", {"changed": self.heads, "all": True})
+            while not self.stopping.is_set():
+                getter = asyncio.ensure_future(queue.get())
+                stopper = asyncio.ensure_future(self.stopping.wait())
+                done, _ = await asyncio.wait({getter, stopper}, timeout=HEARTBEAT_SECONDS,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                stopper.cancel()
+                if getter in done:
+                    yield getter.result()
+                else:
+                    getter.cancel()
+                    if not self.stopping.is_set():
+                        yield ": still here\n\n"
+        finally:
+            self._queues.discard(queue)
+
+
+def _event(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"

@@ -1,0 +1,100 @@
+"""Running the server: bind, say where, serve until Ctrl-C, stop within a second with streams open."""
+
+import ipaddress
+import os
+import socket
+import sys
+import threading
+
+import uvicorn
+
+from store import EventLog
+from web.app import build
+from web.guard import LOOPBACK, allowed_hosts
+
+GRACE_SECONDS = 1  # open responses get this long to finish after Ctrl-C; live streams end at once
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, whose exit signal also ends the live streams (else shutdown waits for them)."""
+
+    def __init__(self, config, live):
+        super().__init__(config)
+        self.live = live
+
+    def handle_exit(self, sig, frame) -> None:
+        self.live.stopping.set()
+        super().handle_exit(sig, frame)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket; a refused bind is one clear error, before anything else starts."""
+    from store.errors import StoreError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host.strip("[]"), port), family=family, reuse_port=False)
+    except OSError as exc:
+        raise StoreError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", field="port") from None
+    # accepted connections inherit this: without it a kept-alive client waits ~40 ms per answer for
+    # a delayed ACK (Nagle's algorithm holding the body behind the headers)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def prepare(path: str, read_only: bool) -> None:
+    """Open the database once before serving: a bad file is refused now, not on the first request.
+    A missing one is created (the page can start sessions), except for --read-only."""
+    with EventLog(path, create=not read_only):
+        pass
+
+
+def _say(text: str, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+def serve(path: str, host: str = "127.0.0.1", port: int = 8765, read_only: bool = False,
+          open_browser: bool = False, say=_say) -> None:
+    """Serve the page and the API on the database at `path` until Ctrl-C."""
+    prepare(path, read_only)
+    sock = bind(host, port)
+    port = sock.getsockname()[1]
+    app = build(path, allowed_hosts(host, port), read_only)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",
+                            timeout_graceful_shutdown=GRACE_SECONDS, server_header=False)
+    server = _Server(config, app.app.state.live)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else '[::1]' if host == '::' else shown}:{port}/"
+    if not is_loopback(host):
+        say(f"warning: listening on {host}: anyone who can reach this machine on port {port} can read every "
+            f"session{'' if read_only else ' and press into it'}", err=True)
+    say(f"serving {os.path.abspath(path)}{' read-only' if read_only else ''} at {url}  (Ctrl-C to stop)")
+    if open_browser:
+        threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the signal it caught once it has shut down
+        pass
+    finally:
+        sock.close()
+    say("stopped", err=True)
+
+
+def _open_when_started(server, url: str) -> None:
+    import time
+    import webbrowser
+
+    while not server.started and not server.should_exit:
+        time.sleep(0.05)
+    if server.started:
+        webbrowser.open(url)
+

@@ -1,0 +1,187 @@
+// The page: routes (/sessions/{ref}, /compare?s=..), the sessions list, the live channel, the wiring.
+// Everything it knows comes from the JSON API (docs/api.md); drawing is in draw.js, views in session.js
+// and compare.js, shared parts in common.js.
+"use strict";
+
+let server = { read_only: false }, view = null;
+
+class HomeView {
+  async open() { $("home-view").hidden = false; document.title = "nnreplay"; }
+  live() {}
+  key() { return false; }
+  close() { $("home-view").hidden = true; }
+}
+
+// -- sessions list, routes, live channel --------------------------------------------------------------
+let sessions = [];
+async function refreshSessions() {
+  sessions = await api("/api/sessions");
+  showSessions();
+}
+
+function showSessions() {
+  const picker = $("session-picker"), current = view instanceof SessionView ? view.id : "";
+  picker.replaceChildren(new Option("choose a session…", ""), ...sessions.map((s) =>
+    new Option(`${s.name || s.id.slice(0, 8)} · ${s.learner} · ${s.events} events`, s.id)));
+  picker.value = current;
+  $("session-list").replaceChildren(...sessions.map((s) => {
+    const item = document.createElement("li"), link = document.createElement("a");
+    link.href = `/sessions/${s.id}`; link.textContent = s.name || s.id.slice(0, 8);
+    item.append(link, ` ${s.learner}, ${s.events} events, started ${s.created_at.slice(0, 19).replace("T", " ")}`);
+    return item;
+  }));
+}
+
+// Heads that moved update the counts in place; only a session the list has never seen makes it ask for
+// the whole list again (which folds every session's state on the server), at most every two seconds.
+let listedAt = 0, listTimer = null;
+function followSessions(changed) {
+  const known = new Map(sessions.map((s) => [s.id, s]));
+  let unknown = false;
+  for (const [id, seq] of Object.entries(changed)) {
+    if (known.has(id)) known.get(id).events = seq; else unknown = true;
+  }
+  showSessions();
+  if (unknown && !listTimer) {
+    listTimer = setTimeout(async () => { listTimer = null; listedAt = Date.now(); await refreshSessions(); },
+      Math.max(0, 2000 - (Date.now() - listedAt)));
+  }
+}
+
+async function route() {
+  if (view) view.close();
+  const path = location.pathname, query = new URLSearchParams(location.search);
+  try {
+    if (path.startsWith("/sessions/")) view = new SessionView(decodeURIComponent(path.slice("/sessions/".length)));
+    else if (path === "/compare" && query.getAll("s").length) view = new CompareView(query.getAll("s"));
+    else view = new HomeView();
+    await view.open();
+    $("session-picker").value = view instanceof SessionView ? view.id : "";
+    $("server-note").textContent = server.read_only ? "read-only" : "";
+  } catch (e) {
+    view = new HomeView(); await view.open();
+    $("server-note").textContent = e.message;
+  }
+}
+
+function navigate(path) { history.pushState(null, "", path); route(); }
+
+// A browser keeps about six connections per server over HTTP/1.1, and each open stream holds one: a tab
+// that is hidden closes its stream, and on its return the first message ("all" heads) catches it up.
+let live = null;
+function connectLive() {
+  if (live || document.hidden) return;
+  live = new EventSource("/api/live");
+  live.addEventListener("heads", (message) => {
+    const data = JSON.parse(message.data);
+    if (view) view.live(data.changed);
+    followSessions(data.changed);
+  });
+}
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden && live) { live.close(); live = null; } else connectLive();
+});
+
+// -- wiring ----------------------------------------------------------------------------------------------
+// the post's three demos; "feedback" and "auto" differ only in which buttons the person then presses
+const PRESETS = { supervised: { learner: "gradient", lr: 1 }, feedback: { learner: "thompson", step: 0.2 },
+  auto: { learner: "thompson", step: 0.2 } };
+
+function wire() {
+  $("session-picker").addEventListener("change", (e) => e.target.value && navigate(`/sessions/${e.target.value}`));
+  $("compare-link").addEventListener("click", (e) => { e.preventDefault(); navigate(e.currentTarget.getAttribute("href")); });
+  $("new-toggle").addEventListener("click", () => {
+    const form = $("new-form"); form.hidden = !form.hidden; $("new-toggle").setAttribute("aria-expanded", String(!form.hidden));
+  });
+  for (const button of document.querySelectorAll("[data-preset]")) {
+    button.addEventListener("click", () => {
+      const preset = PRESETS[button.dataset.preset], form = $("new-form");
+      for (const [k, v] of Object.entries(preset)) form.elements[k].value = String(v);
+      form.elements.name.value = form.elements.name.value || button.dataset.preset;
+    });
+  }
+  $("new-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = e.target, body = {};
+    for (const [key, fallback] of Object.entries(server.settings)) {
+      const field = form.elements[key];
+      if (field && field.value.trim() !== "") body[key] = settingValue(field.value.trim(), key === "seed" ? 0 : fallback);
+    }
+    if (form.elements.name.value.trim()) body.name = form.elements.name.value.trim();
+    try {
+      const made = await post("/api/sessions", body);
+      $("new-error").textContent = ""; form.hidden = true;
+      await refreshSessions(); navigate(`/sessions/${made.id}`);
+    } catch (err) {
+      $("new-error").textContent = err.message;
+      if (err.field && form.elements[err.field]) form.elements[err.field].focus();
+    }
+  });
+  for (const button of document.querySelectorAll("[data-press]")) {
+    button.addEventListener("click", () => view instanceof SessionView && view.press(button.dataset.press));
+  }
+  $("scrubber").addEventListener("input", (e) => view.scrubTo(Number(e.target.value)));
+  $("play").addEventListener("click", () => view.togglePlay());
+  $("compare-scrubber").addEventListener("input", (e) => view.scrubTo(Number(e.target.value)));
+  $("compare-play").addEventListener("click", () => view.togglePlay());
+  $("metric").addEventListener("change", () => view.drawChart());
+  $("compare-add").addEventListener("change", (e) => {
+    if (!e.target.value) return;
+    const refs = [...new URLSearchParams(location.search).getAll("s"), e.target.value].slice(0, 4);
+    navigate(`/compare?${refs.map((ref) => `s=${encodeURIComponent(ref)}`).join("&")}`);
+  });
+  $("audit").addEventListener("click", async () => {
+    $("audit-verdict").textContent = "auditing…";
+    try {
+      const report = await api(`/api/sessions/${view.id}/audit`), session = report.sessions[0];
+      const failed = session.checks.filter((c) => !c.ok);
+      $("audit-verdict").textContent = report.ok ? `audit: every check holds (${session.events} events)` :
+        `audit FAILED: ${failed.map((c) => `${c.check}${c.seq ? ` at seq ${c.seq}` : ""}: ${c.reason}`).join("; ")}`;
+    } catch (e) { $("audit-verdict").textContent = e.message; }
+  });
+  document.addEventListener("keydown", (e) => {
+    const t = e.target, tag = t.tagName;
+    if (e.ctrlKey || e.metaKey || e.altKey || !view) return;
+    if (tag === "INPUT" && t.type !== "range" || tag === "SELECT" || tag === "TEXTAREA") return;
+    if (t.type === "range" && e.key.startsWith("Arrow")) return;            // the slider moves itself
+    if (e.key === " " && tag === "BUTTON") return;                            // space clicks the focused button
+    if (view.key(e)) e.preventDefault();
+  });
+  window.addEventListener("popstate", route);
+}
+
+// a setting's value as the kind of its default: numbers, text, or a comma-separated list
+function settingValue(text, fallback) {
+  if (typeof fallback === "number") return Number(text);
+  if (Array.isArray(fallback)) return text.split(",").map((part) => part.trim()).filter(Boolean)
+    .map((part) => (part !== "" && !Number.isNaN(Number(part)) ? Number(part) : part));
+  if (typeof fallback === "boolean") return text === "true";
+  return text;
+}
+
+// settings the form does not spell out (the engine may gain some) get a plain field each, from the server
+function addSettingFields() {
+  const form = $("new-form"), before = form.elements.name.parentElement;
+  for (const [key, fallback] of Object.entries(server.settings)) {
+    if (form.elements[key]) continue;
+    const label = document.createElement("label"), input = document.createElement("input");
+    input.name = key; input.type = typeof fallback === "number" ? "number" : "text";
+    if (input.type === "number") input.step = "any";
+    input.value = Array.isArray(fallback) ? fallback.join(", ") : fallback === null ? "" : String(fallback);
+    label.append(key, input);
+    before.before(label);
+  }
+}
+
+async function start() {
+  wire();
+  server = await api("/api/server");
+  addSettingFields();
+  if (server.read_only) {
+    for (const b of document.querySelectorAll("[data-press], #new-toggle")) { b.disabled = true; b.title = "read-only server"; }
+  }
+  await refreshSessions();
+  await route();
+  connectLive();
+}
+start();

@@ -1,0 +1,56 @@
+// What every view shares: the JSON API, a cache of frames per session, drawing once per animation frame.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const GRID = 32, CACHE = 4000;
+const fmt = { step: (v) => String(v), loss: (v) => v.toFixed(4), accuracy: (v) => v.toFixed(3), score: (v) => v.toFixed(4) };
+
+async function api(path, options = {}) {
+  const headers = { "Accept": "application/json", ...(options.body ? { "Content-Type": "application/json" } : {}) };
+  const init = { ...options, headers };
+  const response = await fetch(path, init);
+  const body = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  if (!response.ok) {
+    const error = new Error(body.error || `HTTP ${response.status}`);
+    error.field = body.field; error.status = response.status;
+    throw error;
+  }
+  return body;
+}
+const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body) });
+
+// Frames (states without the points) of one session, fetched one at a time: while a request is out, only
+// the latest wanted step waits, so dragging never queues a backlog; each answer is cached.
+class Frames {
+  constructor(id, onFrame) { this.id = id; this.onFrame = onFrame; this.cache = new Map(); this.busy = false; this.wanted = null; }
+  put(frame) {
+    this.cache.set(frame.seq, frame);
+    if (this.cache.size > CACHE) this.cache.delete(this.cache.keys().next().value);
+  }
+  want(seq) {
+    this.wanted = seq;
+    if (this.cache.has(seq)) { this.onFrame(this.cache.get(seq)); return; }
+    if (!this.busy) this.fetchWanted();
+  }
+  async fetchWanted() {
+    this.busy = true;
+    try {
+      while (this.wanted !== null && !this.cache.has(this.wanted)) {
+        const frame = await api(`/api/sessions/${this.id}?at=${this.wanted}&points=false&grid=${GRID}`);
+        this.put(frame);
+        this.onFrame(frame);  // the newest answer is shown while a drag goes on
+      }
+    } catch (e) { console.warn(e); } finally { this.busy = false; }
+    if (this.cache.has(this.wanted)) this.onFrame(this.cache.get(this.wanted));
+  }
+}
+
+// draw at most once per animation frame, whatever arrives in between
+function painter(paint) {
+  let pending = null;
+  return (value) => {
+    const first = pending === null;
+    pending = value;
+    if (first) requestAnimationFrame(() => { const v = pending; pending = null; paint(v); });
+  };
+}

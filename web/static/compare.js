@@ -1,0 +1,93 @@
+// The compare view: two to four sessions in step, with a chart of one metric.
+"use strict";
+
+class CompareView {
+  constructor(refs) { this.refs = refs.slice(0, 4); this.panels = []; this.timer = null; }
+
+  async open() {
+    $("compare-view").hidden = false;
+    const panels = $("panels");
+    panels.replaceChildren();
+    this.panels = await Promise.all(this.refs.map(async (ref, n) => {
+      const full = await api(`/api/sessions/${encodeURIComponent(ref)}?grid=${GRID}`);
+      const series = await api(`/api/sessions/${full.session_id}/metrics`);
+      const figure = document.createElement("figure"), canvas = document.createElement("canvas");
+      const caption = document.createElement("figcaption");
+      canvas.width = 360; canvas.height = 360;
+      const label = full.name || full.session_id.slice(0, 8);
+      canvas.setAttribute("role", "img"); canvas.setAttribute("aria-label", `${label} at the shown step`);
+      caption.style.color = NNDraw.SESSION_COLOURS[n];
+      figure.append(canvas, caption);
+      const panel = { id: full.session_id, label, points: full.points, head: full.head, series, canvas, caption };
+      panel.frames = new Frames(panel.id, painter((frame) => this.paint(panel, frame)));
+      panel.frames.put(full);
+      return panel;
+    }));
+    panels.append(...this.panels.map((p) => p.canvas.parentElement));
+    this.setLength();
+    this.scrubTo(this.length);
+    this.offerMore();
+    document.title = `compare · nnreplay`;
+  }
+
+  offerMore() {
+    const shown = new Set(this.panels.map((p) => p.id)), add = $("compare-add");
+    add.replaceChildren(new Option("…", ""), ...sessions.filter((s) => !shown.has(s.id))
+      .map((s) => new Option(s.name || s.id.slice(0, 8), s.id)));
+    add.disabled = this.panels.length >= 4;
+  }
+
+  setLength() {
+    this.length = Math.max(1, ...this.panels.map((p) => p.head));
+    $("compare-scrubber").max = String(this.length);
+  }
+
+  paint(panel, frame) {
+    NNDraw.board(panel.canvas, panel.points, frame);
+    panel.caption.textContent = `${panel.label} · step ${frame.seq} · accuracy ${fmt.accuracy(frame.accuracy)} · ` +
+      `loss ${fmt.loss(frame.loss)} · score ${fmt.score(frame.score)}`;
+  }
+
+  scrubTo(step) {
+    step = Math.max(1, Math.min(this.length, step));
+    $("compare-scrubber").value = String(step);
+    $("compare-step").textContent = `${step} / ${this.length}`;
+    for (const panel of this.panels) panel.frames.want(Math.min(step, panel.head));  // in step; a short run holds its end
+    this.drawChart();
+  }
+
+  drawChart() { NNDraw.chart($("chart"), this.panels.map((p) => ({ label: p.label, ...p.series })), $("metric").value, Number($("compare-scrubber").value)); }
+
+  togglePlay() {
+    if (this.timer) { clearInterval(this.timer); this.timer = null; $("compare-play").textContent = "Play"; return; }
+    if (Number($("compare-scrubber").value) >= this.length) this.scrubTo(1);
+    $("compare-play").textContent = "Pause";
+    const stride = Math.max(1, Math.round(this.length / 600));
+    this.timer = setInterval(() => {
+      const next = Number($("compare-scrubber").value) + stride;
+      this.scrubTo(next);
+      if (next >= this.length) this.togglePlay();
+    }, 1000 / 60);
+  }
+
+  async live(changed) {
+    for (const panel of this.panels) {
+      if (changed[panel.id] !== undefined && changed[panel.id] > panel.head) {
+        const atEnd = Number($("compare-scrubber").value) >= this.length;
+        panel.head = changed[panel.id];
+        panel.series = await api(`/api/sessions/${panel.id}/metrics`);
+        this.setLength();
+        if (atEnd) this.scrubTo(this.length); else this.drawChart();
+      }
+    }
+  }
+
+  key(event) {
+    const step = event.shiftKey ? 10 : 1, at = Number($("compare-scrubber").value);
+    if (event.key === "ArrowLeft" || event.key === "ArrowDown") { this.scrubTo(at - step); return true; }
+    if (event.key === "ArrowRight" || event.key === "ArrowUp") { this.scrubTo(at + step); return true; }
+    return false;
+  }
+
+  close() { if (this.timer) this.togglePlay(); $("compare-view").hidden = true; }
+}
