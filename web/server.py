@@ -53,9 +53,12 @@ def bind(host: str, port: int) -> socket.socket:
 
 def prepare(path: str, read_only: bool) -> None:
     """Open the database once before serving: a bad file is refused now, not on the first request.
-    A missing one is created (the page can start sessions), except for --read-only."""
-    with EventLog(path, create=not read_only):
-        pass
+    A missing one is created now (the page can start sessions; every request opens the file as it is),
+    except for --read-only."""
+    missing = not os.path.exists(path) or os.path.getsize(path) == 0
+    with EventLog(path, create=not read_only) as log:
+        if missing and not read_only:  # an existing file is left as it is until the first press
+            log.materialise()
 
 
 def _say(text: str, err: bool = False) -> None:
@@ -65,8 +68,12 @@ def _say(text: str, err: bool = False) -> None:
 def serve(path: str, host: str = "127.0.0.1", port: int = 8765, read_only: bool = False,
           open_browser: bool = False, say=_say) -> None:
     """Serve the page and the API on the database at `path` until Ctrl-C."""
-    prepare(path, read_only)
-    sock = bind(host, port)
+    sock = bind(host, port)  # first: a port that is taken leaves no new database file behind
+    try:
+        prepare(path, read_only)
+    except BaseException:
+        sock.close()
+        raise
     port = sock.getsockname()[1]
     app = build(path, allowed_hosts(host, port), read_only)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",

@@ -124,6 +124,28 @@ def test_a_missing_database_is_refused_read_only_and_a_busy_port_is_one_line(tmp
     assert result.returncode == 1 and result.stderr.count("\n") == 1 and "cannot listen" in result.stderr
 
 
+def test_serving_a_database_that_does_not_exist_yet_gives_a_working_page(tmp_path):
+    """`nnreplay serve` on a new file (a fresh clone's first run): the list is empty, not an error, and
+    the first session can be started from the page's API; a busy port leaves no file behind."""
+    fresh = str(tmp_path / "fresh.db")
+    server = Server(fresh)
+    try:
+        with server.client() as http:
+            assert http.get("/api/sessions").json() == []
+            made = http.post("/api/sessions", json={"seed": 1, "name": "first"})
+            assert made.status_code == 201, made.text
+            assert http.get("/api/sessions").json()[0]["name"] == "first"
+    finally:
+        server.stop()
+    assert "Traceback" not in server.process.stderr.read()
+    other = str(tmp_path / "other.db")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = terminal(other, "serve", "--port", str(taken.getsockname()[1]))
+    assert result.returncode == 1 and not os.path.exists(other)
+
+
 def test_import_cli_loads_no_server_library():
     """`import cli` loads neither starlette, uvicorn nor asyncio: a terminal press never pays for the server."""
     code = "import sys, cli; print(sorted(m for m in ('starlette', 'uvicorn', 'asyncio', 'web') if m in sys.modules))"
