@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import sys
 
 from starlette.responses import JSONResponse
@@ -58,6 +59,16 @@ def _no_constants(text: str):
     raise ValueError(f"{text} is not a JSON number")
 
 
+def _no_repeats(pairs: list) -> dict:
+    # {"count": 1, "count": 900} would otherwise mean whatever the last one says, unseen by whoever wrote it
+    body = dict(pairs)
+    if len(body) < len(pairs):
+        seen = set()
+        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key {repeated[:40]!r} appears more than once")
+    return body
+
+
 async def read_body(request) -> dict:
     """The request's JSON object: at most MAX_BODY bytes (413), JSON (415 otherwise), an object (400)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -73,9 +84,11 @@ async def read_body(request) -> dict:
             raise Refused(413, f"a body can be at most {MAX_BODY:,} bytes", "body")
         chunks.append(chunk)
     try:
-        body = json.loads(b"".join(chunks) or b"{}", parse_constant=_no_constants)
+        body = json.loads(b"".join(chunks) or b"{}", parse_constant=_no_constants, object_pairs_hook=_no_repeats)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Refused(400, f"the body is not valid JSON: {exc}", "body") from None
+    except RecursionError:  # 16 KiB of brackets nest deeper than Python's parser goes
+        raise Refused(400, "the body nests too deeply to be a request", "body") from None
     if not isinstance(body, dict):
         raise Refused(400, "the body must be a JSON object", "body")
     return body
@@ -118,12 +131,22 @@ def query_int(request, name: str, default: int | None = None, least: int | None 
     text = request.query_params.get(name)
     if text is None or text == "":
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise Refused(400, f"{name} must be a whole number, got {text[:40]!r}", name) from None
+    # ASCII digits only: int() would also take "+3", " 3", "1_0" and other scripts' digits
+    if not re.fullmatch(r"-?[0-9]{1,30}", text):
+        raise Refused(400, f"{name} must be a whole number, got {text[:40]!r}", name)
+    value = int(text)
     if (least is not None and value < least) or (most is not None and value > most):
         bounds = f"at least {least}" if most is None else f"at most {most}" if least is None else \
             f"from {least} to {most}"
         raise Refused(400, f"{name} must be {bounds}, got {value}", name)
     return value
+
+
+def query_flag(request, name: str, default: bool) -> bool:
+    """A true/false query parameter; any other word is refused rather than read as the default."""
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return default
+    if text not in ("true", "false"):
+        raise Refused(400, f"{name} must be true or false, got {text[:40]!r}", name)
+    return text == "true"

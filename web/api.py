@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 import service
 from engine import NnreplayError
-from web.answers import Refused, crash, query_int, read_body, refusal, vet
+from web.answers import Refused, crash, query_flag, query_int, read_body, refusal, vet
 
 MAX_WEB_COUNT = 1_000  # presses per request: a page presses a few at a time, and a request must stay short
 MAX_EVENTS = 10_000
@@ -100,7 +100,7 @@ async def new_session(request):
 async def show(request):
     at = query_int(request, "at", least=1)
     grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
-    points = request.query_params.get("points", "true") != "false"
+    points = query_flag(request, "points", True)
     return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points))
 
 

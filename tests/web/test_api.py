@@ -101,13 +101,19 @@ def test_a_refused_body_is_one_json_line_naming_the_field_and_writes_nothing(sha
 
 
 def test_bodies_that_are_not_json_or_too_big_are_refused(client, recorded):
-    """415 without a JSON content type, 400 for broken JSON or NaN, 413 above 16 KiB; nothing written."""
+    """415 without a JSON content type, 400 for broken JSON, NaN, a repeated key or brackets nested 8,000
+    deep (not a 500), 413 above 16 KiB; nothing written."""
     before = heads(recorded)
     url = "/api/sessions/th/presses"
     assert client.post(url, content=b"press=next").status_code == 415
     for text in (b"{", b'{"press": NaN}', b"\xff\xfe"):
         answer = client.post(url, content=text, headers={"content-type": "application/json"})
         assert answer.status_code == 400 and answer.json()["field"] == "body"
+    deep = b'{"press": "next", "x": ' + b"[" * 8_000 + b"]" * 8_000 + b"}"  # within 16 KiB
+    repeated = b'{"press": "next", "count": 1, "count": 900}'
+    for text, says in ((deep, "nests too deeply"), (repeated, "'count' appears more than once")):
+        answer = client.post(url, content=text, headers={"content-type": "application/json"})
+        assert answer.status_code == 400 and answer.json()["field"] == "body" and says in answer.json()["error"]
     huge = json.dumps({"press": "next", "pad": "x" * 20_000})
     answer = client.post(url, content=huge, headers={"content-type": "application/json"})
     assert answer.status_code == 413 and answer.json()["field"] == "body"
@@ -117,6 +123,8 @@ def test_bodies_that_are_not_json_or_too_big_are_refused(client, recorded):
 @pytest.mark.parametrize("path, status, field", [
     ("/api/sessions/nobody", 404, "ref"), ("/api/sessions/th?at=0", 400, "at"), ("/api/sessions/th?at=x", 400, "at"),
     ("/api/sessions/th?at=99", 400, "at"), ("/api/sessions/th?grid=1000", 400, "grid"),
+    ("/api/sessions/th?at=%E0%A5%A9", 400, "at"), ("/api/sessions/th?at=1_0", 400, "at"),
+    ("/api/sessions/th?at=+3", 400, "at"), ("/api/sessions/th?points=maybe", 400, "points"),
     ("/api/sessions/th/events?limit=0", 400, "limit"), ("/api/sessions/th/events?after=-1", 400, "after"),
     ("/api/nothing", 404, "path"),
     ("/static/../cli.py", 404, "path"), ("/static/%2e%2e%2fcli.py", 404, "path"), ("/static/secret.txt", 404, "path"),
