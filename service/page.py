@@ -25,7 +25,7 @@ def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID,
                state=None) -> dict:
     """The show object at `at` (default: the head) plus the picture, the event recorded at that seq and,
     for thompson, a credible band per arm. `points=False` leaves out what never changes within a session
-    (points, separator, settings), for a scrubber that already has them. `state`, when the caller has just
+    (points, test_points, separator, settings), for a scrubber that already has them. `state`, when the caller has just
     recorded it, saves folding it again."""
     if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= MAX_GRID:
         raise StoreError(f"grid must be from 2 to {MAX_GRID}, got {grid}", field="grid")
@@ -36,13 +36,26 @@ def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID,
     row = next(log.rows(info.id, state.seq, state.seq))
     out = state_json(info, state, row.hash, state_digest(state))
     out.update(drawing(state, grid), head=head, session_head_hash=head_hash, grid_size=grid,
-               event={"type": row.type, "payload": json.loads(row.payload), "recorded_at": row.recorded_at})
+               event={"type": row.type, "payload": json.loads(row.payload), "recorded_at": row.recorded_at},
+               # a seed drawn from the OS has 63 bits; JavaScript's numbers keep 53, so the page shows this
+               seed_text=str(state.settings.seed))
     for arm in out.get("posteriors", ()):
         arm["low"], arm["high"] = _band(arm["alpha"], arm["beta"])
     if not points:
-        for key in ("points", "separator", "settings"):
+        for key in ("points", "test_points", "separator", "settings"):
             out.pop(key)
     return out
+
+
+def setting_choices() -> dict[str, list[str]]:
+    """The values a setting can take where they are a fixed list, for a form to offer."""
+    from engine.dataset import KINDS
+    from engine.features import FEATURES
+    from engine.model import ACTIVATIONS
+    from engine.settings import LEARNERS
+
+    return {"learner": list(LEARNERS), "data": list(KINDS), "activation": list(ACTIVATIONS),
+            "features": list(FEATURES)}
 
 
 def _band(a: float, b: float) -> tuple[float, float]:

@@ -76,7 +76,8 @@ def _defaults() -> dict:
 @endpoint
 async def server_info(request):
     return JSONResponse({"read_only": request.app.state.read_only, "database": request.app.state.database_name,
-                         "presses": list(service.PRESSES), "settings": _defaults()})
+                         "presses": list(service.PRESSES), "settings": _defaults(),
+                         "choices": service.page.setting_choices()})
 
 
 @endpoint

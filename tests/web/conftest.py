@@ -68,3 +68,15 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A page of a fresh browser context on `server`; the test fails if a script error happened on it."""
+    context = browser.new_context(viewport={"width": 1100, "height": 820})
+    opened = context.new_page()
+    errors = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == []

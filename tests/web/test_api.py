@@ -199,3 +199,22 @@ def test_read_only_refuses_every_press_and_still_reads(read_only_server, recorde
         assert http.get("/api/sessions/th").status_code == 200
         assert http.get("/api/server").json()["read_only"] is True
     assert heads(recorded) == before
+
+
+def test_the_server_names_the_choices_a_setting_takes(client):
+    """/api/server lists the learners, data sets, activations and features the engine accepts, so that a
+    form offers them instead of a blank field; each default is one of its choices."""
+    info = client.get("/api/server").json()
+    assert {"xor", "spiral"} <= set(info["choices"]["data"]) and "relu" in info["choices"]["activation"]
+    assert set(info["choices"]["learner"]) == {"gradient", "thompson"} and "x2" in info["choices"]["features"]
+    assert all(info["settings"][key] in values for key, values in info["choices"].items() if key != "features")
+
+
+def test_a_state_carries_its_seed_as_text_and_a_frame_leaves_the_points_out(client, nnreplay):
+    """`seed_text` is the seed digit for digit (a 63-bit seed does not survive a JavaScript number);
+    `?points=false` drops the held-out points too, which never change within a session."""
+    nnreplay("new", "--seed", 2**62 + 1, "--test-share", "0.25", "--name", "held")
+    full = client.get("/api/sessions/held").json()
+    assert full["seed_text"] == str(2**62 + 1) and len(full["test_points"]) == 10
+    frame = client.get("/api/sessions/held", params={"points": "false"}).json()
+    assert not {"points", "test_points", "separator", "settings"} & set(frame) and frame["test_accuracy"] is not None

@@ -1,48 +1,14 @@
 """The page in a real browser (Debian's Chromium through Playwright) against a real server process."""
 
-import json
 import subprocess
 import sys
 
-import pytest
 from playwright.sync_api import expect
 
+from browsing import open_session, rows, show, step_is
 from serving import ROOT
-from store import EventLog
 
 NAMES = ("Next iteration", "bad", "meh", "good", "great")
-
-
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1100, "height": 820})
-    opened = context.new_page()
-    errors = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert errors == []
-
-
-def rows(db_path: str, ref: str) -> list[dict]:
-    with EventLog(db_path) as log:
-        return [row.to_json() for row in log.rows(log.resolve(ref).id)]
-
-
-def show(ref: str, db_path: str, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--db", db_path, "show", ref, "--json",
-                           *args], capture_output=True, text=True, cwd=ROOT, check=True)
-    return json.loads(done.stdout)
-
-
-def open_session(page, server, ref: str) -> None:
-    page.goto(f"{server.url}/sessions/{ref}")
-    expect(page.locator("#r-step")).not_to_have_text("-")
-
-
-def step_is(page, seq: int, timeout: float = 5000) -> None:
-    # expect() polls without eval, which the page's Content-Security-Policy (rightly) forbids
-    expect(page.locator("#r-step")).to_have_text(str(seq), timeout=timeout)
 
 
 def test_ten_clicks_on_next_iteration_are_ten_web_events(page, server, recorded):

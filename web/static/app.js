@@ -159,16 +159,30 @@ function settingValue(text, fallback) {
   return text;
 }
 
-// settings the form does not spell out (the engine may gain some) get a plain field each, from the server
+// settings the form does not spell out (the engine may gain some) get a field each, from the server: a
+// list to choose from where the server names the choices, else a plain field with the default filled in
+const LABELS = { discount: "Discount", prior: "Prior", data: "Data set", features: "Features",
+  hidden: "Hidden layers", activation: "Activation", test_share: "Held-out share" };
+const HINTS = { hidden: "none; e.g. 8 or 8,4", test_share: "0 to 0.9" };
 function addSettingFields() {
-  const form = $("new-form"), before = form.elements.name.parentElement;
+  const form = $("new-form"), before = form.elements.name.parentElement, choices = server.choices || {};
   for (const [key, fallback] of Object.entries(server.settings)) {
     if (form.elements[key]) continue;
-    const label = document.createElement("label"), input = document.createElement("input");
-    input.name = key; input.type = typeof fallback === "number" ? "number" : "text";
-    if (input.type === "number") input.step = "any";
-    input.value = Array.isArray(fallback) ? fallback.join(", ") : fallback === null ? "" : String(fallback);
-    label.append(key, input);
+    const label = document.createElement("label");
+    let input;
+    if (choices[key] && !Array.isArray(fallback)) {
+      input = document.createElement("select");
+      input.append(...choices[key].map((choice) => new Option(choice, choice, choice === fallback, choice === fallback)));
+    } else {
+      input = document.createElement("input");
+      input.type = typeof fallback === "number" ? "number" : "text";
+      if (input.type === "number") input.step = "any";
+      input.value = Array.isArray(fallback) ? fallback.join(", ") : fallback === null ? "" : String(fallback);
+      const hint = choices[key] ? `comma-separated, from ${choices[key].join(", ")}` : HINTS[key];
+      if (hint) { input.placeholder = hint; input.title = hint; }
+    }
+    input.name = key;
+    label.append(LABELS[key] || key, input);
     before.before(label);
   }
 }

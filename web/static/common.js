@@ -3,7 +3,9 @@
 
 const $ = (id) => document.getElementById(id);
 const GRID = 32, CACHE = 4000;
-const fmt = { step: (v) => String(v), loss: (v) => v.toFixed(4), accuracy: (v) => v.toFixed(3), score: (v) => v.toFixed(4) };
+// as `show` prints them
+const fmt = { step: (v) => String(v), loss: (v) => v.toFixed(4), accuracy: (v) => v.toFixed(3), score: (v) => v.toFixed(4),
+  test_loss: (v) => v.toFixed(4), test_accuracy: (v) => v.toFixed(3) };
 
 async function api(path, options = {}) {
   const headers = { "Accept": "application/json", ...(options.body ? { "Content-Type": "application/json" } : {}) };

@@ -18,11 +18,12 @@ class SessionView {
     const shown = new Set(["learner", "seed", "points", "noise", "lr", "step", "discount"]);
     const others = Object.entries(s).filter(([key, value]) => !shown.has(key) && key in server.settings &&
       JSON.stringify(value) !== JSON.stringify(server.settings[key]));
-    $("subtitle").textContent = `${full.learner} · seed ${s.seed} · ${s.points} points · noise ${s.noise}` +
+    $("subtitle").textContent = `${full.learner} · seed ${full.seed_text} · ${s.points} points · noise ${s.noise}` +
       (full.learner === "gradient" ? ` · lr ${s.lr}` : ` · step ${s.step} · discount ${s.discount}`) +
       others.map(([key, value]) => ` · ${key} ${Array.isArray(value) ? value.join(",") : value}`).join("");
     $("buttons").hidden = full.learner !== "thompson";
     $("thompson").hidden = full.learner !== "thompson";
+    for (const row of document.querySelectorAll(".held-out")) row.hidden = full.test_loss === null;
     $("download-export").href = `/api/sessions/${this.id}/export`;
     $("download-gif").href = `/api/sessions/${this.id}/replay.gif`;
     $("compare-link").href = `/compare?s=${this.id}`;
@@ -51,6 +52,7 @@ class SessionView {
     this.shown = frame;
     NNDraw.board($("board"), this.points, frame);
     for (const key of ["loss", "accuracy", "score"]) $(`r-${key}`).textContent = fmt[key](frame[key]);
+    for (const key of ["test_loss", "test_accuracy"]) $(`r-${key}`).textContent = frame[key] === null ? "-" : fmt[key](frame[key]);
     $("r-step").textContent = String(frame.seq);
     // the fingerprint is the newest head any answer has reported (a cached older answer knows an older one)
     if (!this.fingerprint || frame.head > this.fingerprint.head) {
