@@ -43,7 +43,10 @@ function followSessions(changed) {
   }
   showSessions();
   if (unknown && !listTimer) {
-    listTimer = setTimeout(async () => { listTimer = null; listedAt = Date.now(); await refreshSessions(); },
+    listTimer = setTimeout(async () => {
+      listTimer = null; listedAt = Date.now();
+      try { await refreshSessions(); } catch (e) { note("list", `the sessions list could not be read: ${e.message}`); }
+    },
       Math.max(0, 2000 - (Date.now() - listedAt)));
   }
 }
@@ -57,11 +60,20 @@ async function route() {
     else view = new HomeView();
     await view.open();
     $("session-picker").value = view instanceof SessionView ? view.id : "";
-    $("server-note").textContent = server.read_only ? "read-only" : "";
+    note("route", "");
   } catch (e) {
     view = new HomeView(); await view.open();
-    $("server-note").textContent = e.message;
+    note("route", e.message);
   }
+}
+
+// the header's note: read-only, and whatever is wrong now (a page that could not open, the live channel)
+const problems = {};
+function note(kind, text) {
+  problems[kind] = text;
+  $("server-note").textContent = [server.read_only ? "read-only" : "", ...Object.values(problems)]
+    .filter(Boolean).join(" · ");
+  $("server-note").classList.toggle("problem", Object.values(problems).some(Boolean));
 }
 
 function navigate(path) { history.pushState(null, "", path); route(); }
@@ -73,9 +85,14 @@ function connectLive() {
   if (live || document.hidden) return;
   live = new EventSource("/api/live");
   live.addEventListener("heads", (message) => {
+    note("live", "");
     const data = JSON.parse(message.data);
     if (view) view.live(data.changed);
     followSessions(data.changed);
+  });
+  // the browser retries by itself; meanwhile the page says that what it shows may be behind
+  live.addEventListener("error", () => {
+    note("live", "live updates lost: the server does not answer (retrying)");
   });
 }
 document.addEventListener("visibilitychange", () => {
@@ -189,12 +206,17 @@ function addSettingFields() {
 
 async function start() {
   wire();
-  server = await api("/api/server");
-  addSettingFields();
-  if (server.read_only) {
-    for (const b of document.querySelectorAll("[data-press], #new-toggle")) { b.disabled = true; b.title = "read-only server"; }
+  try {
+    server = await api("/api/server");
+    addSettingFields();
+    if (server.read_only) {
+      for (const b of document.querySelectorAll("[data-press], #new-toggle")) { b.disabled = true; b.title = "read-only server"; }
+    }
+    await refreshSessions();
+  } catch (e) {
+    note("start", `the page could not start: ${e.message}`);
+    return;
   }
-  await refreshSessions();
   await route();
   connectLive();
 }

@@ -10,7 +10,12 @@ const fmt = { step: (v) => String(v), loss: (v) => v.toFixed(4), accuracy: (v) =
 async function api(path, options = {}) {
   const headers = { "Accept": "application/json", ...(options.body ? { "Content-Type": "application/json" } : {}) };
   const init = { ...options, headers };
-  const response = await fetch(path, init);
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (e) {  // no answer at all: the server stopped, or the network is gone
+    throw new Error("the server did not answer: is `nnreplay serve` still running?");
+  }
   const body = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
   if (!response.ok) {
     const error = new Error(body.error || `HTTP ${response.status}`);
@@ -23,8 +28,11 @@ const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(bo
 
 // Frames (states without the points) of one session, fetched one at a time: while a request is out, only
 // the latest wanted step waits, so dragging never queues a backlog; each answer is cached.
+// A failed fetch is handed to `onError` (the view shows it), and the next wanted step tries again.
 class Frames {
-  constructor(id, onFrame) { this.id = id; this.onFrame = onFrame; this.cache = new Map(); this.busy = false; this.wanted = null; }
+  constructor(id, onFrame, onError) {
+    this.id = id; this.onFrame = onFrame; this.onError = onError; this.cache = new Map(); this.busy = false; this.wanted = null;
+  }
   put(frame) {
     this.cache.set(frame.seq, frame);
     if (this.cache.size > CACHE) this.cache.delete(this.cache.keys().next().value);
@@ -42,8 +50,12 @@ class Frames {
         this.put(frame);
         this.onFrame(frame);  // the newest answer is shown while a drag goes on
       }
-    } catch (e) { console.warn(e); } finally { this.busy = false; }
-    if (this.cache.has(this.wanted)) this.onFrame(this.cache.get(this.wanted));
+      this.onError(null);
+    } catch (e) {
+      this.onError(new Error(`step ${this.wanted} could not be shown: ${e.message}`));
+      this.wanted = null;
+    } finally { this.busy = false; }
+    if (this.wanted !== null && this.cache.has(this.wanted)) this.onFrame(this.cache.get(this.wanted));
   }
 }
 

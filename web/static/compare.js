@@ -19,7 +19,8 @@ class CompareView {
       caption.style.color = NNDraw.SESSION_COLOURS[n];
       figure.append(canvas, caption);
       const panel = { id: full.session_id, label, points: full.points, head: full.head, series, canvas, caption };
-      panel.frames = new Frames(panel.id, painter((frame) => this.paint(panel, frame)));
+      panel.frames = new Frames(panel.id, painter((frame) => this.paint(panel, frame)),
+        (error) => { $("compare-error").textContent = error ? `${label}: ${error.message}` : ""; });
       panel.frames.put(full);
       return panel;
     }));
@@ -74,8 +75,10 @@ class CompareView {
     for (const panel of this.panels) {
       if (changed[panel.id] !== undefined && changed[panel.id] > panel.head) {
         const atEnd = Number($("compare-scrubber").value) >= this.length;
+        try {
+          panel.series = await api(`/api/sessions/${panel.id}/metrics`);
+        } catch (e) { $("compare-error").textContent = `${panel.label}: ${e.message}`; continue; }
         panel.head = changed[panel.id];
-        panel.series = await api(`/api/sessions/${panel.id}/metrics`);
         this.setLength();
         if (atEnd) this.scrubTo(this.length); else this.drawChart();
       }

@@ -10,7 +10,8 @@ class SessionView {
     const full = await api(`/api/sessions/${encodeURIComponent(this.ref)}?grid=${GRID}`);
     this.id = full.session_id; this.points = full.points; this.learner = full.learner; this.head = full.head;
     this.label = full.name || full.session_id.slice(0, 8);
-    this.frames = new Frames(this.id, painter((frame) => this.paint(frame)));
+    this.frames = new Frames(this.id, painter((frame) => this.paint(frame)),
+      (error) => { $("step-error").textContent = error ? error.message : ""; });
     this.frames.put(full);
     $("title").textContent = this.label;
     const s = full.settings;
@@ -159,5 +160,8 @@ class SessionView {
     return false;
   }
 
-  close() { this.stopPlay(); $("session-view").hidden = true; $("fork-offer").hidden = true; }
+  close() {
+    this.stopPlay(); $("session-view").hidden = true; $("fork-offer").hidden = true;
+    for (const id of ["step-error", "press-error"]) $(id).textContent = "";
+  }
 }

@@ -1,0 +1,22 @@
+"""What the page says when something goes wrong: never a silent failure."""
+
+from playwright.sync_api import expect
+
+from browsing import open_session
+
+
+def test_a_stopped_server_is_said_on_the_page_for_presses_steps_and_live_updates(page, server):
+    """With the server gone, a press, a step never fetched before and the live channel each say so."""
+    open_session(page, server, "grad")
+    server.stop()
+    expect(page.locator("#server-note")).to_contain_text("live updates lost", timeout=10_000)
+    page.get_by_role("button", name="Next iteration", exact=True).click()
+    expect(page.locator("#press-error")).to_contain_text("the server did not answer")
+    page.get_by_role("slider", name="Step").fill("2")
+    expect(page.locator("#step-error")).to_contain_text("step 2 could not be shown: the server did not answer")
+
+
+def test_an_unknown_session_address_says_so(page, server):
+    """/sessions/nobody opens the list and says which session was not found, in the header's status."""
+    page.goto(f"{server.url}/sessions/nobody")
+    expect(page.get_by_role("status").filter(has_text="nobody")).to_contain_text("no session")
