@@ -22,12 +22,12 @@ async function refreshSessions() {
 function showSessions() {
   const picker = $("session-picker"), current = view instanceof SessionView ? view.id : "";
   picker.replaceChildren(new Option("choose a session…", ""), ...sessions.map((s) =>
-    new Option(`${s.name || s.id.slice(0, 8)} · ${s.learner} · ${s.events} events`, s.id)));
+    new Option(`${shortName(s.name || s.id.slice(0, 8))} · ${s.learner} · ${countEvents(s.events)}`, s.id)));
   picker.value = current;
   $("session-list").replaceChildren(...sessions.map((s) => {
     const item = document.createElement("li"), link = document.createElement("a");
     link.href = `/sessions/${s.id}`; link.textContent = s.name || s.id.slice(0, 8);
-    item.append(link, ` ${s.learner}, ${s.events} events, started ${s.created_at.slice(0, 19).replace("T", " ")}`);
+    item.append(link, ` ${s.learner}, ${countEvents(s.events)}, started ${s.created_at.slice(0, 19).replace("T", " ")}`);
     return item;
   }));
 }
@@ -54,14 +54,19 @@ function followSessions(changed) {
 async function route() {
   if (view) view.close();
   const path = location.pathname, query = new URLSearchParams(location.search);
+  if (path.startsWith("/sessions/")) view = new SessionView(decodeURIComponent(path.slice("/sessions/".length)));
+  else if (path === "/compare") view = new CompareView(query.getAll("s"));
+  else view = new HomeView();
+  // a quick second navigation may start before this one's answers arrive: only the newest view shows
+  const opening = view;
   try {
-    if (path.startsWith("/sessions/")) view = new SessionView(decodeURIComponent(path.slice("/sessions/".length)));
-    else if (path === "/compare" && query.getAll("s").length) view = new CompareView(query.getAll("s"));
-    else view = new HomeView();
-    await view.open();
+    await opening.open();
+    if (view !== opening) return;
     $("session-picker").value = view instanceof SessionView ? view.id : "";
     note("route", "");
   } catch (e) {
+    if (view !== opening) return;
+    view.close();
     view = new HomeView(); await view.open();
     note("route", e.message);
   }
@@ -144,8 +149,7 @@ function wire() {
   $("metric").addEventListener("change", () => view.drawChart());
   $("compare-add").addEventListener("change", (e) => {
     if (!e.target.value) return;
-    const refs = [...new URLSearchParams(location.search).getAll("s"), e.target.value].slice(0, 4);
-    navigate(`/compare?${refs.map((ref) => `s=${encodeURIComponent(ref)}`).join("&")}`);
+    navigate(compareAddress([...new URLSearchParams(location.search).getAll("s"), e.target.value].slice(0, 4)));
   });
   $("audit").addEventListener("click", async () => {
     $("audit-verdict").textContent = "auditing…";

@@ -7,6 +7,10 @@ const GRID = 32, CACHE = 4000;
 const fmt = { step: (v) => String(v), loss: (v) => v.toFixed(4), accuracy: (v) => v.toFixed(3), score: (v) => v.toFixed(4),
   test_loss: (v) => v.toFixed(4), test_accuracy: (v) => v.toFixed(3) };
 
+const countEvents = (n) => `${n} event${n === 1 ? "" : "s"}`;
+// a name in a list of choices: its start and its end, so that names alike at the start stay apart
+const shortName = (name) => (name.length > 48 ? `${name.slice(0, 30)}…${name.slice(-16)}` : name);
+
 async function api(path, options = {}) {
   const headers = { "Accept": "application/json", ...(options.body ? { "Content-Type": "application/json" } : {}) };
   const init = { ...options, headers };

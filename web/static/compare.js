@@ -1,6 +1,8 @@
 // The compare view: two to four sessions in step, with a chart of one metric.
 "use strict";
 
+const compareAddress = (refs) => `/compare${refs.length ? "?" : ""}${refs.map((ref) => `s=${encodeURIComponent(ref)}`).join("&")}`;
+
 class CompareView {
   constructor(refs) { this.refs = refs.slice(0, 4); this.panels = []; this.timer = null; }
 
@@ -17,24 +19,29 @@ class CompareView {
       const label = full.name || full.session_id.slice(0, 8);
       canvas.setAttribute("role", "img"); canvas.setAttribute("aria-label", `${label} at the shown step`);
       caption.style.color = NNDraw.SESSION_COLOURS[n];
-      figure.append(canvas, caption);
+      const remove = document.createElement("button");
+      remove.type = "button"; remove.textContent = "Remove"; remove.setAttribute("aria-label", `Remove ${label} from the comparison`);
+      remove.addEventListener("click", () => navigate(compareAddress(this.refs.filter((_, k) => k !== n))));
+      figure.append(canvas, caption, remove);
       const panel = { id: full.session_id, label, points: full.points, head: full.head, series, canvas, caption };
       panel.frames = new Frames(panel.id, painter((frame) => this.paint(panel, frame)),
         (error) => { $("compare-error").textContent = error ? `${label}: ${error.message}` : ""; });
       panel.frames.put(full);
       return panel;
     }));
+    if (view !== this) return;  // another address was opened meanwhile: it owns the view now
     panels.append(...this.panels.map((p) => p.canvas.parentElement));
     this.setLength();
     this.scrubTo(this.length);
     this.offerMore();
+    $("compare-hint").hidden = this.panels.length >= 2;
     document.title = `compare · nnreplay`;
   }
 
   offerMore() {
     const shown = new Set(this.panels.map((p) => p.id)), add = $("compare-add");
     add.replaceChildren(new Option("…", ""), ...sessions.filter((s) => !shown.has(s.id))
-      .map((s) => new Option(s.name || s.id.slice(0, 8), s.id)));
+      .map((s) => new Option(shortName(s.name || s.id.slice(0, 8)), s.id)));
     add.disabled = this.panels.length >= 4;
   }
 

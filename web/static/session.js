@@ -8,6 +8,7 @@ class SessionView {
 
   async open() {
     const full = await api(`/api/sessions/${encodeURIComponent(this.ref)}?grid=${GRID}`);
+    if (view !== this) return;  // another address was opened meanwhile: it owns the view now
     this.id = full.session_id; this.points = full.points; this.learner = full.learner; this.head = full.head;
     this.label = full.name || full.session_id.slice(0, 8);
     this.frames = new Frames(this.id, painter((frame) => this.paint(frame)),
@@ -108,6 +109,9 @@ class SessionView {
       const frame = await post(`/api/sessions/${this.id}/presses`, { press: name });
       this.frames.put(frame);
       if (frame.head >= this.head) { this.setHead(frame.head); if (this.following) this.show(frame.head); }
+      // what a sighted user sees on the board, said once per press to a screen reader
+      $("announce").textContent = `${name === "next" ? "Next iteration" : name}: step ${frame.seq}, ` +
+        `accuracy ${fmt.accuracy(frame.accuracy)}, loss ${fmt.loss(frame.loss)}`;
     } catch (e) { $("press-error").textContent = e.message; }
   }
 
@@ -116,6 +120,7 @@ class SessionView {
     $("fork-text").textContent = `You are looking at step ${at} of ${this.head}. A press records at the head. ` +
       `Fork a new session that shares steps 1 to ${at}, and press "${name === "next" ? "Next iteration" : name}" there?`;
     $("fork-offer").hidden = false;
+    $("fork-here").focus();  // the choice is the next thing to do: a keyboard user lands on it
     $("fork-here").onclick = async () => {
       try {
         const made = await post(`/api/sessions/${this.id}/fork`, { at });
@@ -123,8 +128,8 @@ class SessionView {
         navigate(`/sessions/${made.id}`);
       } catch (e) { $("press-error").textContent = e.message; }
     };
-    $("to-head").onclick = () => this.scrubTo(this.head);
-    $("fork-cancel").onclick = () => { $("fork-offer").hidden = true; };
+    $("to-head").onclick = () => { this.scrubTo(this.head); $("scrubber").focus(); };
+    $("fork-cancel").onclick = () => { $("fork-offer").hidden = true; $("scrubber").focus(); };
   }
 
   togglePlay() {
@@ -150,6 +155,7 @@ class SessionView {
 
   key(event) {
     const k = event.key;
+    if (k === "Escape" && !$("fork-offer").hidden) { $("fork-cancel").click(); return true; }
     if (k === "n" || k === " ") { this.press("next"); return true; }
     if ("1234".includes(k) && k.length === 1 && this.learner === "thompson") { this.press(["bad", "meh", "good", "great"][Number(k) - 1]); return true; }
     const step = event.shiftKey ? 10 : 1, at = Number($("scrubber").value);

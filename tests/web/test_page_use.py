@@ -1,0 +1,64 @@
+"""The page as people use it: long names, keyboard only, a screen reader, the compare view's controls."""
+
+from playwright.sync_api import expect
+
+from browsing import open_session, step_is
+
+
+def fits(page) -> bool:
+    """Nothing on the page is wider than the window (no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_a_200_character_name_does_not_widen_the_page(page, server, nnreplay):
+    """The list, the session view and the compare view keep to the window with a name of 200 characters."""
+    long = "ü" * 150 + "-session-with-a-long-name-" + "n" * 24
+    nnreplay("new", "--seed", "2", "--name", long)
+    page.goto(server.url + "/")
+    expect(page.get_by_role("link", name=long)).to_be_visible()
+    assert fits(page)
+    open_session(page, server, "grad")
+    page.get_by_role("combobox", name="Session").select_option(label=f"{long[:30]}…{long[-16:]} · gradient · 1 event")
+    expect(page.locator("#title")).to_have_text(long)
+    assert fits(page)
+    page.goto(f"{server.url}/compare?s=grad&s={long}")
+    expect(page.locator("#panels figcaption")).to_have_count(2)
+    assert fits(page)
+
+
+def test_the_compare_link_opens_a_view_to_add_and_remove_sessions(page, server):
+    """From the list, Compare opens the compare view (it did nothing without sessions in the address);
+    sessions are added from its list and removed by their button, each step a shareable address."""
+    page.goto(server.url + "/")
+    page.get_by_role("link", name="Compare").click()
+    expect(page.get_by_text("Compare two to four sessions")).to_be_visible()
+    for name in ("grad", "th"):
+        page.get_by_role("combobox", name="Add a session").select_option(label=name)
+    expect(page.locator("#panels canvas")).to_have_count(2)
+    assert page.url.endswith("/compare?s=") is False and page.url.count("s=") == 2
+    page.get_by_role("button", name="Remove grad from the comparison").click()
+    expect(page.locator("#panels canvas")).to_have_count(1)
+    expect(page.locator("#panels figcaption")).to_contain_text("th ·")
+
+
+def test_keyboard_only_a_press_in_the_past_lands_on_the_fork_offer_and_escape_leaves_it(page, server):
+    """Scrubbed back by keys, `n` offers a fork and moves the focus to "Fork here and press"; Escape closes
+    the offer, records nothing and puts the focus back on the slider."""
+    open_session(page, server, "grad")
+    page.get_by_role("slider", name="Step").focus()
+    page.keyboard.press("ArrowLeft")
+    step_is(page, 5)
+    page.keyboard.press("n")
+    expect(page.get_by_role("button", name="Fork here and press")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("alertdialog")).to_be_hidden()
+    expect(page.get_by_role("slider", name="Step")).to_be_focused()
+    assert page.locator("#scrubber").get_attribute("max") == "6"
+
+
+def test_a_press_is_announced_to_a_screen_reader(page, server):
+    """After "Next iteration" a status region says the press, the new step and its accuracy."""
+    open_session(page, server, "grad")
+    page.get_by_role("button", name="Next iteration", exact=True).click()
+    step_is(page, 7)
+    expect(page.get_by_role("status").filter(has_text="Next iteration:")).to_contain_text("step 7, accuracy ")
