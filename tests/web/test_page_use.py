@@ -62,3 +62,20 @@ def test_a_press_is_announced_to_a_screen_reader(page, server):
     page.get_by_role("button", name="Next iteration", exact=True).click()
     step_is(page, 7)
     expect(page.get_by_role("status").filter(has_text="Next iteration:")).to_contain_text("step 7, accuracy ")
+
+
+def test_a_read_only_server_says_so_for_a_key_press_and_offers_no_fork(browser, read_only_server):
+    """On --read-only the buttons are disabled, and a key press (even scrubbed into the past) says the
+    server is read-only instead of offering a fork that would be refused."""
+    page = browser.new_page()
+    try:
+        open_session(page, read_only_server, "grad")
+        expect(page.get_by_role("button", name="Next iteration", exact=True)).to_be_disabled()
+        page.get_by_role("slider", name="Step").focus()
+        page.keyboard.press("ArrowLeft")
+        step_is(page, 5)
+        page.keyboard.press("n")
+        expect(page.locator("#press-error")).to_have_text("this server is read-only: presses are refused")
+        expect(page.get_by_role("alertdialog")).to_be_hidden()
+    finally:
+        page.close()

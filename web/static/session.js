@@ -104,6 +104,7 @@ class SessionView {
 
   async pressNow(name) {
     $("press-error").textContent = "";
+    if (server.read_only) { $("press-error").textContent = "this server is read-only: presses are refused"; return; }
     if (!this.following) { this.offerFork(name); return; }
     try {
       const frame = await post(`/api/sessions/${this.id}/presses`, { press: name });
