@@ -32,7 +32,9 @@ def error(status: int, message: str, field: str | None = None) -> JSONResponse:
     return JSONResponse({"error": message, "field": field}, status_code=status)
 
 
-def refusal(exc: NnreplayError) -> JSONResponse:
+def refusal(exc: NnreplayError, path: str | None = None) -> JSONResponse:
+    """The error's answer; the database's `path`, where the message names it, shortened to its file name
+    (a client learns no more of the server's disk than /api/server tells)."""
     if isinstance(exc, Refused):
         return error(exc.status, str(exc), exc.field)
     status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
@@ -41,7 +43,15 @@ def refusal(exc: NnreplayError) -> JSONResponse:
         field = field or "ref"
     elif isinstance(exc, InvalidCommand) and field is None:
         status = 409  # a press the session's learner does not take: it conflicts with the session
-    return error(status, str(exc), field)
+    return error(status, private(str(exc), path), field)
+
+
+def private(text: str, path: str | None) -> str:
+    """`text` with the database's path (as given, or absolute) replaced by its file name."""
+    if path:
+        for spelling in sorted({os.path.abspath(path), path}, key=len, reverse=True):
+            text = text.replace(spelling, os.path.basename(path))
+    return text
 
 
 def crash(exc: BaseException) -> JSONResponse:

@@ -5,6 +5,7 @@ The contract (paths, bodies, answers, status codes) is written in docs/api.md.
 
 import functools
 import re
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -26,7 +27,7 @@ def endpoint(handler):
         try:
             return await handler(request)
         except NnreplayError as exc:
-            return refusal(exc)
+            return refusal(exc, request.app.state.db.path)
         except Exception as exc:
             return crash(exc)
 
@@ -48,8 +49,11 @@ def _ref(request) -> str:
 
 
 def _attachment(label: str, suffix: str) -> str:
+    """A download's name: ASCII for every client, and the name itself (RFC 6266's filename*) for those that
+    read it, so that "ünïcødé ☃" is not saved as "n-c-d"."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-") or "session"
-    return f'attachment; filename="{safe}{suffix}"'
+    full = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]+', "-", label).strip(" .-")[:150] or "session"
+    return f"attachment; filename=\"{safe}{suffix}\"; filename*=UTF-8''{quote(full + suffix, safe='')}"
 
 
 def _kinds(default) -> tuple[str, ...]:
@@ -146,7 +150,9 @@ async def audit(request):
         infos = service.sessions_to_audit(log, [_ref(request)])
         return service.audit(log, infos, parallel=False).to_json()
 
-    return JSONResponse(await request.app.state.db.run(run))
+    report = await request.app.state.db.run(run)
+    report["database"] = request.app.state.database_name  # as /api/server names it, not the server's path
+    return JSONResponse(report)
 
 
 @endpoint

@@ -218,3 +218,25 @@ def test_a_state_carries_its_seed_as_text_and_a_frame_leaves_the_points_out(clie
     assert full["seed_text"] == str(2**62 + 1) and len(full["test_points"]) == 10
     frame = client.get("/api/sessions/held", params={"points": "false"}).json()
     assert not {"points", "test_points", "separator", "settings"} & set(frame) and frame["test_accuracy"] is not None
+
+
+def test_answers_name_the_database_by_its_file_name_only(client, recorded):
+    """An unknown session's 404 and the audit report say `log.db`, not the folders of the server's disk
+    (which /api/server does not tell either)."""
+    folder = recorded.rsplit("/", 1)[0]
+    missing = client.get("/api/sessions/nobody").json()
+    assert "log.db" in missing["error"] and folder not in missing["error"]
+    assert client.get("/api/sessions/th/audit").json()["database"] == "log.db"
+
+
+def test_a_download_keeps_a_unicode_name(client, nnreplay):
+    """The export of a session named in another script downloads under that name (RFC 6266 filename*),
+    with an ASCII fallback for old clients."""
+    from urllib.parse import quote
+
+    nnreplay("new", "--seed", "1", "--name", "ünïcødé ☃/x")
+    by_name = client.get("/api/sessions/" + quote("ünïcødé ☃/x", safe=""))
+    assert by_name.status_code == 404  # a name with "/" cannot be a path segment: it is reached by id (docs/api.md)
+    sid = nnreplay.json("show", "ünïcødé ☃/x", "--json")["session_id"]
+    header = client.get(f"/api/sessions/{sid}/export").headers["content-disposition"]
+    assert 'filename="n-c-d-x.jsonl"' in header and "filename*=UTF-8''" + quote("ünïcødé ☃-x.jsonl", safe="") in header
