@@ -79,3 +79,20 @@ def test_a_read_only_server_says_so_for_a_key_press_and_offers_no_fork(browser, 
         expect(page.get_by_role("alertdialog")).to_be_hidden()
     finally:
         page.close()
+
+
+def test_the_sliders_say_the_step_in_words_and_compare_takes_home_and_end(page, server):
+    """A screen reader hears "step 3 of 6" from the slider, not a bare 3; the compare slider moves to
+    the first and last step with Home and End."""
+    open_session(page, server, "grad")
+    page.get_by_role("slider", name="Step").fill("3")
+    step_is(page, 3)
+    expect(page.get_by_role("slider", name="Step")).to_have_attribute("aria-valuetext", "step 3 of 6")
+    page.goto(f"{server.url}/compare?s=grad&s=th")
+    expect(page.locator("#panels figcaption")).to_have_count(2)
+    page.locator("#chart").click()
+    page.keyboard.press("Home")
+    expect(page.locator("#compare-step")).to_have_text("1 / 6")
+    page.keyboard.press("End")
+    expect(page.locator("#compare-step")).to_have_text("6 / 6")
+    expect(page.get_by_role("slider", name="Step")).to_have_attribute("aria-valuetext", "step 6 of 6")

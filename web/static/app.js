@@ -17,6 +17,7 @@ let sessions = [];
 async function refreshSessions() {
   sessions = await api("/api/sessions");
   showSessions();
+  if (view instanceof CompareView && view.panels) view.offerMore();  // a session started elsewhere can be added
 }
 
 function showSessions() {

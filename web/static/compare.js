@@ -60,6 +60,7 @@ class CompareView {
     step = Math.max(1, Math.min(this.length, step));
     $("compare-scrubber").value = String(step);
     $("compare-step").textContent = `${step} / ${this.length}`;
+    $("compare-scrubber").setAttribute("aria-valuetext", `step ${step} of ${this.length}`);
     for (const panel of this.panels) panel.frames.want(Math.min(step, panel.head));  // in step; a short run holds its end
     this.drawChart();
   }
@@ -96,6 +97,8 @@ class CompareView {
     const step = event.shiftKey ? 10 : 1, at = Number($("compare-scrubber").value);
     if (event.key === "ArrowLeft" || event.key === "ArrowDown") { this.scrubTo(at - step); return true; }
     if (event.key === "ArrowRight" || event.key === "ArrowUp") { this.scrubTo(at + step); return true; }
+    if (event.key === "Home") { this.scrubTo(1); return true; }
+    if (event.key === "End") { this.scrubTo(this.length); return true; }
     return false;
   }
 

@@ -46,6 +46,7 @@ class SessionView {
 
   show(seq) {
     $("scrubber").value = String(seq);
+    $("scrubber").setAttribute("aria-valuetext", `step ${seq} of ${this.head}`);
     $("step-of").textContent = `${seq} / ${this.head}`;
     this.frames.want(seq);
   }
@@ -136,7 +137,7 @@ class SessionView {
   togglePlay() {
     if (this.timer) { this.stopPlay(); return; }
     if (this.following || Number($("scrubber").value) >= this.head) this.scrubTo(1);
-    $("play").textContent = "Pause"; $("play").setAttribute("aria-pressed", "true");
+    $("play").textContent = "Pause";  // the name says what a press does; no aria-pressed on top of it
     const stride = Math.max(1, Math.round(this.head / 600));   // a history plays in about ten seconds at most
     this.timer = setInterval(() => {
       const next = Number($("scrubber").value) + stride;
@@ -146,7 +147,7 @@ class SessionView {
 
   stopPlay() {
     clearInterval(this.timer); this.timer = null;
-    $("play").textContent = "Play"; $("play").setAttribute("aria-pressed", "false");
+    $("play").textContent = "Play";
   }
 
   live(changed) {
