@@ -55,3 +55,13 @@ def test_a_plain_session_shows_no_held_out_readouts(page, server):
     """A session that holds no point out shows no held-out rows (not a row of dashes)."""
     open_session(page, server, "grad")
     expect(page.get_by_text("held-out accuracy")).to_be_hidden()
+
+
+def test_compare_names_the_held_out_accuracy_of_a_session_that_keeps_some(page, server, recorded, nnreplay):
+    """In the compare view a panel of a session with held-out points says its held-out accuracy; a panel
+    of one without does not."""
+    nnreplay("new", "--data", "circle", "--hidden", "4", "--test-share", "0.3", "--seed", "2", "--name", "ring")
+    page.goto(f"{server.url}/compare?s=ring&s=grad")
+    expected = f"held-out accuracy {show('ring', recorded)['test_accuracy']:.3f}"
+    expect(page.locator("#panels figcaption").first).to_contain_text(expected)
+    expect(page.locator("#panels figcaption").last).not_to_contain_text("held-out")

@@ -35,6 +35,7 @@ class CompareView {
     this.scrubTo(this.length);
     this.offerMore();
     $("compare-hint").hidden = this.panels.length >= 2;
+    $("chart").hidden = !this.panels.length;
     document.title = `compare · nnreplay`;
   }
 
@@ -53,7 +54,8 @@ class CompareView {
   paint(panel, frame) {
     NNDraw.board(panel.canvas, panel.points, frame);
     panel.caption.textContent = `${panel.label} · step ${frame.seq} · accuracy ${fmt.accuracy(frame.accuracy)} · ` +
-      `loss ${fmt.loss(frame.loss)} · score ${fmt.score(frame.score)}`;
+      `loss ${fmt.loss(frame.loss)} · score ${fmt.score(frame.score)}` +
+      (frame.test_accuracy === null ? "" : ` · held-out accuracy ${fmt.test_accuracy(frame.test_accuracy)}`);
   }
 
   scrubTo(step) {
