@@ -44,8 +44,16 @@ def writable(handler):
     return check
 
 
+MAX_REF = 200  # the longest name; an id is 32 characters
+
+
 def _ref(request) -> str:
-    return request.path_params["ref"]
+    """The session named in the path; a reference longer than any name is refused before the store is
+    asked (and is not echoed back whole)."""
+    ref = request.path_params["ref"]
+    if len(ref) > MAX_REF:
+        raise Refused(404, f"no session is named by {len(ref):,} characters (a name has at most {MAX_REF})", "ref")
+    return ref
 
 
 def _attachment(label: str, suffix: str) -> str:

@@ -121,7 +121,7 @@ def test_bodies_that_are_not_json_or_too_big_are_refused(client, recorded):
 
 
 @pytest.mark.parametrize("path, status, field", [
-    ("/api/sessions/nobody", 404, "ref"), ("/api/sessions/th?at=0", 400, "at"), ("/api/sessions/th?at=x", 400, "at"),
+    ("/api/sessions/nobody", 404, "ref"), pytest.param("/api/sessions/" + "a" * 20_000, 404, "ref", id="ref-of-20000-characters"), ("/api/sessions/th?at=0", 400, "at"), ("/api/sessions/th?at=x", 400, "at"),
     ("/api/sessions/th?at=99", 400, "at"), ("/api/sessions/th?grid=1000", 400, "grid"),
     ("/api/sessions/th?at=%E0%A5%A9", 400, "at"), ("/api/sessions/th?at=1_0", 400, "at"),
     ("/api/sessions/th?at=+3", 400, "at"), ("/api/sessions/th?points=maybe", 400, "points"),
@@ -134,6 +134,7 @@ def test_bad_reads_are_json_errors(shared, path, status, field):
     with shared[0].client() as client:
         answer = client.get(path)
     assert answer.status_code == status and answer.json()["field"] == field
+    assert len(answer.text) < 500  # a long path is not echoed back whole
 
 
 def test_events_are_log_json_with_metrics_paged_by_after_and_limit(client, nnreplay):
