@@ -1,5 +1,7 @@
 """The page as people use it: long names, keyboard only, a screen reader, the compare view's controls."""
 
+import re
+
 from playwright.sync_api import expect
 
 from browsing import open_session, step_is
@@ -96,3 +98,10 @@ def test_the_sliders_say_the_step_in_words_and_compare_takes_home_and_end(page, 
     page.keyboard.press("End")
     expect(page.locator("#compare-step")).to_have_text("6 / 6")
     expect(page.get_by_role("slider", name="Step")).to_have_attribute("aria-valuetext", "step 6 of 6")
+
+
+def test_each_arms_credible_band_is_read_out_in_words(page, server, recorded):
+    """The posterior table's band column holds its bounds as text for a screen reader, not only a bar."""
+    open_session(page, server, "th")
+    first = page.get_by_role("row").nth(1)
+    expect(first.get_by_role("cell").nth(2)).to_have_text(re.compile(r"^[01]\.\d\d to [01]\.\d\d$"))

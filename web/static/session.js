@@ -80,7 +80,8 @@ class SessionView {
     const body = $("posteriors").tBodies[0];
     body.replaceChildren(...arms.map((arm) => {
       const row = document.createElement("tr");
-      row.innerHTML = `<td></td><td>${arm.mean.toFixed(2)}</td><td><div class="band"><span></span><i></i></div></td>`;
+      row.innerHTML = `<td></td><td>${arm.mean.toFixed(2)}</td><td><div class="band"><span></span><i></i></div>` +
+        `<span class="visually-hidden">${arm.low.toFixed(2)} to ${arm.high.toFixed(2)}</span></td>`;  // the band, in words
       row.cells[0].textContent = arm.action;
       const band = row.querySelector("span"), mark = row.querySelector("i");
       band.style.left = `${arm.low * 100}%`; band.style.width = `${(arm.high - arm.low) * 100}%`;
