@@ -25,7 +25,7 @@ def _read_static() -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in STATIC}
 
 
-def build(path: str, hosts: set[str] | None, read_only: bool = False) -> Guard:
+def build(path: str, hosts, read_only: bool = False) -> Guard:
     """The application serving the database at `path`; `hosts` as web.guard.allowed_hosts gives them."""
     files = _read_static()
 

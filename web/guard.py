@@ -19,18 +19,57 @@ LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 WILDCARDS = ("0.0.0.0", "::", "")
 
 
-def allowed_hosts(host: str, port: int) -> set[str] | None:
-    """The `Host` values to accept, or None for any (a wildcard bind answers to every name anyway)."""
+def allowed_hosts(host: str, port: int):
+    """The `Host` values to accept: a set of them, or for a wildcard bind an `AnyAddress`."""
     if host in WILDCARDS:
-        return None
+        import socket
+
+        return AnyAddress({"localhost", socket.gethostname().lower(), socket.getfqdn().lower()}, port)
     names = {host if ":" not in host else f"[{host}]", *LOOPBACK}
     return {f"{name}:{port}" for name in names} | (names if port == 80 else set())
+
+
+class AnyAddress:
+    """The Host values of a server bound to every address: any IP address (a browser on the network
+    types one) and this machine's own names, with the port. Not any name: a hostile site whose name
+    resolves to this machine (DNS rebinding) would pass an Origin check too, since its pages' Origin is
+    that same name, and could press from any browser that visits it, not only from the network."""
+
+    def __init__(self, names: set[str], port: int):
+        self.names, self.port = names, port
+
+    def __contains__(self, host: str) -> bool:
+        import ipaddress
+
+        name, port = _split(host)
+        if port != self.port:
+            return False
+        if name in self.names:
+            return True
+        try:
+            ipaddress.ip_address(name)
+            return True
+        except ValueError:
+            return False
+
+
+def _split(host: str) -> tuple[str, int | None]:
+    """(name, port) of a Host header, the port 80 when none is written, None when it is not a number."""
+    if host.startswith("["):  # [::1]:8765
+        name, _, rest = host[1:].partition("]")
+    else:
+        name, colon, port = host.partition(":")
+        rest = colon + port
+    if rest == "":
+        return name, 80
+    digits = rest[1:]
+    return name, int(digits) if rest[0] == ":" and digits.isascii() and digits.isdigit() else None
 
 
 class Guard:
     """Pure ASGI middleware (no buffering, so live streams flow through it)."""
 
-    def __init__(self, app, hosts: set[str] | None):
+    def __init__(self, app, hosts):
         self.app, self.hosts = app, hosts
 
     async def __call__(self, scope, receive, send):
@@ -38,7 +77,7 @@ class Guard:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         host = headers.get(b"host", b"").decode("latin-1").lower()
-        if self.hosts is not None and host not in self.hosts:
+        if host not in self.hosts:
             return await _refuse(send, 403, f"this server does not answer to the host name {host[:100]!r}", "Host")
         if scope["method"] not in SAFE_METHODS:
             origin = headers.get(b"origin")

@@ -112,6 +112,25 @@ def test_a_non_loopback_host_is_served_with_a_warning(recorded):
     assert "warning: listening on 0.0.0.0: anyone who can reach this machine" in server.process.stderr.read()
 
 
+def test_a_server_on_every_address_answers_addresses_and_its_own_names_but_not_other_names(recorded):
+    """--host 0.0.0.0: any IP address and this machine's name are answered (people on the network type
+    them); another name is refused, since a hostile site whose name resolves here (DNS rebinding) would
+    otherwise press through any visiting browser: its Origin matches its own Host."""
+    server = Server(recorded, "--host", "0.0.0.0")
+    port = server.url.rsplit(":", 1)[1]
+    try:
+        with server.client() as http:
+            for host in (f"127.0.0.1:{port}", f"10.1.2.3:{port}", f"[::1]:{port}", f"{socket.gethostname()}:{port}"):
+                assert http.get("/api/server", headers={"host": host}).status_code == 200, host
+            answer = http.post("/api/sessions/th/presses", json={"press": "next"},
+                               headers={"host": f"rebind.example:{port}", "origin": f"http://rebind.example:{port}"})
+            assert answer.status_code == 403 and answer.json()["field"] == "Host"
+            assert http.get("/api/server", headers={"host": f"127.0.0.1:{int(port) + 1}"}).status_code == 403
+    finally:
+        server.stop()
+    assert len(events_of(recorded, "th")) == 4
+
+
 def test_a_missing_database_is_refused_read_only_and_a_busy_port_is_one_line(tmp_path, recorded):
     """--read-only on a missing file creates nothing; a port already taken is one error line, exit 1."""
     missing = str(tmp_path / "none.db")
