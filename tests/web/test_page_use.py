@@ -105,3 +105,17 @@ def test_each_arms_credible_band_is_read_out_in_words(page, server, recorded):
     open_session(page, server, "th")
     first = page.get_by_role("row").nth(1)
     expect(first.get_by_role("cell").nth(2)).to_have_text(re.compile(r"^[01]\.\d\d to [01]\.\d\d$"))
+
+
+def test_keys_in_the_new_session_form_press_nothing(page, server, recorded):
+    """With the focus on a button of the open new-session form, `n` and `1` are not presses."""
+    from browsing import rows
+
+    open_session(page, server, "th")
+    page.get_by_role("button", name="New session").click()
+    page.get_by_role("button", name="Supervised").focus()
+    page.keyboard.press("n")
+    page.keyboard.press("1")
+    page.get_by_role("button", name="Next iteration", exact=True).click()  # queued behind any press the keys made
+    step_is(page, 5)
+    assert len(rows(recorded, "th")) == 5

@@ -165,6 +165,7 @@ function wire() {
     const t = e.target, tag = t.tagName;
     if (e.ctrlKey || e.metaKey || e.altKey || !view) return;
     if (tag === "INPUT" && t.type !== "range" || tag === "SELECT" || tag === "TEXTAREA") return;
+    if (t.closest("form")) return;                                            // keys in the new-session form are its own
     if (t.type === "range" && e.key.startsWith("Arrow")) return;            // the slider moves itself
     if (e.key === " " && tag === "BUTTON") return;                            // space clicks the focused button
     if (view.key(e)) e.preventDefault();
