@@ -20,3 +20,16 @@ def test_an_unknown_session_address_says_so(page, server):
     """/sessions/nobody opens the list and says which session was not found, in the header's status."""
     page.goto(f"{server.url}/sessions/nobody")
     expect(page.get_by_role("status").filter(has_text="nobody")).to_contain_text("no session")
+
+
+def test_a_refused_new_session_says_why_and_puts_the_focus_on_the_field(page, server):
+    """Hidden layers "8,x" in the form: the server's reason is shown, the focus goes to that field, and no
+    session is made."""
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="New session").click()
+    page.get_by_label("Hidden layers").fill("8,x")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("alert").filter(has_text="hidden")).to_contain_text("hidden layers are up to")
+    expect(page.get_by_label("Hidden layers")).to_be_focused()
+    with server.client() as http:
+        assert [s["name"] for s in http.get("/api/sessions").json()] == ["grad", "th"]
