@@ -16,7 +16,8 @@ from web.live import Live
 
 # the page's files, by name: nothing outside this list is ever served, whatever the path asks for
 STATIC = {"app.js": "text/javascript", "common.js": "text/javascript", "session.js": "text/javascript",
-          "compare.js": "text/javascript", "draw.js": "text/javascript", "style.css": "text/css",
+          "compare.js": "text/javascript", "draw.js": "text/javascript", "form.js": "text/javascript",
+          "style.css": "text/css",
           "index.html": "text/html"}
 
 
