@@ -119,3 +119,10 @@ def test_keys_in_the_new_session_form_press_nothing(page, server, recorded):
     page.get_by_role("button", name="Next iteration", exact=True).click()  # queued behind any press the keys made
     step_is(page, 5)
     assert len(rows(recorded, "th")) == 5
+
+
+def test_opening_a_session_from_the_picker_moves_the_focus_to_its_heading(page, server):
+    """A screen reader hears the new view's name after a session is chosen, as after a page load."""
+    open_session(page, server, "grad")
+    page.get_by_role("combobox", name="Session").select_option(label="th · thompson · 4 events")
+    expect(page.get_by_role("heading", name="th", exact=True)).to_be_focused()

@@ -82,7 +82,13 @@ function note(kind, text) {
   $("server-note").classList.toggle("problem", Object.values(problems).some(Boolean));
 }
 
-function navigate(path) { history.pushState(null, "", path); route(); }
+// a navigation inside the page moves the focus to the new view's heading, which a screen reader then
+// reads, as it would the title of a new page (the first load leaves the focus where the browser puts it)
+async function navigate(path) {
+  history.pushState(null, "", path);
+  await route();
+  if (view instanceof SessionView && !$("session-view").hidden) $("title").focus();
+}
 
 // A browser keeps about six connections per server over HTTP/1.1, and each open stream holds one: a tab
 // that is hidden closes its stream, and on its return the first message ("all" heads) catches it up.
