@@ -1,0 +1,36 @@
+"""An export to a device, a pipe or a FIFO writes into it, never over it: renaming a finished temporary file
+onto `/dev/null` as root replaced the device node with a plain file (found in review, issue 9 class 1)."""
+
+import json
+import os
+import stat
+
+import pytest
+
+
+@pytest.fixture
+def recorded(nnreplay):
+    nnreplay("new", "--seed", "1", "--name", "a")
+    nnreplay("next", "a", "-n", "4")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_an_export_into_a_fifo_is_written_through_it(nnreplay, recorded, tmp_path):
+    """`export -o FIFO` streams the export into the FIFO, which is still a FIFO afterwards (a rename would
+    have replaced it, as it replaced /dev/null). A FIFO stands in for /dev/null and /dev/stdout, which a
+    regression would destroy for the whole machine when the suite runs as root."""
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    # a reader first, so that the writer's open returns; five events fit in the pipe's buffer
+    read_end = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        result = nnreplay("export", "a", "-o", fifo)
+        written = os.read(read_end, 1 << 20)
+    finally:
+        os.close(read_end)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    lines = written.decode().splitlines()
+    assert len(lines) == 6 and json.loads(lines[0])["events"] == 5
+    assert result.stderr.startswith(f"{fifo}: 5 events")
+    assert sorted(os.listdir(tmp_path)) == ["log.db", "pipe.jsonl"]  # no temporary file left beside it
+
