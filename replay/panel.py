@@ -34,6 +34,17 @@ def heading(title: str, learner: str, width_px: float, font_px: float) -> str:
     return (title if len(title) <= room else title[:room - 1] + "…") + suffix
 
 
+def fit_heading(text, width_px: float) -> None:
+    """Cut the heading's end until its measured width fits the panel: the estimate of `heading` is for
+    names, and a long model label ("gauss, features x,y,xy,sinx,siny, hidden 4,4 relu, 30% held out") would
+    otherwise run into the next panel's heading."""
+    renderer = text.figure.canvas.get_renderer()
+    line = text.get_text()
+    while len(line) > 4 and text.get_window_extent(renderer).width > width_px:
+        line = line[:-2].rstrip(" ·,") + "…"
+        text.set_text(line)
+
+
 def field_cells(side_px: float) -> int:
     """Grid cells along a side: about one per 3 pixels, 24 to 96; marching squares smooths the boundary."""
     return int(min(96, max(24, side_px // 3)))
@@ -79,9 +90,10 @@ class Panel:
         line_height = 1.35 * font_px / fig.bbox.height
         label = state.settings.model_label  # the data set and model, where not release 0.1's
         what = f"{track.learner}, {label}" if label else track.learner
-        fig.text(rect[0], top + 1.75 * line_height, heading(track.title, what, side_px, font_px),
-                 color=colour, fontsize=font_px * points_per_px, fontweight="bold", va="bottom")
-        self.caption = Caption(fig, rect[0], top + 0.45 * line_height, 0.92 * font_px, INK)
+        self.heading = fig.text(rect[0], top + 1.75 * line_height, heading(track.title, what, side_px, font_px),
+                                color=colour, fontsize=font_px * points_per_px, fontweight="bold", va="bottom")
+        fit_heading(self.heading, side_px)
+        self.caption = Caption(fig, rect[0], top + 0.45 * line_height, 0.92 * font_px, INK, width=rect[2])
 
     @staticmethod
     def _scatter(ax, points, labels, marker, diameter_px):
