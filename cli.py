@@ -178,8 +178,12 @@ def show(
         info, state, out = service.show(log, session, at)
     if json_:
         echo_json(out)
-        return
-    cli_text.print_show(info, state, out)
+    else:
+        cli_text.print_show(info, state, out)
+    if out["digest"] != out["recorded_digest"]:  # shown for whoever investigates, but never as the log's word
+        fail(f"seq {state.seq}: folding this log gives another state than the one recorded there (digest "
+             f"{out['digest'][:12]}, recorded {out['recorded_digest'][:12]}): the log was changed after it was "
+             f"recorded; run `nnreplay audit`")
 
 
 @command()
@@ -420,6 +424,13 @@ def plot(
                    f"{item['seq']}: {printable(item['reason'])}", err=True)
     if not curves:
         fail("no session could be read, so there is nothing to plot; `nnreplay audit` says why")
+    curves, without = service.held_out_curves(curves) if metric.startswith("test_") else (curves, 0)
+    if not curves:
+        fail(f"--metric {metric} is measured on held-out points, and none of these sessions holds any out; "
+             f"start sessions with --test-share (e.g. 0.2)")
+    if without:
+        typer.echo(f"left out {without} session(s) that hold no points out (started without --test-share)",
+                   err=True)
     draw(curves, metric, output)
     table = service.curve_table(curves, steps)
     if json_:

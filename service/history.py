@@ -86,6 +86,13 @@ def readable_curves(log: EventLog, infos: list[SessionInfo], metric: str) -> tup
     return made, skipped
 
 
+def held_out_curves(curves_: list) -> tuple[list, int]:
+    """The curves that have values (a held-out metric is NaN all along for a session that holds no points
+    out), and how many were left out for having none."""
+    kept = [item for item in curves_ if not all(math.isnan(v) for v in item.values)]
+    return kept, len(curves_) - len(kept)
+
+
 def curve_table(curves_: list, steps: list[int]) -> list[dict]:
     """Each group's session count, median metric after each of `steps` presses, and median final value."""
     from replay.curves import grouped, median_at

@@ -44,7 +44,7 @@ def settings_from(values: dict) -> Settings:
     try:
         return Settings(**values)
     except InvalidSetting as error:
-        raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
+        raise InvalidSetting(str(error), field=_field_at_fault(values, str(error))) from None
     except TypeError as error:  # a value of a type attrs cannot even hold
         raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
 
@@ -59,14 +59,15 @@ def _as_default_type(value, default):
     return value
 
 
-def _field_at_fault(values: dict) -> str | None:
-    # Settings checks its fields together; trying each given value alone against the defaults finds which
+def _field_at_fault(values: dict, message: str = "") -> str | None:
+    # Settings checks its fields together; trying each given value alone against the defaults finds which,
+    # and a refusal of two values together (test_share with too few points) names its field first
     for key, value in values.items():
         try:
             Settings(**{key: value})
         except (InvalidSetting, TypeError):
             return key
-    return None
+    return next((key for key in values if message.startswith(f"{key} ")), None)
 
 
 def check_new_session(name: str | None = None, **settings) -> None:
@@ -166,12 +167,14 @@ def state_json(info: SessionInfo, state, head_hash: str, digest: str) -> dict:
 
 
 def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, object, dict]:
-    """(session, state, show object) at the head or after event `at`."""
+    """(session, state, show object) at the head or after event `at`. `recorded_digest` is the digest the
+    event at that seq records; a front end must not present the state as the log's when it differs from
+    `digest` (the log was changed after recording: `audit` says where)."""
     info = log.resolve(ref)
     seq = check_at(log, info, at)
     state = log.state(info.id, seq)
     row = next(log.rows(info.id, seq, seq))
-    return info, state, state_json(info, state, row.hash, state_digest(state))
+    return info, state, {**state_json(info, state, row.hash, state_digest(state)), "recorded_digest": row.state_digest}
 
 
 def drawing(state, grid: int) -> dict:
