@@ -24,6 +24,7 @@ from store.chain import decode_strict, is_utc_timestamp
 from store.errors import InvalidExport, InvalidName, SessionExists, StoreError, UnsoundLog
 from store.fork import Copy, write_copy
 from store.log import EventLog, SessionInfo, check_name, is_session_id
+from store.names import parent_fits
 from store.targets import atomic_text, check_target
 from store.verify import CHECKS, TAMPER_CHECKS, Verifier
 
@@ -118,6 +119,10 @@ def _header(text: str) -> dict:
         raise ValueError(f"field session.parent_seq: {session['parent_seq']} is not a seq (1 or more)")
     if header["events"] < 1:
         raise ValueError(f"field events: an export holds at least one event, not {header['events']}")
+    if session["parent_id"] is not None and not parent_fits(session["id"], session["parent_id"],
+                                                             session["parent_seq"], header["events"]):
+        raise ValueError(f"fields session.parent_id and session.parent_seq: a fork shares events 1..parent_seq "
+                         f"({session['parent_seq']}) with another session, and this one has {header['events']}")
     return header
 
 

@@ -4,7 +4,7 @@ session's row in `sessions`, and the `heads` cache (reported under check 6 with 
 import sqlite3
 
 from store.chain import is_utc_timestamp
-from store.names import is_session_id
+from store.names import is_session_id, parent_fits
 from store.schema import GUARD_TRIGGERS, OWN_OBJECTS, TRIGGERS_SQL, has_heads
 from store.verify import Check, Verifier
 
@@ -54,6 +54,10 @@ def check_session_row(verifier: Verifier, info) -> None:
     if (info.parent_id is None) != (info.parent_seq is None) or (info.parent_id is not None and not (
             is_session_id(info.parent_id) and type(info.parent_seq) is int and info.parent_seq >= 1)):
         verifier.fail("parse", None, "parent_id and parent_seq must both be empty, or a session id and a seq")
+    elif info.parent_id is not None and not parent_fits(info.id, info.parent_id, info.parent_seq, verifier.count):
+        verifier.fail("parse", None, f"parent_id and parent_seq name no fork this session can be: a fork shares "
+                                     f"events 1..parent_seq ({info.parent_seq}) with another session, and this "
+                                     f"one has {verifier.count}")
 
 
 def check_heads(log, verifier: Verifier, info) -> None:

@@ -1,0 +1,85 @@
+"""A database or export you are handed, edited where the hash chain does not look (found in review, issue 9
+classes 3, 4 and 10): `show` never presents a state the log does not record, a hand-edited heads row never
+puts Infinity into `sessions --json`, and parent fields must describe a fork that can exist."""
+
+import json
+import math
+import sqlite3
+
+import pytest
+
+from store.schema import TRIGGERS_SQL
+
+
+@pytest.fixture
+def recorded(nnreplay):
+    nnreplay("new", "--learner", "thompson", "--seed", "2", "--name", "t")
+    nnreplay("next", "t", "-n", "6")
+
+
+def edit(db_path, sql: str, *params) -> None:
+    """Run one statement through plain sqlite3 with nnreplay's guards lifted, then put them back."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    for name in ("events_refuse_update", "events_refuse_delete", "events_append_only"):
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.execute(sql, params)
+    conn.executescript(TRIGGERS_SQL)
+    conn.close()
+
+
+def test_show_of_a_log_that_no_longer_folds_to_its_record_says_so(nnreplay, recorded, db_path):
+    """The state digest recorded at seq 4 is replaced: `show --at 4` still prints what the events fold to
+    (for whoever investigates), then one error pointing to audit, exit 1; the JSON carries both digests.
+    It used to exit 0 as if the log were sound, while `sessions` called the same session BROKEN."""
+    edit(db_path, "UPDATE events SET state_digest = ? WHERE seq = 4", "0" * 64)
+    result = nnreplay("show", "t", "--at", "4", ok=False)
+    assert result.exit_code == 1 and "seq       4" in result.stdout
+    assert result.stderr.startswith("Error: seq 4: folding this log gives another state than the one recorded "
+                                    "there") and result.stderr.endswith("run `nnreplay audit`\n")
+    shown = json.loads(nnreplay("show", "t", "--at", "4", "--json", ok=False).stdout)
+    assert shown["recorded_digest"] == "0" * 64 != shown["digest"]
+    assert nnreplay("show", "t", "--at", "3").exit_code == 0  # the seqs before it are as recorded
+    clean = nnreplay.json("show", "t", "--json")
+    assert clean["digest"] == clean["recorded_digest"]
+
+
+@pytest.mark.parametrize("column, value", [("accuracy", math.inf), ("loss", -1.0), ("score", 0.5),
+                                           ("accuracy", 7.0), ("loss", "0.1")])
+def test_a_heads_row_with_impossible_metrics_is_not_believed(nnreplay, recorded, db_path, column, value):
+    """A heads row that claims the head's hash with metrics the engine cannot produce is folded past:
+    `sessions --json` stays strict JSON with the replayed metrics (it printed `Infinity`)."""
+    truth = nnreplay.json("show", "t", "--json")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(f"UPDATE heads SET {column} = ?", (value,))
+    text = nnreplay("sessions", "--json").stdout
+    [listed] = json.loads(text, parse_constant=lambda constant: pytest.fail(f"{constant} in sessions --json"))
+    assert (listed["accuracy"], listed["loss"], listed["score"]) == (truth["accuracy"], truth["loss"], truth["score"])
+
+
+def export_lines(nnreplay, tmp_path) -> list[dict]:
+    path = tmp_path / "t.jsonl"
+    nnreplay("export", "t", "-o", path)
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("parent", ["itself", "past-the-end"])
+def test_parent_fields_must_describe_a_possible_fork(nnreplay, recorded, db_path, tmp_path, runner, parent):
+    """A fork shares events 1..parent_seq of another session: an import whose parent is itself, or whose
+    parent_seq lies past its own events, is refused naming the fields; audit fails the same sessions row."""
+    import cli
+
+    header, *events = export_lines(nnreplay, tmp_path)
+    own = header["session"]["id"]
+    header["session"].update(parent_id=own if parent == "itself" else "a" * 32,
+                             parent_seq=3 if parent == "itself" else len(events) + 1)
+    path = tmp_path / "forged.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in [header, *events]))
+    result = runner.invoke(cli.app, ["--db", str(tmp_path / "other.db"), "import", str(path)])
+    assert result.exit_code == 1 and "line 1: fields session.parent_id and session.parent_seq" in result.stderr
+    assert not (tmp_path / "other.db").exists()
+
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE sessions SET parent_id = ?, parent_seq = ?",
+                     (header["session"]["parent_id"], header["session"]["parent_seq"]))
+    audited = nnreplay("audit", "t", ok=False)
+    assert audited.exit_code == 1 and "FAIL  3 parse      parent_id and parent_seq name no fork" in audited.stdout
