@@ -464,7 +464,7 @@ def _check_expect_head(expect_head: Optional[str], sessions: list[str]) -> Optio
 def audit(
     ctx: typer.Context,
     sessions_: Annotated[Optional[list[str]], typer.Argument(
-        metavar="[SESSION]...", help="Sessions to audit (id, id prefix or name) [default: every session].")] = None,
+        metavar="[SESSION]...", help="Sessions to audit (id, id prefix or name); every session when none is named.")] = None,
     expect_head: Annotated[Optional[str], typer.Option(
         "--expect-head", metavar="HASH",
         help="Also fail unless the session's head hash is exactly HASH (one session named).")] = None,

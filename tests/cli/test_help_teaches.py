@@ -1,0 +1,33 @@
+"""--help is documentation: every option's and argument's help text reaches the screen whole (a bracketed
+"[default: every session]" was read as markup and vanished from `audit --help`), and every model option is
+offered where sessions are started."""
+
+import re
+
+import pytest
+
+import cli
+
+
+def squeezed(text: str) -> str:
+    """Text without the help's box drawing, with runs of white space as one space."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+@pytest.mark.parametrize("command", [c.name or c.callback.__name__ for c in cli.app.registered_commands])
+def test_every_help_text_is_shown_whole(runner, command):
+    info = next(c for c in cli.app.registered_commands if (c.name or c.callback.__name__) == command)
+    shown = squeezed(runner.invoke(cli.app, [command, "--help"], env={"COLUMNS": "200"}).stdout)
+    import typer.main
+
+    for param in typer.main.get_command_from_info(info, pretty_exceptions_short=True,
+                                                  rich_markup_mode="rich").params:
+        if getattr(param, "help", None) and not getattr(param, "hidden", False):
+            assert squeezed(param.help) in shown, (command, param.name, param.help)
+
+
+@pytest.mark.parametrize("command", ["new", "simulate"])
+def test_the_model_options_are_offered_where_sessions_start(runner, command):
+    shown = runner.invoke(cli.app, [command, "--help"], env={"COLUMNS": "200"}).stdout
+    for option in ("--data", "--features", "--hidden", "--activation", "--test-share"):
+        assert option in shown, (command, option)
