@@ -42,7 +42,7 @@ def test_show_names_the_data_set_of_a_perceptron_on_other_data(nnreplay):
 
 @pytest.mark.parametrize("args, message", [
     (["--points", "2", "--test-share", "0.9"], "Error: --test-share leaves no training point; lower it or add points\n"),
-    (["--lr", "nan"], "Error: --lr, the learning rate, must be a number above 0 and at most 100, got nan\n"),
+    (["--lr", "nan"], "Error: --lr (the learning rate) must be a number above 0 and at most 100, got nan\n"),
 ])
 def test_a_refused_setting_names_its_option(nnreplay, db_path, args, message):
     result = nnreplay("new", *args, ok=False)
