@@ -176,14 +176,15 @@ def show(
     """
     with open_log(ctx) as log:
         info, state, out = service.show(log, session, at)
+        recorded = service.recorded_digest(log, info, state.seq)
     if json_:
         echo_json(out)
     else:
         cli_text.print_show(info, state, out)
-    if out["digest"] != out["recorded_digest"]:  # shown for whoever investigates, but never as the log's word
+    if out["digest"] != recorded:  # shown for whoever investigates, but never as the log's word
         fail(f"seq {state.seq}: folding this log gives another state than the one recorded there (digest "
-             f"{out['digest'][:12]}, recorded {out['recorded_digest'][:12]}): the log was changed after it was "
-             f"recorded; run `nnreplay audit`")
+             f"{out['digest'][:12]}, recorded {recorded[:12]}): the log was changed after it was recorded; run "
+             f"`nnreplay audit`")
 
 
 @command()

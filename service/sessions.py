@@ -167,14 +167,18 @@ def state_json(info: SessionInfo, state, head_hash: str, digest: str) -> dict:
 
 
 def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, object, dict]:
-    """(session, state, show object) at the head or after event `at`. `recorded_digest` is the digest the
-    event at that seq records; a front end must not present the state as the log's when it differs from
-    `digest` (the log was changed after recording: `audit` says where)."""
+    """(session, state, show object) at the head or after event `at`."""
     info = log.resolve(ref)
     seq = check_at(log, info, at)
     state = log.state(info.id, seq)
     row = next(log.rows(info.id, seq, seq))
-    return info, state, {**state_json(info, state, row.hash, state_digest(state)), "recorded_digest": row.state_digest}
+    return info, state, state_json(info, state, row.hash, state_digest(state))
+
+
+def recorded_digest(log: EventLog, info: SessionInfo, seq: int) -> str:
+    """The state digest the event at `seq` records. A front end must not present a folded state as the
+    log's when its digest differs (the log was changed after recording; `audit` says where)."""
+    return next(log.rows(info.id, seq, seq)).state_digest
 
 
 def drawing(state, grid: int) -> dict:
