@@ -28,10 +28,12 @@ RAMP_LOGITS = np.log(np.array(RAMP_EDGES) / (1 - np.array(RAMP_EDGES)))
 
 def heading(title: str, learner: str, width_px: float, font_px: float) -> str:
     """"title  ·  learner", the title cut with an ellipsis so that the line fits in width_px (a bold glyph is
-    about 0.68 em wide on average)."""
+    about 0.68 em wide on average). The title keeps at least half the room: a long model label after the
+    learner gives way instead (`fit_heading` cuts the line's end to the width it measures)."""
     suffix = f"  ·  {learner}"
-    room = max(4, int(width_px / (0.68 * font_px)) - len(suffix))
-    return (title if len(title) <= room else title[:room - 1] + "…") + suffix
+    room = max(8, int(width_px / (0.68 * font_px)))
+    keep = max(room // 2, room - len(suffix))
+    return (title if len(title) <= keep else title[:keep - 1] + "…") + suffix
 
 
 def fit_heading(text, width_px: float) -> None:

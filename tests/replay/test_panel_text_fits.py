@@ -39,3 +39,12 @@ def test_headings_and_captions_stay_in_their_column():
         assert gap.size and (gap == np.array(WHITE, dtype=np.uint8)).all()
     finally:
         scene.close()
+
+
+def test_a_long_model_label_gives_way_to_the_sessions_name():
+    """The session's name keeps up to half the heading's room; the model label after the learner is what
+    gets cut (the demo's lesson.gif said "xor-hidd…  ·  gradient, xor, hidden 8 tanh")."""
+    from replay.panel import heading
+
+    line = heading("xor-hidden-8", "gradient, xor, hidden 8 tanh", width_px=340, font_px=12.5)
+    assert line.startswith("xor-hidden-8  ·  gradient")
