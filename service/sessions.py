@@ -30,7 +30,7 @@ def random_seed() -> int:
 
 def check_count(count: int, field: str = "count") -> int:
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
-        raise InvalidCommand(f"count must be from 1 to {MAX_COUNT:,}, got {count}", field=field)
+        raise InvalidCommand(f"{field} must be from 1 to {MAX_COUNT:,}, got {count}", field=field)
     return count
 
 
