@@ -350,7 +350,7 @@ def replay_(
     with cli_text.render_progress(len(steps) * len(tracks)) as on_frame:
         made = render_gif(tracks, steps, output, fps=fps, size=width, metric=metric, on_frame=on_frame)
     width, height = made["size"]
-    typer.echo(f"{made['path']}: {made['frames']} frames, {width}x{height} px, "
+    typer.echo(f"{printable(made['path'])}: {made['frames']} frames, {width}x{height} px, "
                f"{os.path.getsize(made['path']) / 1e6:.2f} MB")
 
 
@@ -374,7 +374,7 @@ def frame(
     with open_log(ctx) as log_:
         track = service.frame_track(log_, session, at)
     made = render_png(track, 0, output, size=size)
-    typer.echo(f"{made['path']}: {made['size'][0]}x{made['size'][1]} px")
+    typer.echo(f"{printable(made['path'])}: {made['size'][0]}x{made['size'][1]} px")
 
 
 # -- learning curves ---------------------------------------------------------------------------------------
@@ -548,7 +548,7 @@ def export(
             service.export(log_, session, sys.stdout)
             return
         info, count = service.export_to_file(log_, session, output)
-    typer.echo(f"{output}: {count:,} events of session {info.id[:12]}", err=True)
+    typer.echo(f"{printable(output)}: {count:,} events of session {info.id[:12]}", err=True)
 
 
 @command("import")

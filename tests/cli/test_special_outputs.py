@@ -34,3 +34,15 @@ def test_an_export_into_a_fifo_is_written_through_it(nnreplay, recorded, tmp_pat
     assert result.stderr.startswith(f"{fifo}: 5 events")
     assert sorted(os.listdir(tmp_path)) == ["log.db", "pipe.jsonl"]  # no temporary file left beside it
 
+
+
+@pytest.mark.parametrize("command", [["frame", "a", "-o"], ["replay", "a", "--max-frames", "2", "-o"],
+                                     ["export", "a", "-o"]])
+def test_the_line_naming_what_was_written_escapes_the_path(nnreplay, recorded, tmp_path, command):
+    """A path with a newline or ESC is written as given, and named in one line with them escaped."""
+    suffix = {"frame": ".png", "replay": ".gif", "export": ".jsonl"}[command[0]]
+    path = tmp_path / f"odd\nname\x1b[8m{suffix}"
+    result = nnreplay(*command, path)
+    assert path.exists()
+    said = result.stdout + result.stderr
+    assert said.count("\n") == 1 and "odd\\nname\\x1b[8m" in said
