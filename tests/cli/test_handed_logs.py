@@ -82,3 +82,21 @@ def test_parent_fields_must_describe_a_possible_fork(nnreplay, recorded, db_path
                      (header["session"]["parent_id"], header["session"]["parent_seq"]))
     audited = nnreplay("audit", "t", ok=False)
     assert audited.exit_code == 1 and "FAIL  3 parse      parent_id and parent_seq name no fork" in audited.stdout
+
+
+def test_replay_frame_and_plot_do_not_draw_a_log_that_does_not_fold_to_its_record(nnreplay, recorded, db_path,
+                                                                                  tmp_path):
+    """After an edit the chain does not see (the digest recorded at seq 5), replay and frame up to it are
+    refused with a pointer to audit and write no file; plot leaves the session out and says where it breaks.
+    Events before the edit still draw. They used to draw the edited log as if it were sound."""
+    edit(db_path, "UPDATE events SET state_digest = ? WHERE seq = 5", "0" * 64)
+    for command in (["replay", "t", "-o", tmp_path / "t.gif"], ["frame", "t", "--at", "5", "-o", tmp_path / "t.png"]):
+        result = nnreplay(*command, ok=False)
+        assert result.exit_code == 1 and result.stderr == (
+            "Error: t: folding its log does not give the state recorded at seq 5, so it is not drawn; run "
+            "`nnreplay audit`\n")
+    assert not (tmp_path / "t.gif").exists() and not (tmp_path / "t.png").exists()
+    plotted = nnreplay("plot", "t", "-o", tmp_path / "p.png", ok=False)
+    assert plotted.exit_code == 1 and "cannot be read at seq 5" in plotted.stderr
+    nnreplay("replay", "t", "--to", "4", "-o", tmp_path / "early.gif")
+    nnreplay("frame", "t", "--at", "4", "-o", tmp_path / "early.png")
