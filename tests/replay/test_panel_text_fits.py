@@ -48,3 +48,17 @@ def test_a_long_model_label_gives_way_to_the_sessions_name():
 
     line = heading("xor-hidden-8", "gradient, xor, hidden 8 tanh", width_px=340, font_px=12.5)
     assert line.startswith("xor-hidden-8  ·  gradient")
+
+
+def test_the_play_screen_fits_80_columns_without_cutting_words():
+    """On an 80-column terminal the status line keeps the head hash whole (it read "… last button great
+    he"), the legend keeps "held out" whole, and the title names the model."""
+    from replay.terminal import render
+
+    state = history(LONG, [Next(), Rate("great")])[-1][0]
+    lines = render(state, "g", "93ef7551f6cae3148fdd99706d6bc113", "press a key", 80, 24)
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[0].startswith("nnreplay play · g · thompson, gauss, features x,y,xy,sinx,siny")
+    status, legend = lines[-4], lines[-3]
+    assert "held out " in status and status.split("  ")[-1].strip() in ("head 93ef7551f6ca", "last button great")
+    assert "head 93ef7551f6ca" in status and "◆■ held out" in legend
