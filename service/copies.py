@@ -6,7 +6,7 @@ from store import EventLog, SessionInfo
 from store.errors import NameTaken, StoreError
 from store.targets import check_target
 
-from service.sessions import check_name_field
+from service.sessions import check_name_field, check_name_free
 
 __all__ = ["check_target", "export", "export_to_file", "fork", "import_export", "read_export"]
 
@@ -18,6 +18,7 @@ def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionIn
     if name is not None:
         check_name_field(name)
     parent = log.resolve(ref)
+    check_name_free(log, name)
     head, _ = log.head(parent.id)
     if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= head:
         raise StoreError(f"at must be a seq of session {parent.label} (1..{head}), got {at}", field="at")
@@ -59,5 +60,16 @@ def import_export(log: EventLog, verified, name: str | None = None) -> tuple[Ses
     from store.portable import import_session
 
     header, copy = verified
+    if name is not None:
+        check_name_free(log, name)
+    elif not _holds(log, header["session"]["id"]):  # a present id is refused by import_session, by reading
+        check_name_free(log, header["session"]["name"])
     info, _ = import_session(log, header, copy, name)
     return info, info.id == header["session"]["id"]
+
+
+def _holds(log: EventLog, session_id: str) -> bool:
+    try:
+        return log.resolve(session_id).id == session_id
+    except StoreError:  # not found, or a prefix of several (a full id never is)
+        return False

@@ -9,10 +9,10 @@ import os
 import attrs
 import numpy as np
 
-from engine import BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
+from engine import BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, decide, rng_for, state_digest
 from engine.view import model_fields, probability, probability_grid, truth_grid
 from store import EventLog, SessionInfo
-from store.errors import NameTaken, StoreError
+from store.errors import NameTaken, SessionNotFound, StoreError
 from store.log import check_name
 
 MAX_COUNT = 1_000_000
@@ -81,6 +81,7 @@ def new_session(log: EventLog, name: str | None = None, **settings) -> SessionIn
     """Start a session from keyword settings (learner, seed, points, ...); the seed is drawn when omitted."""
     if name is not None:
         check_name_field(name)
+        check_name_free(log, name)
     if settings.get("seed") is None:
         settings["seed"] = random_seed()
     try:
@@ -88,6 +89,27 @@ def new_session(log: EventLog, name: str | None = None, **settings) -> SessionIn
     except NameTaken as error:
         error.field = "name"
         raise
+
+
+def check_name_free(log: EventLog, name: str | None) -> None:
+    """Refuse a name another session has, by reading, before anything is written: a refused request must
+    leave the file as it was, and the first write to an older database also adds the heads cache. (The
+    UNIQUE index still settles a race between two writers.)"""
+    if name is None:
+        return
+    try:
+        log.resolve(name)  # a valid name never reads as an id, so this finds it by name or not at all
+    except SessionNotFound:
+        return
+    raise NameTaken(f"the name {name!r} is taken by another session; choose another", field="name")
+
+
+def refuse_early(log: EventLog, info: SessionInfo, command) -> None:
+    """Decide `command` once on the head, by reading, so that a press the engine refuses (a button on a
+    gradient session) is refused before the log is opened for writing. Only buttons can be refused."""
+    if isinstance(command, Rate):
+        state = log.state(info.id)
+        decide(state, command, rng_for(state.settings.seed, state.seq + 1))
 
 
 def check_name_field(name) -> str:
@@ -127,6 +149,7 @@ def record(log: EventLog, ref: str, press: str, count: int = 1, source: str = "c
     """Press `press` `count` times on session `ref`; returns (session, state after the last press)."""
     presses = commands(press, count, source)
     info = log.resolve(ref)
+    refuse_early(log, info, presses[0])
     return info, log.record(info.id, presses, on_commit=on_commit)
 
 

@@ -2,8 +2,11 @@
 classes 3, 4 and 10): `show` never presents a state the log does not record, a hand-edited heads row never
 puts Infinity into `sessions --json`, and parent fields must describe a fork that can exist."""
 
+import hashlib
 import json
 import math
+import os
+import shutil
 import sqlite3
 
 import pytest
@@ -100,3 +103,37 @@ def test_replay_frame_and_plot_do_not_draw_a_log_that_does_not_fold_to_its_recor
     assert plotted.exit_code == 1 and "cannot be read at seq 5" in plotted.stderr
     nnreplay("replay", "t", "--to", "4", "-o", tmp_path / "early.gif")
     nnreplay("frame", "t", "--at", "4", "-o", tmp_path / "early.png")
+
+
+RELEASE_DB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "release-0.1.0.db")
+
+
+@pytest.mark.parametrize("args", [("rate", "gradient-lr1", "good"), ("new", "--name", "person-2"),
+                                  ("fork", "person-1", "--at", "3", "--name", "person-2")],
+                         ids=["button-on-gradient", "new-name-taken", "fork-name-taken"])
+def test_a_refused_request_leaves_an_older_database_byte_for_byte(runner, tmp_path, args):
+    """On a database recorded by release 0.1.0, a request refused for its press or its name changes not a
+    byte: it used to open the file for writing first (WAL, the heads cache added and filled) and only then
+    find the refusal. Refused by reading, before any write."""
+    import cli
+
+    db = tmp_path / "release.db"
+    shutil.copyfile(RELEASE_DB, db)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    result = runner.invoke(cli.app, ["--db", str(db), *args])
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert sorted(os.listdir(tmp_path)) == ["release.db"]
+
+
+def test_an_import_under_a_taken_name_leaves_an_older_database_byte_for_byte(runner, tmp_path):
+    import cli
+
+    db = tmp_path / "release.db"
+    shutil.copyfile(RELEASE_DB, db)
+    export = tmp_path / "p.jsonl"
+    assert runner.invoke(cli.app, ["--db", str(db), "export", "person-1", "-o", str(export)]).exit_code == 0
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    result = runner.invoke(cli.app, ["--db", str(db), "import", str(export), "--name", "person-2"])
+    assert result.exit_code == 1 and "the name 'person-2' is taken" in result.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
