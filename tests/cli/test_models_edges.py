@@ -2,6 +2,8 @@
 plotted over sessions that hold nothing out, a perceptron on another data set in `show`, the options'
 messages naming the option typed."""
 
+import os
+
 import pytest
 
 
@@ -47,3 +49,16 @@ def test_show_names_the_data_set_of_a_perceptron_on_other_data(nnreplay):
 def test_a_refused_setting_names_its_option(nnreplay, db_path, args, message):
     result = nnreplay("new", *args, ok=False)
     assert (result.exit_code, result.stderr) == (1, message)
+
+
+def test_the_demo_refuses_a_seed_whose_followers_do_not_fit(runner, tmp_path):
+    """demo --seed -1 passed the check of its last seed (18) and failed inside as 'seed must be ...'; the
+    largest seed failed naming a number nobody typed. Both are refused up front, naming --seed."""
+    import cli
+
+    for seed, last in (("-1", "9,223,372,036,854,775,805"), ("9223372036854775807", "9,223,372,036,854,775,805")):
+        result = runner.invoke(cli.app, ["--db", str(tmp_path / "x.db"), "demo", "--quick", "--seed", seed,
+                                         "--out", str(tmp_path / "tour")])
+        assert (result.exit_code, result.stderr) == (1, f"Error: --seed must be a whole number from 0 to {last} (the "
+                                                        f"demo also records the 2 seeds after it), got {seed}\n")
+    assert sorted(os.listdir(tmp_path)) == []
