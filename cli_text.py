@@ -103,8 +103,9 @@ def print_show(info, state, out: dict) -> None:
     head = "" if info.name is None else f"  ({printable(info.name)})"
     typer.echo(f"session   {info.id}{head}")
     s = state.settings
-    typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
-               + (f"   lr {s.lr}" if info.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
+    # the log's settings, not the sessions table's copy: that table is not hashed, and may have been edited
+    typer.echo(f"learner   {s.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
+               + (f"   lr {s.lr}" if s.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
     typer.echo(f"seq       {state.seq}")
     if "weights" in out:
         if s.data != "linear":  # the perceptron on x, y, but not on release 0.1's data set

@@ -170,7 +170,7 @@ def state_json(info: SessionInfo, state, head_hash: str, digest: str) -> dict:
     m = state.metrics
     model = state.settings.model
     out = {
-        "session_id": info.id, "name": info.name, "seq": state.seq, "learner": info.learner,
+        "session_id": info.id, "name": info.name, "seq": state.seq, "learner": state.settings.learner,
         "settings": state.settings.to_dict(),
         "loss": m.loss, "accuracy": m.accuracy, "score": m.score, "head_hash": head_hash, "digest": digest,
         "last_button": state.last_button, "separator": list(state.data.separator),

@@ -137,3 +137,13 @@ def test_an_import_under_a_taken_name_leaves_an_older_database_byte_for_byte(run
     result = runner.invoke(cli.app, ["--db", str(db), "import", str(export), "--name", "person-2"])
     assert result.exit_code == 1 and "the name 'person-2' is taken" in result.stderr
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_show_takes_the_learner_from_the_log_not_the_sessions_table(nnreplay, recorded, db_path):
+    """The sessions table is not hashed: a learner edited there is what audit reports, never what show
+    presents (it printed the table's word beside the log's thompson settings)."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE sessions SET learner = 'gradient'")
+    assert "learner   thompson   seed 2" in nnreplay("show", "t").stdout
+    assert nnreplay.json("show", "t", "--json")["learner"] == "thompson"
+    assert "sessions table says gradient" in nnreplay("audit", "t", ok=False).stdout
