@@ -45,8 +45,11 @@ def _line(value: dict) -> str:
 def export(log: EventLog, info: SessionInfo, out: TextIO) -> int:
     """Write the session to `out`; returns the number of events. A faithful dump of what the database
     holds: judging it is left to `audit` before and to `import` after."""
-    head, head_hash = log.head(info.id)
-    count = log.count(info.id)
+    while True:  # another terminal may append meanwhile: a head unchanged around the count fixes both
+        head, head_hash = log.head(info.id)
+        count = log.count(info.id)
+        if log.head(info.id) == (head, head_hash):
+            break
     first = next(log.rows(info.id, 1, 1), None)
     try:
         settings = json.loads(first.payload).get("settings") if first is not None else None
