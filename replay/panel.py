@@ -91,7 +91,8 @@ class Panel:
         top = rect[1] + rect[3]
         line_height = 1.35 * font_px / fig.bbox.height
         label = state.settings.model_label  # the data set and model, where not release 0.1's
-        what = f"{track.learner}, {label}" if label else track.learner
+        learner = state.settings.learner  # the log's word, as the state folds it
+        what = f"{learner}, {label}" if label else learner
         self.heading = fig.text(rect[0], top + 1.75 * line_height, heading(track.title, what, side_px, font_px),
                                 color=colour, fontsize=font_px * points_per_px, fontweight="bold", va="bottom")
         fit_heading(self.heading, side_px)

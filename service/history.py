@@ -102,7 +102,7 @@ def readable_curves(log: EventLog, infos: list[SessionInfo], metric: str) -> tup
             made.extend(curves(log, [info], metric))
         except (NnreplayError, ValueError, TypeError, KeyError, IndexError, ArithmeticError) as error:
             seq, reason = unreadable_at(log, info.id) or (
-                getattr(error, "seq", None), "replaying it does not give the state recorded at its last event")
+                getattr(error, "seq", None), "replaying it does not give the state recorded there")
             skipped.append({"id": info.id, "name": info.name, "seq": seq, "reason": reason})
     return made, skipped
 

@@ -147,3 +147,11 @@ def test_show_takes_the_learner_from_the_log_not_the_sessions_table(nnreplay, re
     assert "learner   thompson   seed 2" in nnreplay("show", "t").stdout
     assert nnreplay.json("show", "t", "--json")["learner"] == "thompson"
     assert "sessions table says gradient" in nnreplay("audit", "t", ok=False).stdout
+
+
+def test_plot_groups_by_the_learner_the_log_records(nnreplay, recorded, db_path, tmp_path):
+    """A learner edited in the sessions table does not move a session to another group of the plot."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE sessions SET learner = 'gradient'")
+    rows = nnreplay("plot", "t", "-o", tmp_path / "p.png").stdout.splitlines()
+    assert rows[1].startswith("thompson by Next ")
