@@ -3,7 +3,7 @@
 from typing import BinaryIO, TextIO
 
 from store import EventLog, SessionInfo
-from store.errors import NameTaken, StoreError
+from store.errors import InvalidExport, NameTaken, StoreError
 from store.targets import check_target
 
 from service.sessions import check_name_field, check_name_free
@@ -52,7 +52,27 @@ def read_export(lines: BinaryIO, source: str, name: str | None = None):
 
     if name is not None:
         check_name_field(name)
-    return read(lines, source)
+    return read(bounded_lines(lines, source), source)
+
+
+# the longest line nnreplay writes is a session_started of 10,000 points (under 1 MB) or a thompson press on
+# the largest network (under 200 KB); a longer one is not an export, and reading it whole could exhaust memory
+MAX_LINE = 16 * 2**20
+
+
+def bounded_lines(stream: BinaryIO, source: str, limit: int = MAX_LINE):
+    """The lines of `stream`, each read with a bound: a file with no line end (`/dev/zero`, a gigabyte of
+    one JSON value) is refused at the bound instead of being read whole into memory."""
+    number = 0
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit:
+            raise InvalidExport(f"{source}, line {number}: longer than {limit // 2**20} MB without a line end; no "
+                                f"line of an export is that long")
+        yield line
 
 
 def import_export(log: EventLog, verified, name: str | None = None) -> tuple[SessionInfo, bool]:

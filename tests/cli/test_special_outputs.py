@@ -46,3 +46,17 @@ def test_the_line_naming_what_was_written_escapes_the_path(nnreplay, recorded, t
     assert path.exists()
     said = result.stdout + result.stderr
     assert said.count("\n") == 1 and "odd\\nname\\x1b[8m" in said
+
+
+def test_an_import_of_a_file_without_line_ends_is_refused_at_a_bound(runner, tmp_path):
+    """A file of 17 MB with no line end is refused naming line 1 and the bound, without reading it whole
+    (/dev/zero used to be read until memory ran out); nothing is written."""
+    import cli
+
+    path = tmp_path / "endless.jsonl"
+    with open(path, "wb") as handle:
+        handle.write(b"[" * (17 * 2**20))
+    result = runner.invoke(cli.app, ["--db", str(tmp_path / "x.db"), "import", str(path)])
+    assert (result.exit_code, result.stderr) == (1, f"Error: {path}, line 1: longer than 16 MB without a line end; "
+                                                    f"no line of an export is that long\n")
+    assert sorted(os.listdir(tmp_path)) == ["endless.jsonl"]
