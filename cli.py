@@ -649,8 +649,8 @@ def global_options_first(argv: list[str]) -> list[str]:
     end = words.index("--") if "--" in words else len(words)
     first = next((i for i, word in enumerate(words[:end]) if not word.startswith("-")
                   and (i == 0 or words[i - 1] != "--db")), None)
-    if first is None:
-        return words
+    if first is None or any(word == "--db" or word.startswith("--db=") for word in words[:first]):
+        return words  # no command, or --db already given before it: a second one is click's usage error
     for i in range(first + 1, end):
         if words[i] == "--db" and i + 1 < end:
             return words[i:i + 2] + words[:i] + words[i + 2:]

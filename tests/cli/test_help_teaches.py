@@ -31,3 +31,18 @@ def test_the_model_options_are_offered_where_sessions_start(runner, command):
     shown = runner.invoke(cli.app, [command, "--help"], env={"COLUMNS": "200"}).stdout
     for option in ("--data", "--features", "--hidden", "--activation", "--test-share"):
         assert option in shown, (command, option)
+
+
+def test_db_given_before_and_after_the_command_is_a_usage_error(tmp_path):
+    """`nnreplay --db A show x --db B` silently used A (the moved --db B came first, click kept the last);
+    two databases named is a usage error, exit 2, naming --db."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--db", str(tmp_path / "a.db"), "show",
+                           "x", "--db", str(tmp_path / "b.db")], capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode == 2 and done.stderr.startswith("Error: No such option: --db")
+    assert os.listdir(tmp_path) == []
