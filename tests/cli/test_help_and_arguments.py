@@ -1,4 +1,4 @@
-"""--help is documentation: every option's and argument's help text reaches the screen whole (a bracketed
+"""The command line itself. --help is documentation: every option's and argument's help text reaches the screen whole (a bracketed
 "[default: every session]" was read as markup and vanished from `audit --help`), and every model option is
 offered where sessions are started."""
 
