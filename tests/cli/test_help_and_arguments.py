@@ -1,6 +1,6 @@
-"""The command line itself. --help is documentation: every option's and argument's help text reaches the screen whole (a bracketed
-"[default: every session]" was read as markup and vanished from `audit --help`), and every model option is
-offered where sessions are started."""
+"""The command line itself: every option's and argument's help text reaches the screen whole (a bracketed
+"[default: every session]" was read as markup and vanished from `audit --help`), every model option is
+offered where sessions are started, and --db is given once."""
 
 import re
 
