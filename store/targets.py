@@ -53,6 +53,13 @@ def check_target(path: str, database: str | None, what: str = "output") -> str:
     if os.path.isfile(path) and _is_sqlite(path):
         raise UnsafeTarget(f"{path} is an SQLite database; nnreplay never overwrites one with its {what}: "
                            f"choose another file name")
+    resolved = os.path.realpath(path)
+    for suffix in COMPANIONS[1:]:
+        # another database's -wal may hold its only copy of committed transactions; its -journal, the way
+        # back from a half-written one
+        if resolved.endswith(suffix) and _is_sqlite(resolved[:-len(suffix)]):
+            raise UnsafeTarget(f"{path} is the {suffix} file of the SQLite database {resolved[:-len(suffix)]}; "
+                               f"writing the {what} there could destroy it: choose another file name")
     return path
 
 

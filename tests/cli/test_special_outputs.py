@@ -60,3 +60,16 @@ def test_an_import_of_a_file_without_line_ends_is_refused_at_a_bound(runner, tmp
     assert (result.exit_code, result.stderr) == (1, f"Error: {path}, line 1: longer than 16 MB without a line end; "
                                                     f"no line of an export is that long\n")
     assert sorted(os.listdir(tmp_path)) == ["endless.jsonl"]
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-journal", "-shm"])
+def test_no_output_lands_on_another_databases_companion_file(nnreplay, recorded, tmp_path, suffix):
+    """Beside the open database's own files, the -wal, -journal or -shm of any other SQLite database is
+    refused too: another database's -wal can hold its only copy of committed transactions."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "other.db") as conn:
+        conn.execute("CREATE TABLE t (x)")
+    result = nnreplay("export", "a", "-o", tmp_path / f"other.db{suffix}", ok=False)
+    assert result.exit_code == 1 and f"is the {suffix} file of the SQLite database" in result.stderr
+    assert not (tmp_path / f"other.db{suffix}").exists()
