@@ -52,7 +52,7 @@ def read_export(lines: BinaryIO, source: str, name: str | None = None):
 
     if name is not None:
         check_name_field(name)
-    return read(bounded_lines(lines, source), source)
+    return read(bounded_lines(lines, source), source, renamed=name is not None)
 
 
 # the longest line nnreplay writes is a session_started of 10,000 points (under 1 MB) or a thompson press on

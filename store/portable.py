@@ -92,7 +92,7 @@ def _kind(value) -> str:
             dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
 
 
-def _header(text: str) -> dict:
+def _header(text: str, renamed: bool = False) -> dict:
     header = decode_strict(text)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"not an nnreplay export (its first line must say \"format\": \"{FORMAT}\")")
@@ -107,11 +107,11 @@ def _header(text: str) -> dict:
     session = _typed(header["session"], SESSION_FIELDS, "the header's session")
     if not is_session_id(session["id"]):
         raise ValueError(f"field session.id: {session['id']!r:.60} is not a session id (32 lowercase hex digits)")
-    if session["name"] is not None:
+    if session["name"] is not None and not renamed:  # an import under --name never uses the file's name
         try:
             check_name(session["name"])
         except InvalidName as error:
-            raise ValueError(f"field session.name: {error}") from None
+            raise ValueError(f"field session.name: {error} (or import it under another with --name)") from None
     if not is_utc_timestamp(session["created_at"]):
         raise ValueError(f"field session.created_at: {session['created_at']!r:.60} is not a UTC ISO-8601 time")
     if (session["parent_id"] is None) != (session["parent_seq"] is None):
@@ -129,14 +129,16 @@ def _header(text: str) -> dict:
     return header
 
 
-def read_export(lines: Iterable[str | bytes], name: str) -> tuple[dict, Copy]:
-    """Parse and verify a whole export; raises InvalidExport naming the first bad line of `name`."""
+def read_export(lines: Iterable[str | bytes], name: str, renamed: bool = False) -> tuple[dict, Copy]:
+    """Parse and verify a whole export; raises InvalidExport naming the first bad line of `name`. With
+    `renamed` (an import under a new name), the file's own name need only be text or null: a session
+    named `cafe` by release 0.1.0, which allowed such names, can still be brought over under another."""
     number, header, copy, verifier = 1, None, Copy(), None
     try:
         for number, text in enumerate(lines, 1):
             text = text.decode("utf-8") if isinstance(text, bytes) else text
             if number == 1:
-                header = _header(text)
+                header = _header(text, renamed)
                 verifier = Verifier(header["session"]["id"], on_state=copy.collect_state)
                 continue
             if not text.strip():

@@ -155,3 +155,23 @@ def test_plot_groups_by_the_learner_the_log_records(nnreplay, recorded, db_path,
         conn.execute("UPDATE sessions SET learner = 'gradient'")
     rows = nnreplay("plot", "t", "-o", tmp_path / "p.png").stdout.splitlines()
     assert rows[1].startswith("thompson by Next ")
+
+
+def test_a_session_with_an_old_hex_name_can_be_imported_under_a_new_one(runner, tmp_path):
+    """Release 0.1.0 allowed a name like `cafe`; its export is refused as is (the message says --name helps),
+    and imports under --name, keeping its id and head hash."""
+    import cli
+
+    db = tmp_path / "release.db"
+    shutil.copyfile(RELEASE_DB, db)
+    with sqlite3.connect(db) as conn:  # what 0.1.0 let a user do: `new --name cafe`
+        conn.execute("UPDATE sessions SET name = 'cafe' WHERE name = 'person-1'")
+    export = tmp_path / "cafe.jsonl"
+    assert runner.invoke(cli.app, ["--db", str(db), "export", "person-1", "-o", str(export)]).exit_code == 1
+    assert runner.invoke(cli.app, ["--db", str(db), "export", "b5f8", "-o", str(export)]).exit_code == 0
+    other = str(tmp_path / "other.db")
+    refused = runner.invoke(cli.app, ["--db", other, "import", str(export)])
+    assert refused.exit_code == 1 and refused.stderr.endswith("(or import it under another with --name)\n")
+    done = runner.invoke(cli.app, ["--db", other, "import", str(export), "--name", "person-1"])
+    assert done.exit_code == 0 and done.stdout.startswith("b5f8")
+    assert runner.invoke(cli.app, ["--db", other, "audit", "person-1"]).exit_code == 0
