@@ -175,3 +175,19 @@ def test_a_session_with_an_old_hex_name_can_be_imported_under_a_new_one(runner, 
     done = runner.invoke(cli.app, ["--db", other, "import", str(export), "--name", "person-1"])
     assert done.exit_code == 0 and done.stdout.startswith("b5f8")
     assert runner.invoke(cli.app, ["--db", other, "audit", "person-1"]).exit_code == 0
+
+
+@pytest.mark.parametrize("table, ddl", [
+    ("heads", "CREATE TABLE heads (session_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, "
+              "state_digest TEXT NOT NULL, loss REAL, accuracy REAL, score REAL, extra)"),
+    ("snapshots", "CREATE TABLE snapshots (session_id TEXT, engine_version TEXT, seq TEXT, state TEXT NOT NULL, "
+                  "state_digest TEXT NOT NULL, PRIMARY KEY (session_id, engine_version, seq))")])
+def test_audit_names_a_table_of_nnreplays_recreated_with_other_columns(nnreplay, recorded, db_path, table, ddl):
+    """A table with nnreplay's name but other columns (an extra one, another type) is as foreign as a table
+    nnreplay never made: check 7 names it. It used to pass, since only names were compared."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(f"DROP TABLE {table}")
+        conn.execute(ddl)
+    audited = nnreplay("audit", "t", ok=False)
+    assert audited.exit_code == 1
+    assert f"FAIL  7 guards     table(s) {table} do not have the columns nnreplay creates" in audited.stdout
