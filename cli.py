@@ -566,6 +566,9 @@ def import_(
 
     Example: nnreplay --db elsewhere.db import first-try.jsonl
     """
+    if file == "-" and sys.stdin.isatty():  # it would wait for a paste nobody meant to make
+        fail("import - reads an export from standard input, which is a terminal here; pipe one in, e.g. "
+             "`nnreplay export first-try | nnreplay --db other.db import -`")
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
     try:
         with contextlib.nullcontext(stdin) if file == "-" else open(file, "rb") as lines:

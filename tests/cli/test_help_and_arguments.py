@@ -46,3 +46,24 @@ def test_db_given_before_and_after_the_command_is_a_usage_error(tmp_path):
                           env={**os.environ, "PYTHONPATH": root})
     assert done.returncode == 2 and done.stderr.startswith("Error: No such option: --db")
     assert os.listdir(tmp_path) == []
+
+
+def test_import_from_a_terminal_says_what_it_expects(tmp_path):
+    """`import -` with standard input on a terminal used to wait silently for a paste; it says what it
+    reads and exits 1, writing nothing."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    main, terminal = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "cli", "--db", str(tmp_path / "x.db"), "import", "-"],
+                              stdin=terminal, capture_output=True, text=True, cwd=root, timeout=30,
+                              env={**os.environ, "PYTHONPATH": root})
+    finally:
+        os.close(main)
+        os.close(terminal)
+    assert done.returncode == 1 and done.stderr.startswith("Error: import - reads an export from standard input")
+    assert os.listdir(tmp_path) == []
