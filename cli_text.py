@@ -282,11 +282,12 @@ def render_progress(expected: int):
 
 
 def print_curve_table(table: list[dict], steps: list[int]) -> None:
-    typer.echo(f"{'group':<34} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
+    width = max([34] + [len(printable(row["group"])) for row in table])  # a model's group names run long
+    typer.echo(f"{'group':<{width}} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
     for row in table:
         cells = "".join(" " + ("      -" if row["at"][str(s)] is None else f"{row['at'][str(s)]:7.3f}") for s in steps)
         final = "      -" if row["final"] is None else f"{row['final']:7.3f}"
-        typer.echo(f"{printable(row['group']):<34} {row['sessions']:>8}{cells} {final}")
+        typer.echo(f"{printable(row['group']):<{width}} {row['sessions']:>8}{cells} {final}")
 
 
 def print_audit(report, seconds: float) -> None:

@@ -62,3 +62,12 @@ def test_the_demo_refuses_a_seed_whose_followers_do_not_fit(runner, tmp_path):
         assert (result.exit_code, result.stderr) == (1, f"Error: --seed must be a whole number from 0 to {last} (the "
                                                         f"demo also records the 2 seeds after it), got {seed}\n")
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_the_plot_table_keeps_its_columns_for_long_group_names(nnreplay, mixed, tmp_path):
+    """A model's group name is longer than the table's first column was: the counts and medians stay in
+    their columns under their headings."""
+    rows = nnreplay("plot", "held", "plain", "-o", tmp_path / "t.png", "--at", "3").stdout.splitlines()
+    end = rows[0].index("sessions") + len("sessions")
+    assert all(row[end - 1] == "1" and row[end] == " " for row in rows[1:])
+    assert len({len(row) for row in rows}) == 1
