@@ -176,10 +176,15 @@ def show(
     """
     with open_log(ctx) as log:
         info, state, out = service.show(log, session, at)
+        recorded = service.recorded_digest(log, info, state.seq)
     if json_:
         echo_json(out)
-        return
-    cli_text.print_show(info, state, out)
+    else:
+        cli_text.print_show(info, state, out)
+    if out["digest"] != recorded:  # shown for whoever investigates, but never as the log's word
+        fail(f"seq {state.seq}: folding this log gives another state than the one recorded there (digest "
+             f"{out['digest'][:12]}, recorded {recorded[:12]}): the log was changed after it was recorded; run "
+             f"`nnreplay audit`")
 
 
 @command()
@@ -345,7 +350,7 @@ def replay_(
     with cli_text.render_progress(len(steps) * len(tracks)) as on_frame:
         made = render_gif(tracks, steps, output, fps=fps, size=width, metric=metric, on_frame=on_frame)
     width, height = made["size"]
-    typer.echo(f"{made['path']}: {made['frames']} frames, {width}x{height} px, "
+    typer.echo(f"{printable(made['path'])}: {made['frames']} frames, {width}x{height} px, "
                f"{os.path.getsize(made['path']) / 1e6:.2f} MB")
 
 
@@ -369,7 +374,7 @@ def frame(
     with open_log(ctx) as log_:
         track = service.frame_track(log_, session, at)
     made = render_png(track, 0, output, size=size)
-    typer.echo(f"{made['path']}: {made['size'][0]}x{made['size'][1]} px")
+    typer.echo(f"{printable(made['path'])}: {made['size'][0]}x{made['size'][1]} px")
 
 
 # -- learning curves ---------------------------------------------------------------------------------------
@@ -420,6 +425,13 @@ def plot(
                    f"{item['seq']}: {printable(item['reason'])}", err=True)
     if not curves:
         fail("no session could be read, so there is nothing to plot; `nnreplay audit` says why")
+    curves, without = service.held_out_curves(curves) if metric.startswith("test_") else (curves, 0)
+    if not curves:
+        fail(f"--metric {metric} is measured on held-out points, and none of these sessions holds any out; "
+             f"start sessions with --test-share (e.g. 0.2)")
+    if without:
+        typer.echo(f"left out {without} session(s) that hold no points out (started without --test-share)",
+                   err=True)
     draw(curves, metric, output)
     table = service.curve_table(curves, steps)
     if json_:
@@ -453,7 +465,7 @@ def _check_expect_head(expect_head: Optional[str], sessions: list[str]) -> Optio
 def audit(
     ctx: typer.Context,
     sessions_: Annotated[Optional[list[str]], typer.Argument(
-        metavar="[SESSION]...", help="Sessions to audit (id, id prefix or name) [default: every session].")] = None,
+        metavar="[SESSION]...", help="Sessions to audit (id, id prefix or name); every session when none is named.")] = None,
     expect_head: Annotated[Optional[str], typer.Option(
         "--expect-head", metavar="HASH",
         help="Also fail unless the session's head hash is exactly HASH (one session named).")] = None,
@@ -536,7 +548,7 @@ def export(
             service.export(log_, session, sys.stdout)
             return
         info, count = service.export_to_file(log_, session, output)
-    typer.echo(f"{output}: {count:,} events of session {info.id[:12]}", err=True)
+    typer.echo(f"{printable(output)}: {count:,} events of session {info.id[:12]}", err=True)
 
 
 @command("import")
@@ -554,6 +566,9 @@ def import_(
 
     Example: nnreplay --db elsewhere.db import first-try.jsonl
     """
+    if file == "-" and sys.stdin.isatty():  # it would wait for a paste nobody meant to make
+        fail("import - reads an export from standard input, which is a terminal here; pipe one in, e.g. "
+             "`nnreplay export first-try | nnreplay --db other.db import -`")
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
     try:
         with contextlib.nullcontext(stdin) if file == "-" else open(file, "rb") as lines:
@@ -637,8 +652,8 @@ def global_options_first(argv: list[str]) -> list[str]:
     end = words.index("--") if "--" in words else len(words)
     first = next((i for i, word in enumerate(words[:end]) if not word.startswith("-")
                   and (i == 0 or words[i - 1] != "--db")), None)
-    if first is None:
-        return words
+    if first is None or any(word == "--db" or word.startswith("--db=") for word in words[:first]):
+        return words  # no command, or --db already given before it: a second one is click's usage error
     for i in range(first + 1, end):
         if words[i] == "--db" and i + 1 < end:
             return words[i:i + 2] + words[:i] + words[i + 2:]

@@ -103,17 +103,21 @@ def print_show(info, state, out: dict) -> None:
     head = "" if info.name is None else f"  ({printable(info.name)})"
     typer.echo(f"session   {info.id}{head}")
     s = state.settings
-    typer.echo(f"learner   {info.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
-               + (f"   lr {s.lr}" if info.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
+    # the log's settings, not the sessions table's copy: that table is not hashed, and may have been edited
+    typer.echo(f"learner   {s.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
+               + (f"   lr {s.lr}" if s.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
     typer.echo(f"seq       {state.seq}")
     if "weights" in out:
+        if s.data != "linear":  # the perceptron on x, y, but not on release 0.1's data set
+            typer.echo(f"data      {s.data}")
         typer.echo(f"weights   w1 {out['weights'][0]:+.4f}   w2 {out['weights'][1]:+.4f}   bias {out['bias']:+.4f}")
     else:
         for line in model_lines(state):
             typer.echo(line)
     typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
     if out["test_accuracy"] is not None:
-        typer.echo(f"held out  {len(out['test_points'])} points   accuracy {out['test_accuracy']:.3f}   "
+        held = len(out["test_points"])
+        typer.echo(f"held out  {held} point{'' if held == 1 else 's'}   accuracy {out['test_accuracy']:.3f}   "
                    f"loss {out['test_loss']:.4f}")
     typer.echo(f"head      {out['head_hash']}")
     typer.echo(f"digest    {out['digest']}")
@@ -278,10 +282,12 @@ def render_progress(expected: int):
 
 
 def print_curve_table(table: list[dict], steps: list[int]) -> None:
-    typer.echo(f"{'group':<34} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
+    width = max([34] + [len(printable(row["group"])) for row in table])  # a model's group names run long
+    typer.echo(f"{'group':<{width}} {'sessions':>8}" + "".join(f" {'@' + str(s):>7}" for s in steps) + f" {'final':>7}")
     for row in table:
         cells = "".join(" " + ("      -" if row["at"][str(s)] is None else f"{row['at'][str(s)]:7.3f}") for s in steps)
-        typer.echo(f"{printable(row['group']):<34} {row['sessions']:>8}{cells} {row['final']:7.3f}")
+        final = "      -" if row["final"] is None else f"{row['final']:7.3f}"
+        typer.echo(f"{printable(row['group']):<{width}} {row['sessions']:>8}{cells} {final}")
 
 
 def print_audit(report, seconds: float) -> None:

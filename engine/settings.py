@@ -61,7 +61,7 @@ class Settings:
         _check(_finite(self.noise) and 0.0 <= self.noise <= 0.5,
                f"noise is a probability of flipping a label, from 0 to 0.5; got {self.noise}")
         _check(_finite(self.lr) and 0.0 < self.lr <= 100.0,
-               f"learning rate must be a number above 0 and at most 100, got {self.lr}")
+               f"lr (the learning rate) must be a number above 0 and at most 100, got {self.lr}")
         _check(_finite(self.step) and 0.0 < self.step <= 10.0,
                f"step must be a number above 0 and at most 10, got {self.step}")
         _check(_finite(self.discount) and 0.0 < self.discount <= 1.0,

@@ -52,6 +52,7 @@ def curve(learner: str, history, metric: str) -> Curve:
         value = getattr(state.metrics, metric)
         values.append(np.nan if value is None else value)
         label = state.settings.model_label
+        learner = state.settings.learner  # the log's word; the caller's may come from an unhashed table
     group = "gradient" if learner == "gradient" else f"{learner} by {rater_of(events[1:])}"
     group += f" · {label}" if label else ""
     return Curve(group, np.array(values, dtype=np.float64))

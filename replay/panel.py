@@ -28,10 +28,23 @@ RAMP_LOGITS = np.log(np.array(RAMP_EDGES) / (1 - np.array(RAMP_EDGES)))
 
 def heading(title: str, learner: str, width_px: float, font_px: float) -> str:
     """"title  ·  learner", the title cut with an ellipsis so that the line fits in width_px (a bold glyph is
-    about 0.68 em wide on average)."""
+    about 0.68 em wide on average). The title keeps at least half the room: a long model label after the
+    learner gives way instead (`fit_heading` cuts the line's end to the width it measures)."""
     suffix = f"  ·  {learner}"
-    room = max(4, int(width_px / (0.68 * font_px)) - len(suffix))
-    return (title if len(title) <= room else title[:room - 1] + "…") + suffix
+    room = max(8, int(width_px / (0.68 * font_px)))
+    keep = max(room // 2, room - len(suffix))
+    return (title if len(title) <= keep else title[:keep - 1] + "…") + suffix
+
+
+def fit_heading(text, width_px: float) -> None:
+    """Cut the heading's end until its measured width fits the panel: the estimate of `heading` is for
+    names, and a long model label ("gauss, features x,y,xy,sinx,siny, hidden 4,4 relu, 30% held out") would
+    otherwise run into the next panel's heading."""
+    renderer = text.figure.canvas.get_renderer()
+    line = text.get_text()
+    while len(line) > 4 and text.get_window_extent(renderer).width > width_px:
+        line = line[:-2].rstrip(" ·,") + "…"
+        text.set_text(line)
 
 
 def field_cells(side_px: float) -> int:
@@ -78,10 +91,12 @@ class Panel:
         top = rect[1] + rect[3]
         line_height = 1.35 * font_px / fig.bbox.height
         label = state.settings.model_label  # the data set and model, where not release 0.1's
-        what = f"{track.learner}, {label}" if label else track.learner
-        fig.text(rect[0], top + 1.75 * line_height, heading(track.title, what, side_px, font_px),
-                 color=colour, fontsize=font_px * points_per_px, fontweight="bold", va="bottom")
-        self.caption = Caption(fig, rect[0], top + 0.45 * line_height, 0.92 * font_px, INK)
+        learner = state.settings.learner  # the log's word, as the state folds it
+        what = f"{learner}, {label}" if label else learner
+        self.heading = fig.text(rect[0], top + 1.75 * line_height, heading(track.title, what, side_px, font_px),
+                                color=colour, fontsize=font_px * points_per_px, fontweight="bold", va="bottom")
+        fit_heading(self.heading, side_px)
+        self.caption = Caption(fig, rect[0], top + 0.45 * line_height, 0.92 * font_px, INK, width=rect[2])
 
     @staticmethod
     def _scatter(ax, points, labels, marker, diameter_px):

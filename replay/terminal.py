@@ -82,12 +82,23 @@ def _paint(row: list[str], colour: bool) -> str:
     return "".join(f"\x1b[{ANSI[c]}m{c}\x1b[0m" if c in ANSI else c for c in row)
 
 
-def status(state: State, head_hash: str) -> str:
+def status(state: State, head_hash: str, columns: int = 200) -> str:
     m = state.metrics
-    button = state.last_button or "-"
-    held = "" if m.test_accuracy is None else f"   held out {m.test_accuracy:.3f}"
-    return (f"step {state.seq - 1}   accuracy {m.accuracy:.3f}{held}   score {m.score:.3f}   "
-            f"last button {button}   head {head_hash[:12]}")
+    parts = [f"step {state.seq - 1}", f"accuracy {m.accuracy:.3f}"]
+    parts += [] if m.test_accuracy is None else [f"held out {m.test_accuracy:.3f}"]
+    parts += [f"score {m.score:.3f}", f"head {head_hash[:12]}", f"last button {state.last_button or '-'}"]
+    return fitted(parts, columns)
+
+
+def fitted(parts: list[str], columns: int) -> str:
+    """The parts joined by wide gaps, or narrower ones, then without the last parts, so that the line fits
+    `columns` whole instead of being cut in the middle of a word ("head c603e7…" read "he")."""
+    for gap in ("   ", "  "):
+        if len(gap.join(parts)) <= columns:
+            return gap.join(parts)
+    while len(parts) > 1 and len("  ".join(parts)) > columns:
+        parts = parts[:-1]
+    return "  ".join(parts)[:columns]
 
 
 def render(state: State, label: str, head_hash: str, message: str = "", columns: int = 80, lines: int = 24,
@@ -95,10 +106,11 @@ def render(state: State, label: str, head_hash: str, message: str = "", columns:
     """The whole screen, one string per line, fitted to a terminal of `columns` × `lines`."""
     width, height = grid_size(columns, lines)
     body = ["│" + _paint(row, colour) + "│" for row in square(state, width, height)]
-    legend = (f"{RED} red  {BLUE} blue  {WRONG_RED}{WRONG_BLUE} predicted wrong  "
-              f"{BOUNDARY} boundary  {TRUE_LINE} truth  {RED_SIDE} called red")
-    if state.data.n_test:
-        legend += f"  {HELD_RED}{HELD_BLUE} held out"
-    chrome = [status(state, head_hash), legend, KEY_HELP[state.settings.learner], message]
-    return [f"nnreplay play · {label} · {state.settings.learner}"[:columns],
+    legend = [f"{RED} red", f"{BLUE} blue", f"{WRONG_RED}{WRONG_BLUE} predicted wrong",
+              *([f"{HELD_RED}{HELD_BLUE} held out"] if state.data.n_test else []), f"{BOUNDARY} boundary",
+              f"{TRUE_LINE} truth", f"{RED_SIDE} called red"]
+    chrome = [status(state, head_hash, columns), fitted(legend, columns), KEY_HELP[state.settings.learner], message]
+    model = state.settings.model_label  # the data set and model, where not release 0.1's
+    title = f"nnreplay play · {label} · {state.settings.learner}" + (f", {model}" if model else "")
+    return [title if len(title) <= columns else title[:columns - 1] + "…",
             "┌" + "─" * width + "┐", *body, "└" + "─" * width + "┘", *(line[:columns] for line in chrome)]

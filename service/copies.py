@@ -3,10 +3,10 @@
 from typing import BinaryIO, TextIO
 
 from store import EventLog, SessionInfo
-from store.errors import NameTaken, StoreError
+from store.errors import InvalidExport, NameTaken, StoreError
 from store.targets import check_target
 
-from service.sessions import check_name_field
+from service.sessions import check_name_field, check_name_free
 
 __all__ = ["check_target", "export", "export_to_file", "fork", "import_export", "read_export"]
 
@@ -18,6 +18,7 @@ def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionIn
     if name is not None:
         check_name_field(name)
     parent = log.resolve(ref)
+    check_name_free(log, name)
     head, _ = log.head(parent.id)
     if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= head:
         raise StoreError(f"at must be a seq of session {parent.label} (1..{head}), got {at}", field="at")
@@ -51,7 +52,27 @@ def read_export(lines: BinaryIO, source: str, name: str | None = None):
 
     if name is not None:
         check_name_field(name)
-    return read(lines, source)
+    return read(bounded_lines(lines, source), source, renamed=name is not None)
+
+
+# the longest line nnreplay writes is a session_started of 10,000 points (under 1 MB) or a thompson press on
+# the largest network (under 200 KB); a longer one is not an export, and reading it whole could exhaust memory
+MAX_LINE = 16 * 2**20
+
+
+def bounded_lines(stream: BinaryIO, source: str, limit: int = MAX_LINE):
+    """The lines of `stream`, each read with a bound: a file with no line end (`/dev/zero`, a gigabyte of
+    one JSON value) is refused at the bound instead of being read whole into memory."""
+    number = 0
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit:
+            raise InvalidExport(f"{source}, line {number}: longer than {limit // 2**20} MB without a line end; no "
+                                f"line of an export is that long")
+        yield line
 
 
 def import_export(log: EventLog, verified, name: str | None = None) -> tuple[SessionInfo, bool]:
@@ -59,5 +80,16 @@ def import_export(log: EventLog, verified, name: str | None = None) -> tuple[Ses
     from store.portable import import_session
 
     header, copy = verified
+    if name is not None:
+        check_name_free(log, name)
+    elif not _holds(log, header["session"]["id"]):  # a present id is refused by import_session, by reading
+        check_name_free(log, header["session"]["name"])
     info, _ = import_session(log, header, copy, name)
     return info, info.id == header["session"]["id"]
+
+
+def _holds(log: EventLog, session_id: str) -> bool:
+    try:
+        return log.resolve(session_id).id == session_id
+    except StoreError:  # not found, or a prefix of several (a full id never is)
+        return False

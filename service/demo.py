@@ -12,12 +12,12 @@ import tempfile
 
 import attrs
 
-from engine import Settings
+from engine import InvalidSetting, Settings
+from engine.settings import MAX_SEED
 from store import EventLog
 from store.errors import StoreError
 
 from service.history import button_of, curves
-from service.sessions import settings_from
 from service.simulation import simulate_session
 
 RUNS = (("gradient", "gradient", "next", "gradient"), ("thompson-next", "thompson", "next", "thompson by Next"),
@@ -133,7 +133,10 @@ def run(out: str, seed: int = 1, quick: bool = False, progress=_no_progress, on_
     if not os.path.isdir(parent):
         raise StoreError(f"the folder {parent} does not exist; create it first", field="out")
     sizes = SIZES["quick" if quick else "full"]
-    settings_from({"seed": seed + sizes["seeds"] - 1})  # refuse a bad seed before anything is written
+    last = MAX_SEED - (sizes["seeds"] - 1)  # the curves use the seeds after it too
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= last:
+        raise InvalidSetting(f"seed must be a whole number from 0 to {last:,} (the demo also records the "
+                             f"{sizes['seeds'] - 1} seeds after it), got {seed}", field="seed")
     folder = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}-", dir=parent)
     try:
         os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes it private; the finished folder should not be

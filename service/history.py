@@ -7,8 +7,9 @@ it what it draws. Rendering modules (matplotlib) are imported only inside the fu
 import math
 import statistics
 
-from engine import NnreplayError
+from engine import NnreplayError, state_digest
 from store import EventLog, SessionInfo
+from store.errors import UnsoundLog
 
 
 def button_of(row) -> str | None:
@@ -30,6 +31,23 @@ def replay_range(log: EventLog, info: SessionInfo, start: int, end: int | None) 
     return start, last
 
 
+def as_recorded(info: SessionInfo, pairs):
+    """The (row, state) pairs, each state checked against the digest its event records (a digest costs a
+    few microseconds, a step tens to hundreds): a log edited after recording (payloads re-hashed, say) is
+    never drawn or plotted as if it were sound."""
+    for row, state in pairs:
+        refuse_unrecorded(info, state, row.state_digest)
+        yield row, state
+
+
+def refuse_unrecorded(info: SessionInfo, state, recorded: str) -> None:
+    if state_digest(state) != recorded:
+        error = UnsoundLog(f"{info.label}: folding its log does not give the state recorded at seq {state.seq}, so "
+                           f"it is not drawn; run `nnreplay audit`")
+        error.seq = state.seq
+        raise error
+
+
 def tracks(log: EventLog, refs: list[str], start: int = 1, end: int | None = None, max_frames: int = 300):
     """(tracks, steps) of sessions `refs` over [start, end], sampled evenly down to `max_frames` steps."""
     from replay import collect, sample_steps
@@ -38,7 +56,8 @@ def tracks(log: EventLog, refs: list[str], start: int = 1, end: int | None = Non
     ranges = [replay_range(log, info, start, end) for info in infos]
     steps = sample_steps(max(last - first + 1 for first, last in ranges), max_frames)
     made = [collect(info.label, info.learner,
-                    ((state, button_of(row)) for row, state in log.states(info.id, first, last)), steps)
+                    ((state, button_of(row)) for row, state in as_recorded(info, log.states(info.id, first, last))),
+                    steps)
             for info, (first, last) in zip(infos, ranges)]
     return made, steps
 
@@ -54,6 +73,7 @@ def frame_track(log: EventLog, ref: str, at: int | None = None):
     seq = check_at(log, info, at)
     state = log.state(info.id, seq)
     row = next(log.rows(info.id, seq, seq))
+    refuse_unrecorded(info, state, row.state_digest)
     return collect(info.label, info.learner, [(state, button_of(row))], [0], last_seq=head)
 
 
@@ -61,8 +81,8 @@ def curves(log: EventLog, infos: list[SessionInfo], metric: str) -> list:
     """One learning curve (the metric after each press) per session."""
     from replay.curves import curve
 
-    return [curve(info.learner, ((row.event(), state) for row, state in log.states(info.id)), metric)
-            for info in infos]
+    return [curve(info.learner, ((row.event(), state) for row, state in as_recorded(info, log.states(info.id))),
+                  metric) for info in infos]
 
 
 def _median_of_finals(values) -> float | None:
@@ -80,10 +100,18 @@ def readable_curves(log: EventLog, infos: list[SessionInfo], metric: str) -> tup
     for info in infos:
         try:
             made.extend(curves(log, [info], metric))
-        except (NnreplayError, ValueError, TypeError, KeyError, IndexError, ArithmeticError):
-            seq, reason = unreadable_at(log, info.id) or (None, "its log does not fold")
+        except (NnreplayError, ValueError, TypeError, KeyError, IndexError, ArithmeticError) as error:
+            seq, reason = unreadable_at(log, info.id) or (
+                getattr(error, "seq", None), "replaying it does not give the state recorded there")
             skipped.append({"id": info.id, "name": info.name, "seq": seq, "reason": reason})
     return made, skipped
+
+
+def held_out_curves(curves_: list) -> tuple[list, int]:
+    """The curves that have values (a held-out metric is NaN all along for a session that holds no points
+    out), and how many were left out for having none."""
+    kept = [item for item in curves_ if not all(math.isnan(v) for v in item.values)]
+    return kept, len(curves_) - len(kept)
 
 
 def curve_table(curves_: list, steps: list[int]) -> list[dict]:

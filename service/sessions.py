@@ -9,10 +9,10 @@ import os
 import attrs
 import numpy as np
 
-from engine import BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, state_digest
+from engine import BUTTONS, InvalidCommand, InvalidSetting, Next, Rate, Settings, decide, rng_for, state_digest
 from engine.view import model_fields, probability, probability_grid, truth_grid
 from store import EventLog, SessionInfo
-from store.errors import NameTaken, StoreError
+from store.errors import NameTaken, SessionNotFound, StoreError
 from store.log import check_name
 
 MAX_COUNT = 1_000_000
@@ -30,7 +30,7 @@ def random_seed() -> int:
 
 def check_count(count: int, field: str = "count") -> int:
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
-        raise InvalidCommand(f"count must be from 1 to {MAX_COUNT:,}, got {count}", field=field)
+        raise InvalidCommand(f"{field} must be from 1 to {MAX_COUNT:,}, got {count}", field=field)
     return count
 
 
@@ -44,7 +44,7 @@ def settings_from(values: dict) -> Settings:
     try:
         return Settings(**values)
     except InvalidSetting as error:
-        raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
+        raise InvalidSetting(str(error), field=_field_at_fault(values, str(error))) from None
     except TypeError as error:  # a value of a type attrs cannot even hold
         raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
 
@@ -59,14 +59,15 @@ def _as_default_type(value, default):
     return value
 
 
-def _field_at_fault(values: dict) -> str | None:
-    # Settings checks its fields together; trying each given value alone against the defaults finds which
+def _field_at_fault(values: dict, message: str = "") -> str | None:
+    # Settings checks its fields together; trying each given value alone against the defaults finds which,
+    # and a refusal of two values together (test_share with too few points) names its field first
     for key, value in values.items():
         try:
             Settings(**{key: value})
         except (InvalidSetting, TypeError):
             return key
-    return None
+    return next((key for key in values if message.startswith(f"{key} ")), None)
 
 
 def check_new_session(name: str | None = None, **settings) -> None:
@@ -80,6 +81,7 @@ def new_session(log: EventLog, name: str | None = None, **settings) -> SessionIn
     """Start a session from keyword settings (learner, seed, points, ...); the seed is drawn when omitted."""
     if name is not None:
         check_name_field(name)
+        check_name_free(log, name)
     if settings.get("seed") is None:
         settings["seed"] = random_seed()
     try:
@@ -87,6 +89,27 @@ def new_session(log: EventLog, name: str | None = None, **settings) -> SessionIn
     except NameTaken as error:
         error.field = "name"
         raise
+
+
+def check_name_free(log: EventLog, name: str | None) -> None:
+    """Refuse a name another session has, by reading, before anything is written: a refused request must
+    leave the file as it was, and the first write to an older database also adds the heads cache. (The
+    UNIQUE index still settles a race between two writers.)"""
+    if name is None:
+        return
+    try:
+        log.resolve(name)  # a valid name never reads as an id, so this finds it by name or not at all
+    except SessionNotFound:
+        return
+    raise NameTaken(f"the name {name!r} is taken by another session; choose another", field="name")
+
+
+def refuse_early(log: EventLog, info: SessionInfo, command) -> None:
+    """Decide `command` once on the head, by reading, so that a press the engine refuses (a button on a
+    gradient session) is refused before the log is opened for writing. Only buttons can be refused."""
+    if isinstance(command, Rate):
+        state = log.state(info.id)
+        decide(state, command, rng_for(state.settings.seed, state.seq + 1))
 
 
 def check_name_field(name) -> str:
@@ -126,6 +149,7 @@ def record(log: EventLog, ref: str, press: str, count: int = 1, source: str = "c
     """Press `press` `count` times on session `ref`; returns (session, state after the last press)."""
     presses = commands(press, count, source)
     info = log.resolve(ref)
+    refuse_early(log, info, presses[0])
     return info, log.record(info.id, presses, on_commit=on_commit)
 
 
@@ -146,7 +170,7 @@ def state_json(info: SessionInfo, state, head_hash: str, digest: str) -> dict:
     m = state.metrics
     model = state.settings.model
     out = {
-        "session_id": info.id, "name": info.name, "seq": state.seq, "learner": info.learner,
+        "session_id": info.id, "name": info.name, "seq": state.seq, "learner": state.settings.learner,
         "settings": state.settings.to_dict(),
         "loss": m.loss, "accuracy": m.accuracy, "score": m.score, "head_hash": head_hash, "digest": digest,
         "last_button": state.last_button, "separator": list(state.data.separator),
@@ -172,6 +196,12 @@ def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, o
     state = log.state(info.id, seq)
     row = next(log.rows(info.id, seq, seq))
     return info, state, state_json(info, state, row.hash, state_digest(state))
+
+
+def recorded_digest(log: EventLog, info: SessionInfo, seq: int) -> str:
+    """The state digest the event at `seq` records. A front end must not present a folded state as the
+    log's when its digest differs (the log was changed after recording; `audit` says where)."""
+    return next(log.rows(info.id, seq, seq)).state_digest
 
 
 def drawing(state, grid: int) -> dict:

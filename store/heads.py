@@ -6,6 +6,7 @@ It is a cache like the snapshots. Appends write it in the same transaction as th
 last event, and folds the log otherwise; `fill_heads` rebuilds it; audit compares it with the replay.
 """
 
+import math
 import sqlite3
 
 import attrs
@@ -65,10 +66,20 @@ def _summary(log: EventLog, row: tuple) -> Summary:
     seq, hash_, digest, cached = row[7], row[8], row[9], row[10:]
     if seq is None:
         return Summary(info, 0, None, None, (1, "the session has no events"))
-    if cached[:3] == (seq, hash_, digest) and all(isinstance(v, float) for v in cached[3:]):
+    if cached[:3] == (seq, hash_, digest) and plausible(*cached[3:]):
         return Summary(info, seq, hash_, dict(zip(METRICS, cached[3:])))
     state, problem = fold_head(log, info.id, seq, digest)
     return Summary(info, seq, hash_, None if state is None else metrics_of(state), problem)
+
+
+def plausible(loss, accuracy, score) -> bool:
+    """Whether cached metrics could be the engine's: floats, a finite loss of at least 0, an accuracy in
+    [0, 1] and score = exp(-loss) exactly (as engine.metrics computes it). A row edited by hand that fails
+    this is not believed (the head is folded instead), so `sessions` never prints Infinity or NaN, which
+    is no JSON. A row edited to other metrics that pass it shows until `audit` (check 6) reports it: only
+    folding can tell, and a listing must not fold every session."""
+    return (all(type(v) is float for v in (loss, accuracy, score)) and math.isfinite(loss) and loss >= 0
+            and 0.0 <= accuracy <= 1.0 and score == math.exp(-loss))
 
 
 def _folded(log, info: SessionInfo) -> Summary:

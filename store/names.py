@@ -18,6 +18,11 @@ def is_session_id(text) -> bool:
     return isinstance(text, str) and len(text) == ID_LENGTH and set(text) <= HEX
 
 
+def parent_fits(session_id: str, parent_id: str, parent_seq: int, events: int) -> bool:
+    """Whether a fork's parent fields can be true: another session, and a shared prefix the fork holds."""
+    return parent_id != session_id and parent_seq <= events
+
+
 def could_be_id(text: str) -> bool:
     # what `resolve` reads as an id or id prefix: 4 to 32 hex digits, in either case
     return MIN_PREFIX <= len(text) <= ID_LENGTH and set(text.lower()) <= HEX

@@ -24,6 +24,7 @@ from store.chain import decode_strict, is_utc_timestamp
 from store.errors import InvalidExport, InvalidName, SessionExists, StoreError, UnsoundLog
 from store.fork import Copy, write_copy
 from store.log import EventLog, SessionInfo, check_name, is_session_id
+from store.names import parent_fits
 from store.targets import atomic_text, check_target
 from store.verify import CHECKS, TAMPER_CHECKS, Verifier
 
@@ -44,8 +45,11 @@ def _line(value: dict) -> str:
 def export(log: EventLog, info: SessionInfo, out: TextIO) -> int:
     """Write the session to `out`; returns the number of events. A faithful dump of what the database
     holds: judging it is left to `audit` before and to `import` after."""
-    head, head_hash = log.head(info.id)
-    count = log.count(info.id)
+    while True:  # another terminal may append meanwhile: a head unchanged around the count fixes both
+        head, head_hash = log.head(info.id)
+        count = log.count(info.id)
+        if log.head(info.id) == (head, head_hash):
+            break
     first = next(log.rows(info.id, 1, 1), None)
     try:
         settings = json.loads(first.payload).get("settings") if first is not None else None
@@ -88,7 +92,7 @@ def _kind(value) -> str:
             dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
 
 
-def _header(text: str) -> dict:
+def _header(text: str, renamed: bool = False) -> dict:
     header = decode_strict(text)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"not an nnreplay export (its first line must say \"format\": \"{FORMAT}\")")
@@ -103,11 +107,11 @@ def _header(text: str) -> dict:
     session = _typed(header["session"], SESSION_FIELDS, "the header's session")
     if not is_session_id(session["id"]):
         raise ValueError(f"field session.id: {session['id']!r:.60} is not a session id (32 lowercase hex digits)")
-    if session["name"] is not None:
+    if session["name"] is not None and not renamed:  # an import under --name never uses the file's name
         try:
             check_name(session["name"])
         except InvalidName as error:
-            raise ValueError(f"field session.name: {error}") from None
+            raise ValueError(f"field session.name: {error} (or import it under another with --name)") from None
     if not is_utc_timestamp(session["created_at"]):
         raise ValueError(f"field session.created_at: {session['created_at']!r:.60} is not a UTC ISO-8601 time")
     if (session["parent_id"] is None) != (session["parent_seq"] is None):
@@ -118,17 +122,23 @@ def _header(text: str) -> dict:
         raise ValueError(f"field session.parent_seq: {session['parent_seq']} is not a seq (1 or more)")
     if header["events"] < 1:
         raise ValueError(f"field events: an export holds at least one event, not {header['events']}")
+    if session["parent_id"] is not None and not parent_fits(session["id"], session["parent_id"],
+                                                             session["parent_seq"], header["events"]):
+        raise ValueError(f"fields session.parent_id and session.parent_seq: a fork shares events 1..parent_seq "
+                         f"({session['parent_seq']}) with another session, and this one has {header['events']}")
     return header
 
 
-def read_export(lines: Iterable[str | bytes], name: str) -> tuple[dict, Copy]:
-    """Parse and verify a whole export; raises InvalidExport naming the first bad line of `name`."""
+def read_export(lines: Iterable[str | bytes], name: str, renamed: bool = False) -> tuple[dict, Copy]:
+    """Parse and verify a whole export; raises InvalidExport naming the first bad line of `name`. With
+    `renamed` (an import under a new name), the file's own name need only be text or null: a session
+    named `cafe` by release 0.1.0, which allowed such names, can still be brought over under another."""
     number, header, copy, verifier = 1, None, Copy(), None
     try:
         for number, text in enumerate(lines, 1):
             text = text.decode("utf-8") if isinstance(text, bytes) else text
             if number == 1:
-                header = _header(text)
+                header = _header(text, renamed)
                 verifier = Verifier(header["session"]["id"], on_state=copy.collect_state)
                 continue
             if not text.strip():

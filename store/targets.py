@@ -8,6 +8,7 @@ by resolved name, since a `-wal` that does not exist yet would still be read by 
 
 import contextlib
 import os
+import stat
 import tempfile
 
 from store.errors import StoreError
@@ -52,14 +53,38 @@ def check_target(path: str, database: str | None, what: str = "output") -> str:
     if os.path.isfile(path) and _is_sqlite(path):
         raise UnsafeTarget(f"{path} is an SQLite database; nnreplay never overwrites one with its {what}: "
                            f"choose another file name")
+    resolved = os.path.realpath(path)
+    for suffix in COMPANIONS[1:]:
+        # another database's -wal may hold its only copy of committed transactions; its -journal, the way
+        # back from a half-written one
+        if resolved.endswith(suffix) and _is_sqlite(resolved[:-len(suffix)]):
+            raise UnsafeTarget(f"{path} is the {suffix} file of the SQLite database {resolved[:-len(suffix)]}; "
+                               f"writing the {what} there could destroy it: choose another file name")
     return path
+
+
+def is_special(path: str) -> bool:
+    """Whether `path` (followed through symlinks) exists and is not a regular file: a device such as
+    /dev/null, /dev/stdout's pipe or terminal, a FIFO, a socket."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
 def atomic_text(path: str):
     """A text file written under a temporary name beside `path` and renamed into place on success, with the
     permissions of any file the user makes (umask). Any exception, including an interruption, removes the
-    temporary file: a failed or stopped write leaves nothing behind."""
+    temporary file: a failed or stopped write leaves nothing behind.
+
+    A `path` that is a device, FIFO or socket (`-o /dev/stdout`, `-o /dev/null`, `-o >(gzip > x.gz)`) is
+    written into as it is: renaming over it would replace the device node itself (as root, /dev/null
+    becomes a plain file) instead of writing to what it stands for."""
+    if is_special(path):
+        with open(path, "w", encoding="utf-8") as out:
+            yield out
+        return
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=".nnreplay-", suffix=".part", dir=folder)
     try:

@@ -1,11 +1,13 @@
 """Audit checks of what the hash chain does not cover: the database's schema objects (check 7, guards), the
 session's row in `sessions`, and the `heads` cache (reported under check 6 with the snapshots)."""
 
+import functools
 import sqlite3
 
 from store.chain import is_utc_timestamp
-from store.names import is_session_id
-from store.schema import GUARD_TRIGGERS, OWN_OBJECTS, TRIGGERS_SQL, has_heads
+from store.names import is_session_id, parent_fits
+from store.schema import GUARD_TRIGGERS, HEADS_SQL, OWN_OBJECTS, TRIGGERS_SQL, has_heads
+from store.schema import _create_schema as create_schema
 from store.verify import Check, Verifier
 
 
@@ -35,9 +37,31 @@ def check_guards(conn: sqlite3.Connection) -> Check:
                if (kind, name) not in OWN_OBJECTS and not str(name).startswith("sqlite_")]
     if foreign:
         problems.append(f"{len(foreign)} schema object(s) that nnreplay did not create: {', '.join(foreign)}")
+    altered = [name for kind, name, _, _ in objects if kind == "table" and (kind, name) in OWN_OBJECTS
+               and _columns(conn, name) != _expected_columns()[name]]
+    if altered:
+        problems.append(f"table(s) {', '.join(altered)} do not have the columns nnreplay creates (names, types, "
+                        f"NOT NULL, defaults, primary key)")
     if problems:
         return Check("guards", False, None, "; ".join(problems))
     return Check("guards", True)
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[tuple]:
+    return [tuple(row) for row in conn.execute(f'PRAGMA table_info("{table}")')]
+
+
+@functools.cache
+def _expected_columns() -> dict[str, list[tuple]]:
+    """Each of nnreplay's tables as a fresh schema has it: a table recreated by hand with another column,
+    type, default or key is as foreign as a table nnreplay never made."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        create_schema(conn)
+        conn.execute(HEADS_SQL)
+        return {table: _columns(conn, table) for kind, table in OWN_OBJECTS if kind == "table"}
+    finally:
+        conn.close()
 
 
 def printable_name(name) -> str:
@@ -54,6 +78,10 @@ def check_session_row(verifier: Verifier, info) -> None:
     if (info.parent_id is None) != (info.parent_seq is None) or (info.parent_id is not None and not (
             is_session_id(info.parent_id) and type(info.parent_seq) is int and info.parent_seq >= 1)):
         verifier.fail("parse", None, "parent_id and parent_seq must both be empty, or a session id and a seq")
+    elif info.parent_id is not None and not parent_fits(info.id, info.parent_id, info.parent_seq, verifier.count):
+        verifier.fail("parse", None, f"parent_id and parent_seq name no fork this session can be: a fork shares "
+                                     f"events 1..parent_seq ({info.parent_seq}) with another session, and this "
+                                     f"one has {verifier.count}")
 
 
 def check_heads(log, verifier: Verifier, info) -> None:

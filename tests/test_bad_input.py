@@ -88,7 +88,7 @@ CASES = [
     (("export", "th", "-o", "/nonexistent-folder/th.jsonl"), "does not exist"),
     (("replay", "th", "-o", "/nonexistent-folder/th.gif"), "does not exist"),
     (("frame", "th", "-o", "/nonexistent-folder/th.png"), "does not exist"),
-    (("simulate", "--learner", "thompson", "--presses", "0"), "count must be from 1"),
+    (("simulate", "--learner", "thompson", "--presses", "0"), "Error: --presses must be from 1"),
 ]
 
 

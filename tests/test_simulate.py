@@ -84,7 +84,7 @@ def test_refused_simulations_write_nothing(nnreplay, db_path):
     nnreplay("simulate", "--learner", "gradient", "--presses", "1", "--name", "taken")
     cases = [(["--learner", "gradient", "--rater", "person"], "feedback buttons"),
              (["--learner", "thompson", "--rater", "robot"], "unknown rater 'robot'"),
-             (["--learner", "thompson", "--presses", "0"], "count must be"),
+             (["--learner", "thompson", "--presses", "0"], "--presses must be"),
              (["--learner", "thompson", "--sessions", "0"], "sessions must be"),
              (["--learner", "thompson", "--noise", "0.9"], "noise"),
              (["--learner", "sgd"], "unknown learner 'sgd'"),
