@@ -93,8 +93,10 @@ CREATE TABLE {SCHEMA}.snapshots (
 
 
 def is_url(db: str) -> bool:
-    """Whether `--db` names a PostgreSQL database rather than an SQLite file."""
-    return db.startswith(("postgresql://", "postgres://"))
+    """Whether `--db` names a PostgreSQL database rather than an SQLite file (store.is_url)."""
+    from store import is_url as url
+
+    return url(db)
 
 
 def describe(url: str) -> str:
