@@ -92,7 +92,10 @@ class EventLog(Recorder):
         if self._conn is None:
             return
         try:
-            yield from self.conn.execute(sql, params)
+            # a plain loop, not `yield from`: closing this generator would close the cursor, which fails
+            # once the connection is closed (a reader that went away, the log closed before the generator)
+            for row in self.conn.execute(sql, params):
+                yield row
         except sqlite3.Error as error:
             raise translate(error, self.path) from None
 

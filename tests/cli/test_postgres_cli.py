@@ -62,6 +62,18 @@ def test_every_command_works_on_a_postgresql_url(pg, tmp_path):
     assert {s["id"] for s in audit["sessions"]} >= {grad, th, child}
 
 
+def test_simulate_and_the_drawing_commands_read_postgresql(pg, tmp_path):
+    """simulate records there; replay, frame and plot draw from it (the renderers never see the backend)."""
+    pg("simulate", "--learner", "thompson", "--rater", "person", "--sessions", "2", "--seed", "0",
+       "--presses", "20", "--name", "sim")
+    assert [s["events"] for s in pg.json("sessions", "--json")] == [21, 21]
+    pg("replay", "sim-1", "sim-2", "-o", str(tmp_path / "both.gif"), "--max-frames", "5")
+    pg("frame", "sim-1", "--at", "10", "-o", str(tmp_path / "one.png"))
+    pg("plot", "--all", "-o", str(tmp_path / "curves.png"))
+    for name in ("both.gif", "one.png", "curves.png"):
+        assert (tmp_path / name).stat().st_size > 0
+
+
 def test_refused_requests_are_one_line_and_write_nothing(pg):
     pg("new", "--seed", "1", "--name", "only")
     for args, words in ((("rate", "only", "good"), "thompson"), (("next", "nobody"), "no session"),
