@@ -3,6 +3,7 @@
     python bench/bench_classroom.py                 # 30 and 200 students, human pace and flat out, 30 s each,
                                                     # on SQLite, PostgreSQL, and 3 servers on one PostgreSQL
     python bench/bench_classroom.py --quick         # 30 students, 5 s per configuration: checks the script
+    python bench/bench_classroom.py --students 200 --pace human   # one class size, one pace
 
 Each student has a session of their own and one kept-alive connection, and presses Next (one event) either
 at a human pace (a press, then a pause drawn uniformly from 1-3 s, the first press at a random moment in
@@ -15,8 +16,9 @@ real server) is removed when the script exits.
 Figures per configuration: presses answered 200 per second, p50 and p99 of a press's latency (from the
 request's start to the answer's end), errors (any other status or a transport error), and the audit of the
 whole database afterwards: every event checked, and the count of events equal to sessions + answered
-presses (nothing lost, nothing duplicated). The baseline for the latencies is the same press at a human
-pace with 30 students on SQLite, measured in the same run.
+presses, give or take presses whose answer was an error (nothing lost, nothing duplicated). The baseline of each row is the same class at the same
+pace on SQLite (one `serve`), measured in the same run just before: each PostgreSQL row
+ends with its presses/s and p99 as multiples of that row's.
 """
 
 import argparse
@@ -103,7 +105,14 @@ def audited(target: str, sids: list[str], per_session: dict, failed: dict) -> tu
     return report.events, report.ok, exact
 
 
-def run(label: str, target: str, servers: int, students: int, human: bool, seconds: float) -> dict:
+def versus(row: dict, baseline: dict | None) -> str:
+    if baseline is None or not baseline["per_s"] or not baseline["p99"] == baseline["p99"]:
+        return ""
+    return f"  vs sqlite: presses/s x{row['per_s'] / baseline['per_s']:.2f}, p99 x{row['p99'] / baseline['p99']:.2f}"
+
+
+def run(label: str, target: str, servers: int, students: int, human: bool, seconds: float,
+        baseline: dict | None = None) -> dict:
     sids = make_sessions(target, students)
     running = [Server(target) for _ in range(servers)]
     try:
@@ -119,7 +128,7 @@ def run(label: str, target: str, servers: int, students: int, human: bool, secon
            "p99": percentile(ms, 0.99), "errors": errors, "audited": events, "audit_ok": ok and exact}
     print(f"{row['config']:<22} {students:>4} {row['pace']:<9} {row['presses']:>7} {row['per_s']:>9.1f} "
           f"{row['p50']:>8.1f} {row['p99']:>8.1f} {row['errors']:>6} {events:>8} "
-          f"{'clean' if row['audit_ok'] else 'FAILED'}"
+          f"{'clean' if row['audit_ok'] else 'FAILED'}{versus(row, baseline)}"
           f"{'  errors: ' + ', '.join(f'{n} x {k}' for k, n in out['errors'].items()) if errors else ''}", flush=True)
     return row
 
@@ -129,10 +138,15 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="30 students, 5 s per configuration")
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of each configuration")
     parser.add_argument("--servers", type=int, default=3, help="server processes on one PostgreSQL database")
+    parser.add_argument("--students", help="class sizes, comma-separated (default 30,200)")
+    parser.add_argument("--pace", choices=("human", "flat", "both"), default="both")
     parser.add_argument("--pg-url", help="a PostgreSQL server to create databases on (default: a throwaway one)")
     args = parser.parse_args()
     sizes, seconds = ([30], 5.0) if args.quick else ([30, 200], args.seconds)
+    if args.students:
+        sizes = [min(int(n), 1000) for n in args.students.split(",")]
     seconds = min(seconds, 120.0)
+    paces = {"human": (True,), "flat": (False,), "both": (True, False)}[args.pace]
 
     import pgserver
 
@@ -148,14 +162,14 @@ def main() -> int:
           f"{'p99 ms':>8} {'errors':>6} {'audited':>8} audit", flush=True)
     try:
         for students in sizes:
-            for human in (True, False):
+            for human in paces:
                 path = os.path.join(folder, f"class-{students}-{int(human)}.db")
-                run("sqlite, 1 server", path, 1, students, human, seconds)
+                baseline = run("sqlite, 1 server", path, 1, students, human, seconds)
                 for servers in (1, args.servers):
                     name = pg.create_database()
                     made.append(name)
                     run(f"postgresql, {servers} server{'s' if servers > 1 else ''}", pg.url(name), servers, students,
-                        human, seconds)
+                        human, seconds, baseline)
     finally:
         for name in made:
             pg.drop_database(name)
