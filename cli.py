@@ -59,7 +59,7 @@ def main_options(
     ctx: typer.Context,
     db: Annotated[str, typer.Option("--db", envvar="NNREPLAY_DB", show_envvar=True, metavar="PATH|URL",
                                     help="The event log: an SQLite file, or a PostgreSQL URL "
-                                         "(postgresql://USER@HOST/DB; pip install 'nnreplay[postgres]').")] = DEFAULT_DB,
+                                         "(postgresql://USER@HOST/DB; needs the postgres extra).")] = DEFAULT_DB,
 ) -> None:
     if os.environ.get("NNREPLAY_DB") == "" and ctx.get_parameter_source("db").name == "DEFAULT":
         # click reads an empty variable as unset; a person who emptied it meant something, not ./nnreplay.db

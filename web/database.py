@@ -25,6 +25,19 @@ class Database:
         self._pooled = store.is_url(path)
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(POOL)
+        if self._pooled:
+            self._warm()
+
+    def _warm(self) -> None:
+        # opened now, not by the first presses: a connection costs the server a process, and a class that
+        # starts pressing at once would otherwise wait behind POOL connection set-ups
+        from store.errors import StoreError
+
+        try:
+            for _ in range(POOL):
+                self._idle.put(store.open_log(self.path))
+        except StoreError:
+            pass  # opened on demand later; serve's start already checked that the database opens
 
     def log(self):
         """This thread's SQLite log (tests and single calls; handlers go through `run`)."""
