@@ -162,3 +162,57 @@ def test_two_servers_on_one_postgresql_database_see_each_others_presses_live(pg)
         one.stop()
         two.stop()
     assert pg.json("audit", "--json")["ok"]
+
+
+def nnreplay_process(url: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "--db", url, *args], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": ROOT}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_eight_terminals_pressing_one_session_lose_and_duplicate_nothing(pg):
+    """8 `nnreplay next` processes x 10 presses on one PostgreSQL session: seq 1..81, audit clean."""
+    pg("new", "--learner", "thompson", "--seed", "8", "--name", "crowd")
+    procs = [nnreplay_process(pg.url, "next", "crowd", "-n", "10") for _ in range(8)]
+    assert [(p.wait(timeout=120), p.communicate()[1]) for p in procs] == [(0, "")] * 8
+    assert [e["seq"] for e in pg.json("log", "crowd", "--json")] == list(range(1, 82))
+    assert pg.json("audit", "--json")["ok"]
+
+
+def test_a_sigkilled_press_run_leaves_committed_batches_that_audit_clean_and_continue(pg):
+    pg("new", "--seed", "6", "--name", "long")
+    process = nnreplay_process(pg.url, "next", "long", "-n", "1000000")
+    deadline = time.monotonic() + 60
+    while pg.json("sessions", "--json")[0]["events"] < 1002 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    events = pg.json("sessions", "--json")[0]["events"]
+    assert events > 1 and (events - 1) % 500 == 0  # whole batches only
+    assert pg.json("audit", "--json")["ok"]
+    pg("next", "long")
+    assert pg.json("sessions", "--json")[0]["events"] == events + 1
+
+
+def superuser(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.mark.parametrize("sql, verdict", [
+    ("ALTER TABLE nnreplay.events DISABLE TRIGGER events_refuse_update; UPDATE nnreplay.events SET recorded_at = "
+     "'2020-01-01T00:00:00.000000+00:00' WHERE seq = 3; ALTER TABLE nnreplay.events ENABLE ALWAYS TRIGGER "
+     "events_refuse_update", "tampered"),
+    ("ALTER TABLE nnreplay.events DISABLE TRIGGER events_refuse_delete", "unguarded"),
+    ("UPDATE nnreplay.heads SET accuracy = 0.5", "stale snapshot"),
+])
+def test_audit_through_the_cli_finds_tampering_on_postgresql(pg, sql, verdict):
+    """Changes made behind the guards by a superuser: audit exits 1 with the verdict that names them."""
+    pg("new", "--seed", "4", "--name", "victim")
+    pg("next", "victim", "-n", "5")
+    superuser(pg.url, sql)
+    result = pg("audit", "--json", ok=False)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["sessions"][0]["verdict"] == verdict
