@@ -260,5 +260,7 @@ def translate(error, where: str) -> StoreError:
     if isinstance(error, (errors.SerializationFailure, errors.DeadlockDetected)):
         return Conflict(f"{where}: a concurrent writer got in the way ({text}); try again")
     if isinstance(error, errors.OperationalError):
-        return StoreError(f"lost the connection to {where}: {text}")
+        from store.errors import Unreachable
+
+        return Unreachable(f"lost the connection to {where}: {text}")
     return StoreError(f"{where}: {text}")

@@ -55,7 +55,7 @@ class Database:
             try:
                 result = operation(log, *args, **kwargs)
             except BaseException:
-                if log.conn.closed or log.conn.info.transaction_status != 0:  # broken, or mid-transaction
+                if log.conn.closed or log.conn.broken or log.conn.info.transaction_status != 0:  # broken, mid-transaction
                     log.close()
                 else:
                     self._idle.put(log)

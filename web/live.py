@@ -75,7 +75,7 @@ class Live:
 
     def _reopen(self) -> None:
         # a PostgreSQL connection that broke stays broken: the next poll opens a new one
-        if store.is_url(self.path) and self._log is not None and self._log.conn.closed:
+        if store.is_url(self.path) and self._log is not None and (self._log.conn.closed or self._log.conn.broken):
             self._log.close()
             self._log = None
 

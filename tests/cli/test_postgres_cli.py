@@ -216,3 +216,26 @@ def test_audit_through_the_cli_finds_tampering_on_postgresql(pg, sql, verdict):
     result = pg("audit", "--json", ok=False)
     assert result.exit_code == 1
     assert json.loads(result.stdout)["sessions"][0]["verdict"] == verdict
+
+
+def test_serve_survives_its_connections_being_cut(pg):
+    """Every backend of the database terminated under a running server: a press on a cut connection is
+    refused with a clear answer, the connection is replaced, presses then succeed, and the log audits clean."""
+    pg("new", "--seed", "9", "--name", "cut")
+    server = Server(pg.url)
+    try:
+        superuser(pg.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        answers = []
+        with server.client() as http:
+            for _ in range(12):
+                answers.append(http.post("/api/sessions/cut/presses", json={"press": "next"}))
+        failed = [a for a in answers if a.status_code != 200]
+        assert answers[-1].status_code == 200 and len(failed) <= 9
+        assert all(a.status_code == 503 and "lost the connection" in a.json()["error"] for a in failed), \
+            [a.text for a in failed]
+        with server.client() as http:
+            assert http.get("/api/sessions/cut").json()["seq"] == 1 + len(answers) - len(failed)
+    finally:
+        server.stop()
+    assert pg.json("audit", "--json")["ok"]
