@@ -35,7 +35,7 @@ from console import printable, write_json_array  # noqa: E402
 import service  # noqa: E402
 from engine import BUTTONS  # noqa: E402
 from engine.settings import model_options  # noqa: E402
-from store import EventLog  # noqa: E402
+import store  # noqa: E402
 
 if _sigint_before is not None:
     signal.signal(signal.SIGINT, _sigint_before)
@@ -57,8 +57,9 @@ def command(*args, **kwargs):
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    db: Annotated[str, typer.Option("--db", envvar="NNREPLAY_DB", show_envvar=True, metavar="PATH",
-                                    help="The SQLite database holding the event log.")] = DEFAULT_DB,
+    db: Annotated[str, typer.Option("--db", envvar="NNREPLAY_DB", show_envvar=True, metavar="PATH|URL",
+                                    help="The event log: an SQLite file, or a PostgreSQL URL "
+                                         "(postgresql://USER@HOST/DB; needs the postgres extra).")] = DEFAULT_DB,
 ) -> None:
     if os.environ.get("NNREPLAY_DB") == "" and ctx.get_parameter_source("db").name == "DEFAULT":
         # click reads an empty variable as unset; a person who emptied it meant something, not ./nnreplay.db
@@ -70,8 +71,9 @@ def _db(ctx: typer.Context) -> str:
     return ctx.obj["db"] if ctx.obj else DEFAULT_DB
 
 
-def open_log(ctx: typer.Context, create: bool = False) -> EventLog:
-    return EventLog(_db(ctx), create=create)
+def open_log(ctx: typer.Context, create: bool = False):
+    """The log named by --db: an SQLite file, or a PostgreSQL URL (store.open_log)."""
+    return store.open_log(_db(ctx), create=create)
 
 
 def echo_json(value) -> None:

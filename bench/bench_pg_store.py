@@ -72,7 +72,7 @@ def audit_all(db: str) -> tuple[int, bool]:
     from store.pg_schema import is_url
 
     if is_url(db):
-        from store.pg_audit import audit_database
+        from store.audit import audit_database
     else:
         from store.audit import audit_database
     with open_log(db, create=False) as log:

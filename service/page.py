@@ -79,16 +79,14 @@ def metric_series(log: EventLog, ref: str) -> dict:
 
 
 def heads(log: EventLog) -> dict[str, int]:
-    """The last seq of every session: what a page compares to notice presses made elsewhere.
-    (SQLite-specific, like `data_version`: a candidate for the store's interface.)"""
-    # one index seek per session; a GROUP BY over events would walk every event of the database
-    return dict(log.conn.execute("SELECT id, (SELECT MAX(seq) FROM events WHERE session_id = sessions.id) "
-                                 "FROM sessions").fetchall())
+    """The last seq of every session: what a page compares to notice presses made elsewhere."""
+    return log.head_seqs()
 
 
-def data_version(log: EventLog) -> int:
-    """SQLite's counter of commits made by other connections: a cheap "did anything change?"."""
-    return log.conn.execute("PRAGMA data_version").fetchone()[0]
+def data_version(log: EventLog):
+    """A cheap "did anything change?": a value that differs after any other connection's commit (SQLite's
+    data_version; on PostgreSQL a summary of the heads cache). Compared for equality only."""
+    return log.change_token()
 
 
 def export_text(log: EventLog, ref: str) -> tuple[str, str]:

@@ -19,7 +19,6 @@ import attrs
 
 from engine import ENGINE_VERSION, evolve, parse, state_digest
 from store import snapshots
-from store.schema import translate
 from store.unhashed import check_guards, check_heads, check_session_row
 from store.verify import CHECKS, Check, Verifier, decode_payload
 
@@ -164,14 +163,15 @@ def _parallel(log, info, snaps: dict, bounds: list[int], expect_head, on_rows) -
 
 def audit_session(log, info, guards: Check, expect_head: str | None = None, on_rows=None,
                   segment: int = SEGMENT, parallel_from: int = PARALLEL_FROM) -> SessionReport:
-    """Run every check on one session; `on_rows(n)` hears about progress as rows are verified."""
-    conn = log.conn
+    """Run every check on one session of an open log of either backend; `on_rows(n)` hears about progress
+    as rows are verified. Only an SQLite file is split among worker processes (they open it themselves)."""
+    conn = log  # Recorder.execute: the backend's connection with `?` placeholders
     snaps = {seq: (text, digest) for seq, text, digest in conn.execute(
         "SELECT seq, state, state_digest FROM snapshots WHERE session_id = ? AND engine_version = ?",
         (info.id, ENGINE_VERSION))}
     first = _first_state(conn, info.id)
     bounds, workers, events = [], os.cpu_count() or 1, count_events(log, [info])
-    if workers > 1 and events >= parallel_from:
+    if log.parallel_audit and workers > 1 and events >= parallel_from:
         # one segment per worker: more segments than workers leave a core idle while the last one runs
         bounds = _boundaries(conn, info.id, snaps, first, max(segment, -(-events // workers)))
     verifier = None
@@ -216,13 +216,13 @@ class AuditReport:
 
 
 def audit_database(log, sessions, expect_head: str | None = None, on_rows=None, **tuning) -> AuditReport:
-    """Audit each of `sessions` (SessionInfo) of the open EventLog `log`, and its guards. `tuning` passes
+    """Audit each of `sessions` (SessionInfo) of the open log `log` (either backend), and its guards. `tuning` passes
     `segment` and `parallel_from` on to audit_session."""
     try:
-        guards = check_guards(log.conn)
+        guards = log.check_guards()
         reports = tuple(audit_session(log, info, guards, expect_head, on_rows, **tuning) for info in sessions)
-    except sqlite3.Error as error:
-        raise translate(error, log.path) from None
+    except log._driver_error as error:
+        raise log._translate(error) from None
     return AuditReport(log.path, guards, reports)
 
 
@@ -237,7 +237,7 @@ def count_events(log, sessions) -> int:
     for start in range(0, len(ids), 500):  # SQLite caps the number of parameters of one statement
         chunk = ids[start:start + 500]
         marks = ", ".join("?" * len(chunk))
-        total += log.conn.execute(f"SELECT COUNT(*) FROM events WHERE session_id IN ({marks})", chunk).fetchone()[0]
+        total += log._read(f"SELECT COUNT(*) FROM events WHERE session_id IN ({marks})", tuple(chunk))[0][0]
     return total
 
 

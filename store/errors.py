@@ -43,6 +43,11 @@ class Busy(StoreError):
     """Another process held the write lock for longer than the busy timeout."""
 
 
+class Unreachable(Busy):
+    """The database server dropped the connection or cannot be reached: like Busy, try again later (a web
+    front end answers 503)."""
+
+
 class UnsoundLog(StoreError):
     """A session whose log fails its audit, so it cannot be forked or exported as a trustworthy copy."""
 

@@ -7,13 +7,11 @@ import, which re-chains a renamed session the same way.
 """
 
 import secrets
-import sqlite3
 
 from store import snapshots
 from store.chain import GENESIS, encode_payload, event_hash
 from store.errors import StoreError, UnsoundLog
 from store.log import EventLog, SessionInfo, check_name, utc_now
-from store.schema import translate
 from store.verify import TAMPER_CHECKS, Verifier, decode_payload
 
 
@@ -33,7 +31,7 @@ class Copy:
             self.states.append((state, digest))
 
 
-def write_copy(log: EventLog, info: SessionInfo, copy: Copy) -> str:
+def write_copy(log, info: SessionInfo, copy: Copy) -> str:
     """Insert the session row, its chained events and its snapshots in one transaction; return the head hash."""
     prev, rows = GENESIS, []
     for seq, type_, version, payload, recorded_at, digest in copy.rows:
@@ -43,13 +41,8 @@ def write_copy(log: EventLog, info: SessionInfo, copy: Copy) -> str:
         rows.append((info.id, seq, type_, version, text, recorded_at, prev, hash_, digest))
         prev = hash_
     snaps = [snapshots.row(info.id, state, digest) for state, digest in copy.states]
-    try:
-        with log._write():
-            log._insert_session(info)
-            log._flush(rows, snaps, copy.last)
-        return prev
-    except sqlite3.IntegrityError as error:
-        raise translate(error, log.path) from None
+    log.write_session(info, rows, snaps, copy.last)
+    return prev
 
 
 def refuse_unsound(label: str, checks) -> None:

@@ -7,14 +7,12 @@ last event, and folds the log otherwise; `fill_heads` rebuilds it; audit compare
 """
 
 import math
-import sqlite3
 
 import attrs
 
 from engine import evolve, state_digest
 from store.errors import StoreError, UnsoundLog
-from store.log import SESSION_COLUMNS, EventLog, SessionInfo
-from store.schema import has_heads, translate
+from store.recorder import SESSION_COLUMNS, SessionInfo
 
 METRICS = ("loss", "accuracy", "score")
 
@@ -42,11 +40,9 @@ class Summary:
 
 def summaries(log) -> list[Summary]:
     """Every session, oldest first; a session that cannot be read is listed with its problem, not raised."""
-    if not isinstance(log, EventLog):  # another backend (PostgreSQL) keeps no heads read model yet: fold
-        return [_folded(log, info) for info in log.sessions()]
-    if log._conn is None:
+    if not log.exists:
         return []
-    heads = has_heads(log.conn)
+    heads = log.has_heads()
     join = ("LEFT JOIN heads h ON h.session_id = s.id" if heads else
             "LEFT JOIN (SELECT NULL AS session_id, NULL AS seq, NULL AS hash, NULL AS state_digest, NULL AS loss, "
             "NULL AS accuracy, NULL AS score) h ON 0")
@@ -54,14 +50,10 @@ def summaries(log) -> list[Summary]:
     sql = (f"SELECT {columns}, e.seq, e.hash, e.state_digest, h.seq, h.hash, h.state_digest, h.loss, h.accuracy, "
            f"h.score FROM sessions s {join} LEFT JOIN events e ON e.session_id = s.id AND e.seq = "
            f"(SELECT MAX(seq) FROM events WHERE session_id = s.id) ORDER BY s.created_at, s.id")
-    try:
-        rows = log.conn.execute(sql).fetchall()
-    except sqlite3.Error as error:
-        raise translate(error, log.path) from None
-    return [_summary(log, row) for row in rows]
+    return [_summary(log, tuple(row)) for row in log._read(sql)]
 
 
-def _summary(log: EventLog, row: tuple) -> Summary:
+def _summary(log, row: tuple) -> Summary:
     info = SessionInfo(*row[:7])
     seq, hash_, digest, cached = row[7], row[8], row[9], row[10:]
     if seq is None:
@@ -82,27 +74,17 @@ def plausible(loss, accuracy, score) -> bool:
             and 0.0 <= accuracy <= 1.0 and score == math.exp(-loss))
 
 
-def _folded(log, info: SessionInfo) -> Summary:
-    try:
-        seq, hash_ = log.head(info.id)
-    except StoreError:
-        return Summary(info, 0, None, None, (1, "the session has no events"))
-    [head] = list(log.rows(info.id, seq, seq))
-    state, problem = fold_head(log, info.id, seq, head.state_digest)
-    return Summary(info, seq, hash_, None if state is None else metrics_of(state), problem)
-
-
 def metrics_of(state) -> dict:
     m = state.metrics
     return {"loss": m.loss, "accuracy": m.accuracy, "score": m.score}
 
 
-def fold_head(log: EventLog, session_id: str, seq: int, digest: str):
+def fold_head(log, session_id: str, seq: int, digest: str):
     """(state, None) when folding the log reproduces the digest recorded at `seq`, else (None, (seq, why))."""
     try:
         state = log._state(session_id, seq)
-    except sqlite3.Error as error:
-        raise translate(error, log.path) from None
+    except log._driver_error as error:
+        raise log._translate(error) from None
     except StoreError as error:
         if not isinstance(error, UnsoundLog):  # the database itself failed (busy, gone): not a finding
             raise
@@ -114,7 +96,7 @@ def fold_head(log: EventLog, session_id: str, seq: int, digest: str):
     return state, None
 
 
-def unreadable_at(log: EventLog, session_id: str) -> tuple[int, str] | None:
+def unreadable_at(log, session_id: str) -> tuple[int, str] | None:
     """(seq, reason) of the first event that does not fold, folding from the start without snapshots; None
     when every event folds."""
     state, at = None, 1
@@ -122,8 +104,8 @@ def unreadable_at(log: EventLog, session_id: str) -> tuple[int, str] | None:
         for row in log.rows(session_id):
             at = row.seq
             state = evolve(state, row.event())
-    except sqlite3.Error as error:
-        raise translate(error, log.path) from None
+    except log._driver_error as error:
+        raise log._translate(error) from None
     except Exception as error:  # noqa: BLE001
         if isinstance(error, StoreError) and not isinstance(error, UnsoundLog):
             raise
@@ -133,21 +115,20 @@ def unreadable_at(log: EventLog, session_id: str) -> tuple[int, str] | None:
     return None if state is not None else (1, "the session has no events")
 
 
-def fill_heads(log: EventLog) -> int:
+def fill_heads(log) -> int:
     """Write the heads row of every session that has none and whose log folds to its recorded head."""
-    missing = log.conn.execute("SELECT s.id FROM sessions s LEFT JOIN heads h ON h.session_id = s.id "
-                               "WHERE h.session_id IS NULL").fetchall()
+    missing = log._read("SELECT s.id FROM sessions s LEFT JOIN heads h ON h.session_id = s.id "
+                        "WHERE h.session_id IS NULL")
     written = 0
     with log._write():
         for (session_id,) in missing:
-            head = log.conn.execute("SELECT seq, hash, state_digest FROM events WHERE session_id = ? "
-                                    "ORDER BY seq DESC LIMIT 1", (session_id,)).fetchone()
+            head = log._sql("SELECT seq, hash, state_digest FROM events WHERE session_id = ? "
+                            "ORDER BY seq DESC LIMIT 1", (session_id,)).fetchone()
             if head is None:
                 continue
             state, problem = fold_head(log, session_id, head[0], head[2])
             if state is None:
                 continue
-            log.conn.execute("INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (session_id, *head, *metrics_of(state).values()))
+            log._sql(log._upsert_head, (session_id, *head, *metrics_of(state).values()))
             written += 1
     return written

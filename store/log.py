@@ -1,4 +1,4 @@
-"""The event log: sessions, appends and reads, over one SQLite file.
+"""The event log over one SQLite file: the SQLite backend of store.recorder.Recorder.
 
 Writers take the write lock first (BEGIN IMMEDIATE), read the head inside the transaction, and append
 seq = head + 1: two nnreplay processes on one session queue instead of racing. A client that does not
@@ -6,86 +6,26 @@ queue still cannot write a gap or a duplicate: the primary key and the append-on
 the append retries from the new head.
 """
 
-import secrets
 import sqlite3
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator
+from typing import Iterator
 
-import attrs
-
-from engine import Settings, Start, State, decide, evolve, parse, rng_for, state_digest
-from engine.events import Event
 from store import snapshots
-from store.chain import GENESIS, decode_strict, encode_payload, event_hash
-from store.errors import (AmbiguousSession, Conflict, NameTaken, SessionNotFound, StoreError,
-                          UnsoundLog)
-# MIN_PREFIX, check_name and is_session_id are re-exported: other modules import them from here
+# re-exported: other modules import these from here
 from store.names import MIN_PREFIX, check_name, could_be_id, is_session_id  # noqa: F401
-from store.schema import check_path, open_reader, open_writer, translate
+from store.recorder import (BATCH, EVENT_COLUMNS, RETRIES, SESSION_COLUMNS, EventRow, Recorder,  # noqa: F401
+                            SessionInfo, utc_now)
+from store.schema import check_path, has_heads, open_reader, open_writer, translate
 from store.transaction import Transaction
 
-BATCH = 500
-RETRIES = 5
 
-
-@attrs.frozen
-class SessionInfo:
-    id: str
-    name: str | None
-    learner: str
-    seed: int
-    created_at: str
-    parent_id: str | None
-    parent_seq: int | None
-
-    @property
-    def label(self) -> str:
-        return self.name if self.name is not None else self.id[:8]
-
-
-@attrs.frozen
-class EventRow:
-    """One stored event, as in the table."""
-
-    session_id: str
-    seq: int
-    type: str
-    schema_version: int
-    payload: str
-    recorded_at: str
-    prev_hash: str
-    hash: str
-    state_digest: str
-
-    def decoded(self):
-        """The payload, read as strictly as audit reads it; a damaged one is an error naming the seq."""
-        try:
-            return decode_strict(self.payload)
-        except ValueError as error:
-            raise UnsoundLog(f"session {str(self.session_id)[:12]}, seq {self.seq}: the stored payload cannot be "
-                             f"read ({error}); run `nnreplay audit` for the details") from None
-
-    def event(self) -> Event:
-        return parse(self.type, self.schema_version, self.decoded())
-
-    def to_json(self) -> dict:
-        return {"seq": self.seq, "type": self.type, "schema_version": self.schema_version,
-                "payload": self.decoded(), "recorded_at": self.recorded_at,
-                "prev_hash": self.prev_hash, "hash": self.hash, "state_digest": self.state_digest}
-
-
-EVENT_COLUMNS = "session_id, seq, type, schema_version, payload, recorded_at, prev_hash, hash, state_digest"
-SESSION_COLUMNS = "id, name, learner, seed, created_at, parent_id, parent_seq"
-_INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
-
-def utc_now() -> str:
-    """UTC ISO-8601 with microseconds, e.g. 2026-11-25T21:33:14.196716+00:00."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-class EventLog:
+class EventLog(Recorder):
     """One open database. Use as a context manager, or call close()."""
+
+    _retry = sqlite3.IntegrityError
+    _driver_error = sqlite3.Error
+    _upsert_snapshot = "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)"
+    _upsert_head = "INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?, ?, ?, ?)"
+    parallel_audit = True  # audit may open the file again from worker processes
 
     def __init__(self, path: str, create: bool = True, snapshot_every: int = snapshots.SNAPSHOT_EVERY):
         self.path = path
@@ -99,6 +39,11 @@ class EventLog:
         if self._conn is None:
             self._become_writer()
         return self._conn
+
+    @property
+    def exists(self) -> bool:
+        """Whether there is a store to read (an SQLite file is created by its first write only)."""
+        return self._conn is not None
 
     def materialise(self) -> None:
         """Create the database file and its schema now, without recording anything (a store is otherwise
@@ -117,20 +62,23 @@ class EventLog:
 
             fill_heads(self)
 
-    def __enter__(self) -> "EventLog":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
 
-    # -- transactions ----------------------------------------------------------------------------------
+    # -- the backend's primitives (store.recorder) -----------------------------------------------------
     def _write(self):
         self._become_writer()
         return Transaction(self.conn, self.path)
+
+    def _lock(self, session_id: str) -> None:
+        pass  # BEGIN IMMEDIATE already holds the database's one write lock
+
+    def _sql(self, sql: str, params=()):
+        return self.conn.execute(sql, params)
+
+    def _sql_many(self, sql: str, rows) -> None:
+        self.conn.executemany(sql, rows)
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
         if self._conn is None:  # no file yet: nothing to read, and reading must not create it
@@ -140,223 +88,34 @@ class EventLog:
         except sqlite3.Error as error:
             raise translate(error, self.path) from None
 
-    # -- sessions --------------------------------------------------------------------------------------
-    def sessions(self) -> list[SessionInfo]:
-        rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at, id")
-        return [SessionInfo(*row) for row in rows]
-
-    def resolve(self, ref: str) -> SessionInfo:
-        """A session by id, unambiguous id prefix (4+ hex digits), or name, in that order: ids win.
-
-        A name can never capture a reference that reads as an id: `check_name` refuses names of 4 to 32
-        hex digits, and a hex reference that matches an id is settled before names are looked at."""
-        if could_be_id(ref):
-            prefix = ref.lower()
-            # GLOB is case-sensitive and hex digits are not GLOB wildcards; LIMIT 6 is enough to list a few
-            rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id GLOB ? LIMIT 6", (prefix + "*",))
-            exact = [row for row in rows if row[0] == prefix]
-            if exact or len(rows) == 1:
-                return SessionInfo(*(exact or rows)[0])
-            if rows:
-                ids = ", ".join(row[0][:12] for row in rows[:5])
-                raise AmbiguousSession(f"{ref!r} matches several sessions ({ids}); give more of the id")
-        row = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE name = ?", (ref,))
-        if row:
-            return SessionInfo(*row[0])
-        raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
-
-    def new_session(self, settings: Settings, name: str | None = None) -> SessionInfo:
-        """Start a session: draw its data set and record `session_started` (seq 1)."""
-        if name is not None:
-            check_name(name)
-        [event] = decide(None, Start(settings), rng_for(settings.seed, 1))
-        info = SessionInfo(secrets.token_hex(16), name, settings.learner, settings.seed, utc_now(), None, None)
-        with self._write():
-            self._insert_session(info)
-            state = evolve(None, event)
-            rows, snaps = [], []
-            self._row(rows, snaps, info.id, event, GENESIS, state)
-            self._flush(rows, snaps, state)
-        return info
-
-    def _insert_session(self, info: SessionInfo) -> None:
-        if info.name is not None and self.conn.execute("SELECT 1 FROM sessions WHERE name = ?",
-                                                       (info.name,)).fetchone():
-            raise NameTaken(f"the name {info.name!r} is taken by another session; choose another")
-        row = attrs.astuple(info)
-        self.conn.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
-        if self.conn.execute(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (info.id,)).fetchall() != [row]:
-            raise UnsoundLog(f"{self.path} did not keep the new session's row (a trigger or other schema object "
-                             f"that nnreplay did not create interferes); nothing was recorded: run `nnreplay audit`")
-
-    def _row(self, rows: list, snaps: list, session_id: str, event: Event, prev_hash: str, state: State) -> str:
-        """Append the table row for `event` (and a snapshot row when due) to the lists; return its hash."""
-        payload_text = encode_payload(event.to_payload())
-        recorded_at = utc_now()
-        digest = state_digest(state)
-        hash_ = event_hash(session_id, state.seq, event.type, event.schema_version, payload_text, recorded_at,
-                           prev_hash)
-        rows.append((session_id, state.seq, event.type, event.schema_version, payload_text, recorded_at,
-                     prev_hash, hash_, digest))
-        if state.seq % self.snapshot_every == 0:
-            snaps.append(snapshots.row(session_id, state, digest))
-        return hash_
-
-    def _flush(self, rows: list, snaps: list, state: State) -> None:
-        """Insert event rows (one session's, in seq order), confirm they are there, and update the caches.
-
-        Called inside a write transaction, so the caches move with the events or not at all. A foreign
-        trigger that silently drops or alters a row fails the confirmation: the transaction rolls back
-        and the press is refused instead of reported."""
-        if not rows:
-            return
-        session_id, first = rows[0][0], rows[0][1]
-        self.conn.executemany(_INSERT_EVENT, rows)
-        kept = self.conn.execute("SELECT seq, hash FROM events WHERE session_id = ? AND seq >= ? ORDER BY seq",
-                                 (session_id, first)).fetchall()
-        if kept != [(row[1], row[7]) for row in rows]:
-            raise UnsoundLog(f"{self.path} did not keep the {len(rows)} event(s) just written to session "
-                             f"{session_id[:12]} (a trigger or other schema object that nnreplay did not create "
-                             f"interferes); nothing was recorded: run `nnreplay audit`")
-        if snaps:
-            self.conn.executemany("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)", snaps)
-        m = state.metrics
-        self.conn.execute("INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          (session_id, rows[-1][1], rows[-1][7], rows[-1][8], m.loss, m.accuracy, m.score))
-
-    # -- recording -------------------------------------------------------------------------------------
-    def record(self, session_id: str, commands: Iterable, batch: int = BATCH,
-               on_commit: Callable[[int], None] | None = None) -> State:
-        """Decide, evolve and append one event per command, committing every `batch` presses.
-
-        A command may also be a function of the state it is pressed on (a scripted rater looking at the
-        picture); it is called with the state just before its press. A refused command (InvalidCommand)
-        rolls back the batch it is in; earlier batches stay committed. `on_commit(n)` is told how many
-        presses each commit made durable.
-        """
-        iterator = iter(commands)
-        cached: tuple[int, str, State] | None = None
-        state = None
-        while True:
-            chunk = [command for _, command in zip(range(batch), iterator)]
-            if not chunk:
-                break
-            for attempt in range(RETRIES):
-                try:
-                    with self._write():
-                        seq, head, digest = self._head_row(session_id)
-                        if cached is not None and cached[:2] == (seq, head):
-                            state = cached[2]
-                        else:
-                            state = self._state(session_id, seq)
-                            self._refuse_diverged(session_id, state, digest)
-                        rows, snaps = [], []
-                        for command in chunk:
-                            if callable(command):
-                                command = command(state)
-                            for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
-                                state = evolve(state, event)
-                                head = self._row(rows, snaps, session_id, event, head, state)
-                        self._flush(rows, snaps, state)
-                    cached = (state.seq, head, state)
-                    break
-                except sqlite3.IntegrityError:
-                    cached = None  # someone else appended: start again from the new head
-            else:
-                raise Conflict(f"gave up after {RETRIES} attempts: other writers kept appending to session "
-                               f"{session_id[:12]} at the same time")
-            if on_commit is not None:
-                on_commit(len(chunk))
-        return state if state is not None else self.state(session_id)
-
-    # -- reading ---------------------------------------------------------------------------------------
-    def _head_row(self, session_id: str) -> tuple[int, str, str]:
-        row = None if self._conn is None else self._conn.execute(
-            "SELECT seq, hash, state_digest FROM events WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
-            (session_id,)).fetchone()
-        if row is None:
-            raise SessionNotFound(f"session {session_id} has no events")
-        return row
-
-    def _head(self, session_id: str) -> tuple[int, str]:
-        return self._head_row(session_id)[:2]
-
-    def _refuse_diverged(self, session_id: str, state: State, recorded: str) -> None:
-        """A press is decided only on a state that the log itself records at its head."""
-        if state_digest(state) != recorded:
-            raise UnsoundLog(f"session {session_id[:12]}: folding its log does not give the state recorded at "
-                             f"its head (seq {state.seq}), so nothing was appended; run `nnreplay audit` for "
-                             f"the details")
-
-    def head(self, session_id: str) -> tuple[int, str]:
-        """(seq, hash) of the session's last event."""
-        try:
-            return self._head(session_id)
-        except sqlite3.Error as error:
-            raise translate(error, self.path) from None
-
-    def count(self, session_id: str) -> int:
-        """How many events the session holds."""
-        rows = self._read("SELECT COUNT(*) FROM events WHERE session_id = ?", (session_id,))
-        return rows[0][0] if rows else 0
-
-    def rows(self, session_id: str, start: int = 1, end: int | None = None) -> Iterator[EventRow]:
+    def _stream(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
         if self._conn is None:
             return
-        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ? AND seq >= ?"
-        params: tuple = (session_id, start)
-        if end is not None:
-            sql += " AND seq <= ?"
-            params += (end,)
         try:
-            for row in self.conn.execute(sql + " ORDER BY seq", params):
-                yield EventRow(*row)
+            # a plain loop, not `yield from`: closing this generator would close the cursor, which fails
+            # once the connection is closed (a reader that went away, the log closed before the generator)
+            for row in self.conn.execute(sql, params):
+                yield row
         except sqlite3.Error as error:
             raise translate(error, self.path) from None
 
-    def _first_state(self, session_id: str) -> State:
-        first = next(self.rows(session_id, 1, 1), None)
-        if first is None:
-            raise SessionNotFound(f"session {session_id} has no events")
-        return evolve(None, first.event())
+    def _translate(self, error):
+        return translate(error, self.path)
 
-    def _state(self, session_id: str, seq: int) -> State:
-        start = self._first_state(session_id)
-        state = snapshots.load(self.conn, session_id, seq, start) or start
-        for row in self.rows(session_id, state.seq + 1, seq):
-            state = evolve(state, row.event())
-        return state
+    @staticmethod
+    def _prefix(prefix: str) -> tuple[str, str]:
+        return "id GLOB ?", prefix + "*"  # GLOB is case-sensitive, and uses the primary key's index
 
-    def state(self, session_id: str, seq: int | None = None, use_snapshots: bool = True) -> State:
-        """The folded state at `seq` (default: the head), from the nearest snapshot when allowed."""
-        head, _ = self.head(session_id)
-        if seq is None:
-            seq = head
-        if not 1 <= seq <= head:
-            raise StoreError(f"seq {seq} is outside this session's history (1..{head})")
-        try:
-            if use_snapshots:
-                return self._state(session_id, seq)
-            state = None
-            for row in self.rows(session_id, 1, seq):
-                state = evolve(state, row.event())
-            return state
-        except sqlite3.Error as error:
-            raise translate(error, self.path) from None
+    def has_heads(self) -> bool:
+        return self._conn is not None and has_heads(self._conn)
 
-    def states(self, session_id: str, start: int = 1, end: int | None = None) -> Iterator[tuple[EventRow, State]]:
-        """Each event in [start, end] with the state after it, folding from the nearest snapshot."""
-        head, _ = self.head(session_id)
-        end = head if end is None else min(end, head)
-        state = self._state(session_id, start - 1) if start > 1 else None
-        for row in self.rows(session_id, start, end):
-            state = evolve(state, row.event())
-            yield row, state
+    def check_guards(self):
+        from store.unhashed import check_guards
 
-    def delete_snapshots(self, session_id: str | None = None) -> int:
-        with self._write():
-            if session_id is None:
-                cursor = self.conn.execute("DELETE FROM snapshots")
-            else:
-                cursor = self.conn.execute("DELETE FROM snapshots WHERE session_id = ?", (session_id,))
-        return cursor.rowcount
+        return check_guards(self.conn)
+
+    def change_token(self):
+        """SQLite's counter of commits made by other connections: a cheap "did anything change?"."""
+        if self._conn is None:
+            return None
+        return self._read("PRAGMA data_version")[0][0]

@@ -1,8 +1,8 @@
 """Opening a PostgreSQL database for nnreplay: the schema, its guards, and the per-session writer lock.
 
-The PostgreSQL twin of store/schema.py (schema version 1 of this backend). nnreplay's tables live in the
+The PostgreSQL twin of store/schema.py (schema version 2 of this backend: 2 added `heads`). nnreplay's tables live in the
 PostgreSQL schema `nnreplay`, so a database shared with other applications stays tidy: `meta` (holds
-`schema_version`), `sessions`, `events` (the log) and `snapshots` (a cache). `events.payload` is `json`,
+`schema_version`), `sessions`, `events` (the log), `snapshots` and `heads` (caches). `events.payload` is `json`,
 which keeps the text exactly as inserted: the canonical text that was hashed (`jsonb` would re-spell
 numbers and re-order keys, and the chain would no longer verify).
 
@@ -19,7 +19,7 @@ from store.chain import GENESIS
 from store.errors import Busy, Conflict, NewerSchema, NotADatabase, ReadOnly, StoreError
 
 SCHEMA = "nnreplay"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the heads read model (a cache); connect adds it to a version 1 database
 TABLES = ("meta", "sessions", "events", "snapshots")
 LOCK_TIMEOUT_MS = 30_000  # as SQLite's busy timeout: how long a writer waits for its session's lock
 CONNECT_TIMEOUT_S = 10
@@ -63,6 +63,12 @@ GUARD_TRIGGERS = {
 FUNCTIONS = {"events_immutable": IMMUTABLE_BODY, "events_append_only": APPEND_ONLY_BODY}
 _WHEN = {2 | 16: "BEFORE UPDATE", 2 | 8: "BEFORE DELETE", 2 | 32: "BEFORE TRUNCATE", 1 | 2 | 4: "BEFORE INSERT"}
 
+# each session's head seq, hash, digest and metrics, written in the append's transaction (store.heads)
+HEADS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}.heads (
+  session_id text PRIMARY KEY, seq bigint NOT NULL, hash text NOT NULL, state_digest text NOT NULL,
+  loss double precision NOT NULL, accuracy double precision NOT NULL, score double precision NOT NULL);
+"""
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
 CREATE TABLE {SCHEMA}.meta (key text PRIMARY KEY, value text NOT NULL);
@@ -76,7 +82,7 @@ CREATE TABLE {SCHEMA}.events (
 CREATE TABLE {SCHEMA}.snapshots (
   session_id text NOT NULL, engine_version text NOT NULL, seq bigint NOT NULL, state text NOT NULL,
   state_digest text NOT NULL, PRIMARY KEY (session_id, engine_version, seq));
-""" + "".join(
+""" + HEADS_DDL + "".join(
     f"CREATE FUNCTION {SCHEMA}.{name}() RETURNS trigger LANGUAGE plpgsql AS $body${body}$body$;\n"
     for name, body in FUNCTIONS.items()
 ) + "".join(
@@ -87,8 +93,10 @@ CREATE TABLE {SCHEMA}.snapshots (
 
 
 def is_url(db: str) -> bool:
-    """Whether `--db` names a PostgreSQL database rather than an SQLite file."""
-    return db.startswith(("postgresql://", "postgres://"))
+    """Whether `--db` names a PostgreSQL database rather than an SQLite file (store.is_url)."""
+    from store import is_url as url
+
+    return url(db)
 
 
 def describe(url: str) -> str:
@@ -147,6 +155,8 @@ def connect(url: str, create: bool = True):
             if not create:
                 raise NotADatabase(f"{where} holds no nnreplay data yet")
             _initialise(conn, where)
+        elif version < SCHEMA_VERSION:
+            _upgrade(conn, where)
         elif version > SCHEMA_VERSION:
             raise NewerSchema(f"{where} was written by a newer nnreplay (PostgreSQL schema {version}; this one "
                               f"reads up to {SCHEMA_VERSION}); upgrade nnreplay to open it")
@@ -188,6 +198,27 @@ def _initialise(conn, where: str) -> None:
                          (str(SCHEMA_VERSION),))
 
 
+def _upgrade(conn, where: str) -> None:
+    # version 1 lacked the heads cache; readers fold the sessions whose row is missing until an append
+    # writes it, so the new table starts empty. A role that may not create it reads without it.
+    from psycopg import errors
+
+    try:
+        with conn.transaction():
+            conn.execute(f"SELECT pg_advisory_xact_lock({LOCKS}, 0)")
+            if schema_version(conn, where) < SCHEMA_VERSION:
+                conn.execute(HEADS_DDL)
+                conn.execute(f"UPDATE {SCHEMA}.meta SET value = %s WHERE key = 'schema_version'",
+                             (str(SCHEMA_VERSION),))
+    except errors.InsufficientPrivilege:
+        pass
+
+
+def has_heads(conn) -> bool:
+    return conn.execute("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = %s AND c.relname = 'heads'", (SCHEMA,)).fetchone() is not None
+
+
 def lock_session(conn, session_id: str) -> None:
     """Serialise the writers of one session until the current transaction ends.
 
@@ -205,7 +236,8 @@ def server_grants(role: str) -> str:
     return (f"GRANT USAGE ON SCHEMA {SCHEMA} TO {role};\n"
             f"GRANT SELECT ON {SCHEMA}.meta TO {role};\n"
             f"GRANT SELECT, INSERT ON {SCHEMA}.sessions, {SCHEMA}.events TO {role};\n"
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {SCHEMA}.snapshots TO {role};\n")
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {SCHEMA}.snapshots TO {role};\n"
+            f"GRANT SELECT, INSERT, UPDATE ON {SCHEMA}.heads TO {role};\n")
 
 
 def _first_line(error) -> str:
@@ -228,5 +260,7 @@ def translate(error, where: str) -> StoreError:
     if isinstance(error, (errors.SerializationFailure, errors.DeadlockDetected)):
         return Conflict(f"{where}: a concurrent writer got in the way ({text}); try again")
     if isinstance(error, errors.OperationalError):
-        return StoreError(f"lost the connection to {where}: {text}")
+        from store.errors import Unreachable
+
+        return Unreachable(f"lost the connection to {where}: {text}")
     return StoreError(f"{where}: {text}")

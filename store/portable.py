@@ -203,7 +203,7 @@ def import_session(log: EventLog, header: dict, copy: Copy, name: str | None = N
         check_name(name)
     session = header["session"]
     session_id = session["id"]
-    if log.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None:
+    if log.has_session(session_id):
         if name is None:
             raise SessionExists(f"session {session_id} is already in {log.path}; to import a copy, give it a "
                                 f"new name with --name (it then gets a new id)")

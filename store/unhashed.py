@@ -6,7 +6,7 @@ import sqlite3
 
 from store.chain import is_utc_timestamp
 from store.names import is_session_id, parent_fits
-from store.schema import GUARD_TRIGGERS, HEADS_SQL, OWN_OBJECTS, TRIGGERS_SQL, has_heads
+from store.schema import GUARD_TRIGGERS, HEADS_SQL, OWN_OBJECTS, TRIGGERS_SQL
 from store.schema import _create_schema as create_schema
 from store.verify import Check, Verifier
 
@@ -88,14 +88,14 @@ def check_heads(log, verifier: Verifier, info) -> None:
     """The heads row, if there is one, against the replay (reported under the snapshots check: both are
     caches). A row with another hash is only outdated (readers skip it); one that claims the head's hash
     must be right in every field, since readers believe it."""
-    if not has_heads(log.conn):
+    if not log.has_heads():
         return
-    row = log.conn.execute("SELECT seq, hash, state_digest, loss, accuracy, score FROM heads WHERE session_id = ?",
-                           (info.id,)).fetchone()
+    [row] = log._read("SELECT seq, hash, state_digest, loss, accuracy, score FROM heads WHERE session_id = ?",
+                      (info.id,)) or [None]
     if row is None or row[1] != verifier.head_hash:
         return  # no row, or an outdated one: readers use a row only when its hash is the head's
-    recorded = log.conn.execute("SELECT state_digest FROM events WHERE session_id = ? AND seq = ?",
-                                (info.id, verifier.count)).fetchone()
+    [recorded] = log._read("SELECT state_digest FROM events WHERE session_id = ? AND seq = ?",
+                           (info.id, verifier.count)) or [None]
     state = verifier.state if verifier.state is not None and verifier.state.seq == verifier.count else None
     if state is None:
         state = log.state(info.id)

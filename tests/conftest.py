@@ -39,4 +39,5 @@ def nnreplay(runner, db_path):
         return result
 
     run.json = lambda *args: json.loads(run(*args).stdout)
+    run.db = db_path
     return run

@@ -1,13 +1,13 @@
 """The Starlette application: routes for the API and the page, the guard, the live watcher's lifetime."""
 
 import contextlib
-import os
 from importlib import resources
 
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
+from store import short_name
 from web import api
 from web.answers import error
 from web.database import Database
@@ -78,5 +78,5 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_allowed})
     app.state.db, app.state.live, app.state.read_only = Database(path), live, read_only
-    app.state.database_name = os.path.basename(path)
+    app.state.database_name = short_name(path)
     return Guard(app, hosts)

@@ -1,9 +1,13 @@
 """The live channel: server-sent events telling pages which sessions moved.
 
 Presses made elsewhere (a terminal's `nnreplay next`, another server) never pass through this process, so
-the server watches the database itself: a few times a second one thread asks SQLite's `data_version`
-(a counter of other connections' commits, nearly free), and only when it moved reads every session's head
-and sends pages the heads that changed.
+the server watches the database itself: a few times a second one thread asks the store for its change token
+(`service.data_version`: SQLite's `data_version`, a counter of other connections' commits, nearly free; on
+PostgreSQL one aggregate over the heads cache, which every append updates in its own transaction, so a
+press made through any server process or terminal moves it), and only when it moved reads every session's
+head and sends pages the heads that changed. Polling was chosen over PostgreSQL's LISTEN/NOTIFY: it needs
+no extra trigger on the log (audit would have to trust it), no connection parked in LISTEN, and it is the
+same code on both backends; its cost is one small query per server every POLL_SECONDS.
 """
 
 import asyncio
@@ -12,7 +16,7 @@ import json
 import sys
 
 import service
-from store import EventLog
+import store
 
 POLL_SECONDS = 0.2
 HEARTBEAT_SECONDS = 15.0
@@ -27,12 +31,12 @@ class Live:
         self._queues: set[asyncio.Queue] = set()
         # one thread, one connection: data_version is counted per connection
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nnreplay-live")
-        self._log: EventLog | None = None
+        self._log = None
         self._version = None
 
     def _poll(self) -> dict[str, int] | None:
         if self._log is None:
-            self._log = EventLog(self.path, create=False)
+            self._log = store.open_log(self.path)
         version = service.data_version(self._log)
         if version == self._version:
             return None
@@ -52,6 +56,7 @@ class Live:
                 trouble = None
             except Exception as exc:  # a locked or vanished file must not end the watch for good
                 changed = None
+                self._thread.submit(self._reopen)
                 if str(exc) != trouble:  # said once, not five times a second
                     trouble = str(exc)
                     print(f"nnreplay serve: live updates paused, the database cannot be read: {exc}",
@@ -67,6 +72,12 @@ class Live:
                 await asyncio.wait_for(self.stopping.wait(), POLL_SECONDS)
             except TimeoutError:
                 pass
+
+    def _reopen(self) -> None:
+        # a PostgreSQL connection that broke stays broken: the next poll opens a new one
+        if store.is_url(self.path) and self._log is not None and (self._log.conn.closed or self._log.conn.broken):
+            self._log.close()
+            self._log = None
 
     def close(self) -> None:
         self._thread.submit(lambda: self._log and self._log.close())

@@ -8,7 +8,7 @@ import threading
 
 import uvicorn
 
-from store import EventLog
+import store
 from web.app import build
 from web.guard import LOOPBACK, allowed_hosts
 
@@ -53,11 +53,10 @@ def bind(host: str, port: int) -> socket.socket:
 
 def prepare(path: str, read_only: bool) -> None:
     """Open the database once before serving: a bad file is refused now, not on the first request.
-    A missing one is created now (the page can start sessions; every request opens the file as it is),
+    A missing one is created now (the page can start sessions; every request opens the database as it is),
     except for --read-only."""
-    missing = not os.path.exists(path) or os.path.getsize(path) == 0
-    with EventLog(path, create=not read_only) as log:
-        if missing and not read_only:  # an existing file is left as it is until the first press
+    with store.open_log(path, create=not read_only) as log:
+        if not read_only and not log.exists:  # an existing file is left as it is until the first press
             log.materialise()
 
 
@@ -84,7 +83,8 @@ def serve(path: str, host: str = "127.0.0.1", port: int = 8765, read_only: bool 
     if not is_loopback(host):
         say(f"warning: listening on {host}: anyone who can reach this machine on port {port} can read every "
             f"session{'' if read_only else ' and press into it'}", err=True)
-    say(f"serving {os.path.abspath(path)}{' read-only' if read_only else ''} at {url}  (Ctrl-C to stop)")
+    where = store.describe(path) if store.is_url(path) else os.path.abspath(path)
+    say(f"serving {where}{' read-only' if read_only else ''} at {url}  (Ctrl-C to stop)")
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     try:

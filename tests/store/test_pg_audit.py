@@ -13,7 +13,7 @@ psycopg = import_psycopg()
 
 from engine import Next, Rate, Settings, state_digest  # noqa: E402
 from store.log import EVENT_COLUMNS, SESSION_COLUMNS  # noqa: E402
-from store.pg_audit import audit_database  # noqa: E402
+from store.audit import audit_database  # noqa: E402
 from store.pg_log import PgEventLog  # noqa: E402
 from store.pg_schema import GUARD_TRIGGERS  # noqa: E402
 

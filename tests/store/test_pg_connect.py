@@ -64,7 +64,7 @@ def test_processes_creating_one_empty_database_at_once_leave_one_schema(pg_url):
     done = run_together(OPENER, [[pg_url]] * 8)
     assert [(p.returncode, p.stderr) for p in done] == [(0, "")] * 8
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT key, value FROM nnreplay.meta").fetchall() == [("schema_version", "1")]
+        assert conn.execute("SELECT key, value FROM nnreplay.meta").fetchall() == [("schema_version", "2")]
         assert pg_guards.guard_problems(conn) == []
 
 
@@ -175,7 +175,7 @@ def test_without_psycopg_the_error_names_the_extra():
 
 def test_psycopg_loads_only_when_a_postgresql_database_is_opened():
     """Importing the PostgreSQL modules (as a dispatcher on --db would) does not load the driver."""
-    code = ("import sys, store.pg_schema, store.pg_guards, store.pg_log, store.pg_audit\n"
+    code = ("import sys, store.pg_schema, store.pg_guards, store.pg_log, store.audit\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'psycopg'))")
     done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": ROOT},
                           capture_output=True, text=True)

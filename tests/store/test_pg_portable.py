@@ -14,8 +14,8 @@ from store import EventLog  # noqa: E402
 from store.audit import audit_database as audit_sqlite  # noqa: E402
 from store.errors import NameTaken, SessionExists  # noqa: E402
 from store.log import SessionInfo  # noqa: E402
-from store.pg_audit import audit_database as audit_pg  # noqa: E402
 from store.pg_log import PgEventLog  # noqa: E402
+from store.fork import write_copy  # noqa: E402
 from store.portable import export, import_session, read_export  # noqa: E402
 
 
@@ -45,9 +45,9 @@ def test_sqlite_to_postgres_and_back_keeps_the_head_hash(recorded, pg_url, tmp_p
     text = exported(sqlite_log, info)
     header, copy = read_export(text.splitlines(keepends=True), "travels.jsonl")
     with PgEventLog(pg_url) as pg_log:
-        assert pg_log.write_copy(session_of(header), copy) == head
+        assert write_copy(pg_log, session_of(header), copy) == head
         assert pg_log.head(info.id) == (241, head)
-        assert audit_pg(pg_log, pg_log.sessions(), expect_head=head).ok
+        assert audit_sqlite(pg_log, pg_log.sessions(), expect_head=head).ok
         assert exported(pg_log, info) == text  # the same bytes from either backend
         back_header, back_copy = read_export(exported(pg_log, info).splitlines(), "from-postgres.jsonl")
     with EventLog(str(tmp_path / "back.db")) as back:
@@ -60,10 +60,10 @@ def test_a_second_import_into_postgres_is_refused(recorded, pg_url):
     sqlite_log, info = recorded
     header, copy = read_export(exported(sqlite_log, info).splitlines(), "travels.jsonl")
     with PgEventLog(pg_url) as pg_log:
-        pg_log.write_copy(session_of(header), copy)
+        write_copy(pg_log, session_of(header), copy)
         with pytest.raises(SessionExists):
-            pg_log.write_copy(session_of(header), copy)
+            write_copy(pg_log, session_of(header), copy)
         renamed = SessionInfo("f" * 32, "travels", info.learner, info.seed, info.created_at, None, None)
         with pytest.raises(NameTaken):
-            pg_log.write_copy(renamed, copy)
+            write_copy(pg_log, renamed, copy)
         assert len(pg_log.sessions()) == 1

@@ -1,0 +1,279 @@
+"""What every backend's event log does, written once: resolve, start, record, read and fold.
+
+`Recorder` holds the mechanisms (the record loop: decide, evolve, verify the head digest, append, confirm
+the rows, update the caches, retry from a new head); a backend (store.log.EventLog for SQLite,
+store.pg_log.PgEventLog for PostgreSQL) supplies its connection, its transaction and a few SQL spellings.
+SQL here is written with `?` placeholders and unqualified table names; the PostgreSQL backend turns `?`
+into `%s` and finds its tables through the search_path it sets.
+
+A backend provides: `path` (what messages name), `_sql(sql, params)` (a cursor, inside a transaction, errors
+raw), `_read(sql, params)` (all rows, errors translated; [] when there is no store yet), `_stream(sql,
+params)` (rows one by one, errors translated), `_write()` (a write transaction that lets `_retry` errors
+through untouched), `_lock(session_id)`, `_retry` (the driver's integrity error: someone else appended),
+`_translate(error)`, `_driver_error`, `_prefix(ref)` ((where clause, parameter) for an id prefix),
+`_upsert_snapshot`, `_upsert_head`.
+"""
+
+import secrets
+from typing import Callable, Iterable, Iterator
+
+import attrs
+
+from engine import Settings, Start, State, decide, evolve, rng_for, state_digest
+from engine.events import Event
+from store import snapshots
+from store.chain import GENESIS, encode_payload, event_hash
+from store.errors import (AmbiguousSession, Conflict, NameTaken, SessionExists, SessionNotFound, StoreError,
+                          UnsoundLog)
+from store.names import check_name, could_be_id
+from store.rows import EVENT_COLUMNS, INSERT_EVENT, INSERT_SESSION, SESSION_COLUMNS, EventRow, SessionInfo, utc_now
+
+BATCH = 500
+RETRIES = 5
+
+
+class Recorder:
+    """The backend-neutral half of an event log (see the module's docstring for what a backend adds)."""
+
+    snapshot_every = snapshots.SNAPSHOT_EVERY
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- sessions --------------------------------------------------------------------------------------
+    def sessions(self) -> list[SessionInfo]:
+        rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at, id")
+        return [SessionInfo(*row) for row in rows]
+
+    def resolve(self, ref: str) -> SessionInfo:
+        """A session by id, unambiguous id prefix (4+ hex digits), or name, in that order: ids win.
+
+        A name can never capture a reference that reads as an id: `check_name` refuses names of 4 to 32
+        hex digits, and a hex reference that matches an id is settled before names are looked at."""
+        if could_be_id(ref):
+            prefix = ref.lower()
+            where, pattern = self._prefix(prefix)  # hex digits are neither GLOB nor LIKE wildcards
+            rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id LIMIT 6",
+                              (pattern,))
+            exact = [row for row in rows if row[0] == prefix]
+            if exact or len(rows) == 1:
+                return SessionInfo(*(exact or rows)[0])
+            if rows:
+                ids = ", ".join(row[0][:12] for row in rows[:5])
+                raise AmbiguousSession(f"{ref!r} matches several sessions ({ids}); give more of the id")
+        row = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE name = ?", (ref,))
+        if row:
+            return SessionInfo(*row[0])
+        raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
+
+    def new_session(self, settings: Settings, name: str | None = None) -> SessionInfo:
+        """Start a session: draw its data set and record `session_started` (seq 1)."""
+        if name is not None:
+            check_name(name)
+        [event] = decide(None, Start(settings), rng_for(settings.seed, 1))
+        info = SessionInfo(secrets.token_hex(16), name, settings.learner, settings.seed, utc_now(), None, None)
+        state = evolve(None, event)
+        rows, snaps = [], []
+        self._row(rows, snaps, info.id, event, GENESIS, state)
+        self.write_session(info, rows, snaps, state)
+        return info
+
+    def write_session(self, info: SessionInfo, rows: list, snaps: list, state: State) -> None:
+        """The session row and its first events (a new session, a fork, an import) in one transaction."""
+        try:
+            with self._write():
+                self._insert_session(info)
+                self._flush(rows, snaps, state)
+        except self._retry as error:  # a racing writer took the id or the name between check and insert
+            raise self._translate(error) from None
+
+    def _insert_session(self, info: SessionInfo) -> None:
+        if self._sql("SELECT 1 FROM sessions WHERE id = ?", (info.id,)).fetchone():
+            raise SessionExists(f"session {info.id} is already in {self.path}")
+        if info.name is not None and self._sql("SELECT 1 FROM sessions WHERE name = ?", (info.name,)).fetchone():
+            raise NameTaken(f"the name {info.name!r} is taken by another session; choose another")
+        row = attrs.astuple(info)
+        self._sql(INSERT_SESSION, row)
+        kept = self._sql(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (info.id,)).fetchall()
+        if [tuple(r) for r in kept] != [row]:
+            raise UnsoundLog(f"{self.path} did not keep the new session's row (a trigger or other schema object "
+                             f"that nnreplay did not create interferes); nothing was recorded: run `nnreplay audit`")
+
+    def _row(self, rows: list, snaps: list, session_id: str, event: Event, prev_hash: str, state: State) -> str:
+        """Append the table row for `event` (and a snapshot row when due) to the lists; return its hash."""
+        payload_text = encode_payload(event.to_payload())
+        recorded_at = utc_now()
+        digest = state_digest(state)
+        hash_ = event_hash(session_id, state.seq, event.type, event.schema_version, payload_text, recorded_at,
+                           prev_hash)
+        rows.append((session_id, state.seq, event.type, event.schema_version, payload_text, recorded_at,
+                     prev_hash, hash_, digest))
+        if state.seq % self.snapshot_every == 0:
+            snaps.append(snapshots.row(session_id, state, digest))
+        return hash_
+
+    def _flush(self, rows: list, snaps: list, state: State) -> None:
+        """Insert event rows (one session's, in seq order), confirm they are there, and update the caches.
+
+        Called inside a write transaction, so the caches move with the events or not at all. A foreign
+        trigger that silently drops or alters a row fails the confirmation: the transaction rolls back
+        and the press is refused instead of reported."""
+        if not rows:
+            return
+        session_id, first = rows[0][0], rows[0][1]
+        self._sql_many(INSERT_EVENT, rows)
+        kept = self._sql("SELECT seq, hash FROM events WHERE session_id = ? AND seq >= ? ORDER BY seq",
+                         (session_id, first)).fetchall()
+        if [tuple(row) for row in kept] != [(row[1], row[7]) for row in rows]:
+            raise UnsoundLog(f"{self.path} did not keep the {len(rows)} event(s) just written to session "
+                             f"{session_id[:12]} (a trigger or other schema object that nnreplay did not create "
+                             f"interferes); nothing was recorded: run `nnreplay audit`")
+        if snaps:
+            self._sql_many(self._upsert_snapshot, snaps)
+        m = state.metrics
+        self._sql(self._upsert_head, (session_id, rows[-1][1], rows[-1][7], rows[-1][8], m.loss, m.accuracy, m.score))
+
+    # -- recording -------------------------------------------------------------------------------------
+    def record(self, session_id: str, commands: Iterable, batch: int = BATCH,
+               on_commit: Callable[[int], None] | None = None) -> State:
+        """Decide, evolve and append one event per command, committing every `batch` presses.
+
+        A command may also be a function of the state it is pressed on (a scripted rater looking at the
+        picture); it is called with the state just before its press. A refused command (InvalidCommand)
+        rolls back the batch it is in; earlier batches stay committed. `on_commit(n)` is told how many
+        presses each commit made durable.
+        """
+        iterator = iter(commands)
+        cached: tuple[int, str, State] | None = None
+        state = None
+        while True:
+            chunk = [command for _, command in zip(range(batch), iterator)]
+            if not chunk:
+                break
+            for _attempt in range(RETRIES):
+                try:
+                    with self._write():
+                        self._lock(session_id)
+                        seq, head, digest = self._head_row(session_id)
+                        if cached is not None and cached[:2] == (seq, head):
+                            state = cached[2]
+                        else:
+                            state = self._state(session_id, seq)
+                            self._refuse_diverged(session_id, state, digest)
+                        rows, snaps = [], []
+                        for command in chunk:
+                            if callable(command):
+                                command = command(state)
+                            for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
+                                state = evolve(state, event)
+                                head = self._row(rows, snaps, session_id, event, head, state)
+                        self._flush(rows, snaps, state)
+                    cached = (state.seq, head, state)
+                    break
+                except self._retry:
+                    cached = None  # someone else appended: start again from the new head
+            else:
+                raise Conflict(f"gave up after {RETRIES} attempts: other writers kept appending to session "
+                               f"{session_id[:12]} at the same time")
+            if on_commit is not None:
+                on_commit(len(chunk))
+        return state if state is not None else self.state(session_id)
+
+    def _refuse_diverged(self, session_id: str, state: State, recorded: str) -> None:
+        """A press is decided only on a state that the log itself records at its head."""
+        if state_digest(state) != recorded:
+            raise UnsoundLog(f"session {session_id[:12]}: folding its log does not give the state recorded at "
+                             f"its head (seq {state.seq}), so nothing was appended; run `nnreplay audit` for "
+                             f"the details")
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def _head_row(self, session_id: str) -> tuple[int, str, str]:
+        rows = self._read("SELECT seq, hash, state_digest FROM events WHERE session_id = ? ORDER BY seq DESC "
+                          "LIMIT 1", (session_id,))
+        if not rows:
+            raise SessionNotFound(f"session {session_id} has no events")
+        return tuple(rows[0])
+
+    def _head(self, session_id: str) -> tuple[int, str]:
+        return self._head_row(session_id)[:2]
+
+    def head(self, session_id: str) -> tuple[int, str]:
+        """(seq, hash) of the session's last event."""
+        return self._head(session_id)
+
+    def head_seqs(self) -> dict[str, int]:
+        """The last seq of every session: what the live channel compares to notice presses made elsewhere."""
+        # one index seek per session; a GROUP BY over events would walk every event of the database
+        return dict(self._read("SELECT id, (SELECT MAX(seq) FROM events WHERE session_id = sessions.id) "
+                               "FROM sessions"))
+
+    def count(self, session_id: str) -> int:
+        """How many events the session holds (export writes it in its header before streaming the rows)."""
+        rows = self._read("SELECT COUNT(*) FROM events WHERE session_id = ?", (session_id,))
+        return rows[0][0] if rows else 0
+
+    def has_session(self, session_id: str) -> bool:
+        return bool(self._read("SELECT 1 FROM sessions WHERE id = ?", (session_id,)))
+
+    def rows(self, session_id: str, start: int = 1, end: int | None = None) -> Iterator[EventRow]:
+        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ? AND seq >= ?"
+        params: tuple = (session_id, start)
+        if end is not None:
+            sql += " AND seq <= ?"
+            params += (end,)
+        for row in self._stream(sql + " ORDER BY seq", params):
+            yield EventRow(*row)
+
+    def _first_state(self, session_id: str) -> State:
+        first = next(self.rows(session_id, 1, 1), None)
+        if first is None:
+            raise SessionNotFound(f"session {session_id} has no events")
+        return evolve(None, first.event())
+
+    def _state(self, session_id: str, seq: int) -> State:
+        start = self._first_state(session_id)
+        state = snapshots.load(self, session_id, seq, start) or start
+        for row in self.rows(session_id, state.seq + 1, seq):
+            state = evolve(state, row.event())
+        return state
+
+    def execute(self, sql: str, params=()):
+        """A read for the store's own modules (snapshots.load): `?` placeholders, errors raw."""
+        return self._sql(sql, params)
+
+    def state(self, session_id: str, seq: int | None = None, use_snapshots: bool = True) -> State:
+        """The folded state at `seq` (default: the head), from the nearest snapshot when allowed."""
+        head, _ = self.head(session_id)
+        if seq is None:
+            seq = head
+        if not 1 <= seq <= head:
+            raise StoreError(f"seq {seq} is outside this session's history (1..{head})")
+        try:
+            if use_snapshots:
+                return self._state(session_id, seq)
+            state = None
+            for row in self.rows(session_id, 1, seq):
+                state = evolve(state, row.event())
+            return state
+        except self._driver_error as error:
+            raise self._translate(error) from None
+
+    def states(self, session_id: str, start: int = 1, end: int | None = None) -> Iterator[tuple[EventRow, State]]:
+        """Each event in [start, end] with the state after it, folding from the nearest snapshot."""
+        head, _ = self.head(session_id)
+        end = head if end is None else min(end, head)
+        state = self._state(session_id, start - 1) if start > 1 else None
+        for row in self.rows(session_id, start, end):
+            state = evolve(state, row.event())
+            yield row, state
+
+    def delete_snapshots(self, session_id: str | None = None) -> int:
+        with self._write():
+            if session_id is None:
+                cursor = self._sql("DELETE FROM snapshots")
+            else:
+                cursor = self._sql("DELETE FROM snapshots WHERE session_id = ?", (session_id,))
+        return cursor.rowcount
