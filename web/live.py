@@ -89,7 +89,9 @@ class Live:
         self._queues.add(queue)
         try:
             yield _event("heads", {"changed": self.heads, "all": True})
-            while not self.stopping.is_set():
+            # a queue the watcher dropped (the page stalled) ends the stream: the browser's EventSource
+            # reconnects and is sent every head again, instead of hearing nothing but heartbeats for good
+            while not self.stopping.is_set() and queue in self._queues:
                 getter = asyncio.ensure_future(queue.get())
                 stopper = asyncio.ensure_future(self.stopping.wait())
                 done, _ = await asyncio.wait({getter, stopper}, timeout=HEARTBEAT_SECONDS,
