@@ -147,7 +147,7 @@ class Recorder:
         presses each commit made durable.
         """
         iterator = iter(commands)
-        cached: tuple[int, str, State] | None = None
+        cached: tuple[int, str, State] | None = self._fold_head_by_reading(session_id)
         state = None
         while True:
             chunk = [command for _, command in zip(range(batch), iterator)]
@@ -181,6 +181,19 @@ class Recorder:
             if on_commit is not None:
                 on_commit(len(chunk))
         return state if state is not None else self.state(session_id)
+
+    def _fold_head_by_reading(self, session_id: str) -> tuple[int, str, State] | None:
+        """The head's (seq, hash, state), folded and checked before anything is opened for writing: a log
+        that no longer folds to its recorded head is refused without a byte written (an older release's file
+        is not even migrated). The first batch starts from this state when the head has not moved meanwhile,
+        so the check costs no second fold. A log opened before its file existed has nothing to read yet: the
+        write checks the same inside its transaction."""
+        if not self.exists:
+            return None
+        seq, head, digest = self._head_row(session_id)
+        state = self._state(session_id, seq)
+        self._refuse_diverged(session_id, state, digest)
+        return seq, head, state
 
     def _refuse_diverged(self, session_id: str, state: State, recorded: str) -> None:
         """A press is decided only on a state that the log itself records at its head."""

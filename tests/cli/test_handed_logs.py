@@ -191,3 +191,27 @@ def test_audit_names_a_table_of_nnreplays_recreated_with_other_columns(nnreplay,
     audited = nnreplay("audit", "t", ok=False)
     assert audited.exit_code == 1
     assert f"FAIL  7 guards     table(s) {table} do not have the columns nnreplay creates" in audited.stdout
+
+
+def test_a_press_on_an_older_database_that_no_longer_folds_to_its_head_changes_no_byte(runner, tmp_path):
+    """A release-0.1.0 file whose log was edited after recording (a thompson action swapped behind dropped
+    guards, after the last snapshot) refuses a press by reading, before the file is opened for writing: it
+    is neither switched to WAL nor given the heads cache by a press that records nothing."""
+    import cli
+    from store.chain import encode_payload
+
+    db = tmp_path / "release.db"
+    shutil.copyfile(RELEASE_DB, db)
+    with sqlite3.connect(db) as conn:
+        [(sid,)] = conn.execute("SELECT id FROM sessions WHERE name = 'thompson-next'").fetchall()
+        [(text,)] = conn.execute("SELECT payload FROM events WHERE session_id = ? AND seq = 240", (sid,)).fetchall()
+        payload = json.loads(text)
+        payload["action"] = "b-" if payload["action"] != "b-" else "b+"
+        conn.execute("DROP TRIGGER events_refuse_update")
+        conn.execute("UPDATE events SET payload = ? WHERE session_id = ? AND seq = 240", (encode_payload(payload), sid))
+    conn.close()
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    result = runner.invoke(cli.app, ["--db", str(db), "next", "thompson-next"])
+    assert result.exit_code == 1 and "nnreplay audit" in result.stderr and result.stderr.count("\n") == 1
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert sorted(os.listdir(tmp_path)) == ["release.db"]
