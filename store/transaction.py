@@ -1,54 +1,11 @@
 """A write transaction: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, sqlite3 errors translated."""
 
-import os
 import random
 import sqlite3
-import threading
 import time
 
 from store.schema import BUSY_TIMEOUT_MS, translate
-
-
-class _TicketLock:
-    """A first-come, first-served lock: waiters are let in in the order they arrived. A waiter that gives
-    up (timeout) leaves its ticket behind, and the holder's release skips it."""
-
-    def __init__(self):
-        self._turn = threading.Condition()
-        self._next = self._serving = 0
-        self._abandoned: set[int] = set()
-
-    def acquire(self, timeout: float) -> bool:
-        with self._turn:
-            ticket = self._next
-            self._next += 1
-            if self._turn.wait_for(lambda: self._serving == ticket, max(timeout, 0)):
-                return True
-            self._abandoned.add(ticket)
-            return False
-
-    def release(self) -> None:
-        with self._turn:
-            self._serving += 1
-            while self._serving in self._abandoned:
-                self._abandoned.discard(self._serving)
-                self._serving += 1
-            self._turn.notify_all()
-
-
-# SQLite has no queue for its write lock: every waiter polls, and who gets in after a commit is luck. The
-# threads of one process (serve's workers) racing that way starved some presses past the busy timeout under
-# a class pressing flat out. So writers of one process first queue here, in order, per database file, and
-# only the head of the queue polls SQLite; other processes (terminals, other servers) still get their turn
-# through that polling.
-_queues: dict[str, _TicketLock] = {}
-_queues_guard = threading.Lock()
-
-
-def _queue_for(path: str) -> _TicketLock:
-    key = os.path.realpath(path)
-    with _queues_guard:
-        return _queues.setdefault(key, _TicketLock())
+from store.write_queue import queue_for
 
 
 class Transaction:
@@ -59,7 +16,7 @@ class Transaction:
 
     def __enter__(self):
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000  # the whole wait, in this process's queue and on SQLite
-        self._queue = _queue_for(self.path)
+        self._queue = queue_for(self.path)
         if not self._queue.acquire(deadline - time.monotonic()):
             raise translate(sqlite3.OperationalError("database is locked"), self.path)
         try:
