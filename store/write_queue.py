@@ -1,34 +1,40 @@
 """The queue in which writers of one process wait for an SQLite file's write lock, first come first served."""
 
+import collections
 import os
 import threading
 
 
 class TicketLock:
-    """A first-come, first-served lock: waiters are let in in the order they arrived. A waiter that gives
-    up (timeout) leaves its ticket behind, and the holder's release skips it."""
+    """A first-come, first-served lock: release hands it straight to the longest waiter, and wakes only
+    that one (a crowd woken on every commit would spend the GIL on checking whose turn it is)."""
 
     def __init__(self):
-        self._turn = threading.Condition()
-        self._next = self._serving = 0
-        self._abandoned: set[int] = set()
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: collections.deque[threading.Event] = collections.deque()
 
     def acquire(self, timeout: float) -> bool:
-        with self._turn:
-            ticket = self._next
-            self._next += 1
-            if self._turn.wait_for(lambda: self._serving == ticket, max(timeout, 0)):
+        with self._guard:
+            if not self._held:
+                self._held = True
                 return True
-            self._abandoned.add(ticket)
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(max(timeout, 0)):
+            return True
+        with self._guard:
+            if turn.is_set():
+                return True  # handed over just as the wait ran out
+            self._waiters.remove(turn)
             return False
 
     def release(self) -> None:
-        with self._turn:
-            self._serving += 1
-            while self._serving in self._abandoned:
-                self._abandoned.discard(self._serving)
-                self._serving += 1
-            self._turn.notify_all()
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().set()  # still held: now by that waiter
+            else:
+                self._held = False
 
 
 # SQLite has no queue for its write lock: every waiter polls, and who gets in after a commit is luck. The
