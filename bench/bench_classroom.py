@@ -4,6 +4,7 @@
                                                     # on SQLite, PostgreSQL, and 3 servers on one PostgreSQL
     python bench/bench_classroom.py --quick         # 30 students, 5 s per configuration: checks the script
     python bench/bench_classroom.py --students 200 --pace human   # one class size, one pace
+    python bench/bench_classroom.py --sqlite-only --students 30 --pace flat --seconds 20   # one SQLite row
 
 Each student has a session of their own and one kept-alive connection, and presses Next (one event) either
 at a human pace (a press, then a pause drawn uniformly from 1-3 s, the first press at a random moment in
@@ -125,9 +126,9 @@ def run(label: str, target: str, servers: int, students: int, human: bool, secon
     ms = [s * 1000 for s in out["latencies"]]
     row = {"config": label, "students": students, "pace": "human" if human else "flat out",
            "presses": len(ms), "per_s": len(ms) / out["wall"], "p50": statistics.median(ms) if ms else float("nan"),
-           "p99": percentile(ms, 0.99), "errors": errors, "audited": events, "audit_ok": ok and exact}
+           "p99": percentile(ms, 0.99), "max": max(ms, default=float("nan")), "errors": errors, "audited": events, "audit_ok": ok and exact}
     print(f"{row['config']:<22} {students:>4} {row['pace']:<9} {row['presses']:>7} {row['per_s']:>9.1f} "
-          f"{row['p50']:>8.1f} {row['p99']:>8.1f} {row['errors']:>6} {events:>8} "
+          f"{row['p50']:>8.1f} {row['p99']:>8.1f} {row['max']:>8.1f} {row['errors']:>6} {events:>8} "
           f"{'clean' if row['audit_ok'] else 'FAILED'}{versus(row, baseline)}"
           f"{'  errors: ' + ', '.join(f'{n} x {k}' for k, n in out['errors'].items()) if errors else ''}", flush=True)
     return row
@@ -140,6 +141,7 @@ def main() -> int:
     parser.add_argument("--servers", type=int, default=3, help="server processes on one PostgreSQL database")
     parser.add_argument("--students", help="class sizes, comma-separated (default 30,200)")
     parser.add_argument("--pace", choices=("human", "flat", "both"), default="both")
+    parser.add_argument("--sqlite-only", action="store_true", help="only the SQLite rows (no PostgreSQL started)")
     parser.add_argument("--pg-url", help="a PostgreSQL server to create databases on (default: a throwaway one)")
     args = parser.parse_args()
     sizes, seconds = ([30], 5.0) if args.quick else ([30, 200], args.seconds)
@@ -150,22 +152,25 @@ def main() -> int:
 
     import pgserver
 
-    cluster = None
+    cluster = pg = None
     admin = args.pg_url
-    if admin is None:
+    if args.sqlite_only:
+        pass
+    elif admin is None:
         cluster = pgserver.start_cluster(os.getpid(), durable=True)
         admin = cluster.url()
-    pg = pgserver.Server(admin)
+    if not args.sqlite_only:
+        pg = pgserver.Server(admin)
     folder = tempfile.mkdtemp(prefix="nnreplay-classroom-")
     made = []
     print(f"{'configuration':<22} {'stud':>4} {'pace':<9} {'presses':>7} {'presses/s':>9} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'errors':>6} {'audited':>8} audit", flush=True)
+          f"{'p99 ms':>8} {'max ms':>8} {'errors':>6} {'audited':>8} audit", flush=True)
     try:
         for students in sizes:
             for human in paces:
                 path = os.path.join(folder, f"class-{students}-{int(human)}.db")
                 baseline = run("sqlite, 1 server", path, 1, students, human, seconds)
-                for servers in (1, args.servers):
+                for servers in () if pg is None else (1, args.servers):
                     name = pg.create_database()
                     made.append(name)
                     run(f"postgresql, {servers} server{'s' if servers > 1 else ''}", pg.url(name), servers, students,
@@ -173,7 +178,8 @@ def main() -> int:
     finally:
         for name in made:
             pg.drop_database(name)
-        pg.close()
+        if pg is not None:
+            pg.close()
         if cluster is not None:
             cluster.stop()
         import shutil

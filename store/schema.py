@@ -16,6 +16,7 @@ import sqlite3
 
 from store.chain import GENESIS
 from store.errors import NewerSchema, NotADatabase, ReadOnly, StoreError
+from store.write_queue import queue_for
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
@@ -163,6 +164,18 @@ def has_heads(conn: sqlite3.Connection) -> bool:
 
 
 def _initialise(conn: sqlite3.Connection, path: str) -> bool:
+    # in this process's queue too: a worker thread opening its writer must not wait behind a stream of
+    # presses that SQLite's slow busy handler never gets between
+    queue = queue_for(path)
+    if not queue.acquire(BUSY_TIMEOUT_MS / 1000):
+        raise translate(sqlite3.OperationalError("database is locked"), path)
+    try:
+        return _create_or_check(conn, path)
+    finally:
+        queue.release()
+
+
+def _create_or_check(conn: sqlite3.Connection, path: str) -> bool:
     try:
         conn.execute("BEGIN IMMEDIATE")
         version = _schema_version(conn, path)  # read under the lock: another process may have created it

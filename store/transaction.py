@@ -5,6 +5,7 @@ import sqlite3
 import time
 
 from store.schema import BUSY_TIMEOUT_MS, translate
+from store.write_queue import queue_for
 
 
 class Transaction:
@@ -14,10 +15,20 @@ class Transaction:
         self.conn, self.path = conn, path
 
     def __enter__(self):
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000  # the whole wait, in this process's queue and on SQLite
+        self._queue = queue_for(self.path)
+        if not self._queue.acquire(deadline - time.monotonic()):
+            raise translate(sqlite3.OperationalError("database is locked"), self.path)
+        try:
+            self._begin(deadline)
+        except BaseException:
+            self._queue.release()
+            raise
+
+    def _begin(self, deadline: float) -> None:
         # SQLite's own busy handler polls for the write lock at most every 100 ms, so a waiter can starve
         # behind a writer that commits in a tight loop. Polling every millisecond or so ourselves lets
         # waiters in within milliseconds; the busy timeout still bounds the whole wait.
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         self.conn.execute("PRAGMA busy_timeout = 1")
         try:
             while True:
@@ -34,6 +45,12 @@ class Transaction:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            return self._finish(exc_type, exc)
+        finally:
+            self._queue.release()
+
+    def _finish(self, exc_type, exc) -> bool:
         if exc_type is None:
             try:
                 self.conn.execute("COMMIT")

@@ -177,7 +177,8 @@ async def fork(request):
 async def replay_gif(request):
     frames = query_int(request, "max_frames", 120, 1, 1_000)
     size = query_int(request, "size", 480, 160, 1_440)
-    label, gif = await request.app.state.db.run(service.replay_gif, _ref(request), frames, size)
+    async with request.app.state.gif_turn:
+        label, gif = await request.app.state.db.run(service.replay_gif, _ref(request), frames, size)
     return Response(gif, media_type="image/gif", headers={"Content-Disposition": _attachment(label, ".gif")})
 
 

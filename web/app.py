@@ -1,5 +1,6 @@
 """The Starlette application: routes for the API and the page, the guard, the live watcher's lifetime."""
 
+import asyncio
 import contextlib
 from importlib import resources
 
@@ -50,8 +51,6 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        import asyncio
-
         watcher = asyncio.create_task(live.watch())
         try:
             yield
@@ -79,4 +78,7 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_allowed})
     app.state.db, app.state.live, app.state.read_only = Database(path), live, read_only
     app.state.database_name = short_name(path)
+    # one GIF drawn at a time per server process: drawing is CPU-bound and holds the GIL, so several at once
+    # slowed every other answer (six pushed a 3 ms press to ~100 ms); waiters queue without holding a thread
+    app.state.gif_turn = asyncio.Semaphore(1)
     return Guard(app, hosts)

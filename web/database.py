@@ -5,7 +5,8 @@ that opened them, so on SQLite each pool thread opens its own `EventLog` on firs
 PostgreSQL connection costs a server process, so there handlers borrow one of at most POOL open logs: 40
 threads per server times several servers would exhaust the server's max_connections, and more than a few
 writers at once only queue on the database. Writers still queue in the store (BEGIN IMMEDIATE, or the
-session's advisory lock), exactly as two terminals do.
+session's advisory lock), as two terminals do; on SQLite the threads of one server first queue in order
+(store/write_queue.py), so that none of them loses the race for the file's lock again and again.
 """
 
 import queue

@@ -241,3 +241,25 @@ def test_a_download_keeps_a_unicode_name(client, nnreplay):
     sid = nnreplay.json("show", "ünïcødé ☃/x", "--json")["session_id"]
     header = client.get(f"/api/sessions/{sid}/export").headers["content-disposition"]
     assert 'filename="n-c-d-x.jsonl"' in header and "filename*=UTF-8''" + quote("ünïcødé ☃-x.jsonl", safe="") in header
+
+
+def test_gifs_asked_for_at_once_take_turns_and_presses_go_on(server, recorded):
+    """Several GIF downloads at once (drawn one at a time by the server) all arrive whole, and presses made
+    meanwhile are answered and recorded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def gif(_):
+        with server.client() as http:
+            return http.get("/api/sessions/grad/replay.gif", params={"max_frames": 4, "size": 200})
+
+    before = heads(recorded)
+    with ThreadPoolExecutor(5) as pool:
+        gifs = [pool.submit(gif, k) for k in range(4)]
+        with server.client() as http:
+            presses = [http.post("/api/sessions/th/presses", json={"press": "next"}) for _ in range(3)]
+        answers = [future.result() for future in gifs]
+    assert [(a.status_code, a.content[:6]) for a in answers] == [(200, b"GIF89a")] * 4
+    assert len({a.content for a in answers}) == 1
+    assert [p.status_code for p in presses] == [200] * 3
+    after = heads(recorded)
+    assert sorted(after[k] - before[k] for k in before) == [0, 3]  # th pressed three times, grad untouched
