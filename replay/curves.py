@@ -9,8 +9,9 @@ At step s (presses made), the band is taken over the sessions of the group that 
 sessions differ in length is summarised by fewer sessions towards its end, never by padded values.
 """
 
+import contextlib
 import os
-import tempfile
+import secrets
 
 import attrs
 import numpy as np
@@ -117,16 +118,21 @@ def draw(curves: list[Curve], metric: str, path: str) -> None:
 
 
 def _save_atomically(figure, path: str) -> None:
-    # a refused or interrupted plot leaves no half-written file behind
+    # a refused or interrupted plot leaves no half-written file behind; the temporary file is named first
+    # and created inside the try, so that a signal landing just after it appears cannot leave it either
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(suffix=".png", dir=folder)
-    os.close(handle)
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.part")
     try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)  # mkstemp's file is private; a plot is not
-        figure.savefig(temporary, format="png")
+        try:
+            out = open(temporary, "xb")  # exclusive; as readable as any file the user makes (umask)
+        except FileExistsError:  # not ours: never removed
+            temporary = None
+            raise
+        with out:
+            figure.savefig(out, format="png")
         os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
         raise

@@ -6,9 +6,10 @@ palette, a NETSCAPE loop block, then per frame the rectangle that changed, with 
 transparent index so that they compress to almost nothing.
 """
 
+import contextlib
 import os
+import secrets
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -84,13 +85,17 @@ class AtomicFile:
         self.path = Path(path)
 
     def __enter__(self):
-        handle, self.temp = tempfile.mkstemp(dir=self.path.parent or ".", prefix=f".{self.path.name}.",
-                                             suffix=".part")
-        # mkstemp makes the file private (0600); the result should be as readable as any file the user makes
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.temp, 0o666 & ~umask)
-        self.fp = os.fdopen(handle, "wb")
+        # named here and created inside the try: a signal landing just after the file appears must not
+        # leave it behind. "xb" creates it exclusively, as readable as any file the user makes (umask).
+        self.temp = os.path.join(self.path.parent or ".", f".{self.path.name}.{secrets.token_hex(8)}.part")
+        try:
+            self.fp = open(self.temp, "xb")
+        except FileExistsError:  # not ours: never removed
+            raise
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.temp)
+            raise
         return self.fp
 
     def __exit__(self, exc_type, exc, tb) -> bool:

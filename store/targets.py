@@ -8,8 +8,8 @@ by resolved name, since a `-wal` that does not exist yet would still be read by 
 
 import contextlib
 import os
+import secrets
 import stat
-import tempfile
 
 from store.errors import StoreError
 
@@ -86,15 +86,21 @@ def atomic_text(path: str):
             yield out
         return
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".nnreplay-", suffix=".part", dir=folder)
+    # named here and created inside the try: a signal that lands right after the file appears (a SIGTERM
+    # between mkstemp's return and a try) would otherwise leave it behind
+    temporary = os.path.join(folder, f".nnreplay-{secrets.token_hex(8)}.part")
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; an export is an ordinary file
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        try:
+            # "x": created exclusively, with the permissions of any file the user makes (umask)
+            out = open(temporary, "x", encoding="utf-8")
+        except FileExistsError:  # not ours: never removed
+            temporary = None
+            raise
+        with out:
             yield out
         os.replace(temporary, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
         raise
