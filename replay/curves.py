@@ -9,9 +9,7 @@ At step s (presses made), the band is taken over the sessions of the group that 
 sessions differ in length is summarised by fewer sessions towards its end, never by padded values.
 """
 
-import contextlib
 import os
-import secrets
 
 import attrs
 import numpy as np
@@ -118,21 +116,7 @@ def draw(curves: list[Curve], metric: str, path: str) -> None:
 
 
 def _save_atomically(figure, path: str) -> None:
-    # a refused or interrupted plot leaves no half-written file behind; the temporary file is named first
-    # and created inside the try, so that a signal landing just after it appears cannot leave it either
-    folder = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.part")
-    try:
-        try:
-            out = open(temporary, "xb")  # exclusive; as readable as any file the user makes (umask)
-        except FileExistsError:  # not ours: never removed
-            temporary = None
-            raise
-        with out:
-            figure.savefig(out, format="png")
-        os.replace(temporary, path)
-    except BaseException:
-        if temporary is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        raise
+    from replay.gif import AtomicFile  # a refused or interrupted plot leaves no half-written file behind
+
+    with AtomicFile(path) as out:
+        figure.savefig(out, format="png")
