@@ -16,7 +16,7 @@ import sys
 import typer
 
 import service
-from console import exit_code, interrupted_by, printable, say, stop_on_signals
+from console import exit_code, interrupted_by, printable, say, stop_on_signals, stop_received
 from engine import InvalidCommand, NnreplayError
 from store import EventLog
 
@@ -61,11 +61,14 @@ def guarded(fn):
             # the reader went away (`... | head`): nothing more to say, and nowhere to say it
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(1)
-        except OSError as error:
-            fail(f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror or error}")
         except (typer.Exit, typer.Abort, SystemExit):
             raise
-        except Exception as error:  # a bug: still one line, the details on request
+        except Exception as error:
+            if stop_received() is not None:  # the signal's exception, renamed by a library on its way up
+                stopped(stop_received(), "events committed before it are kept; unfinished output files are removed")
+            if isinstance(error, OSError):
+                fail(f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror or error}")
+            # a bug: still one line, the details on request
             if os.environ.get("NNREPLAY_DEBUG"):
                 raise
             fail(f"unexpected {type(error).__name__}: {error} (set NNREPLAY_DEBUG=1 for a traceback)")

@@ -50,15 +50,27 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+_received: list[int] = []
+
+
 def _raise_stopped(signum, frame) -> None:
     # a second signal while cleaning up must not cut the cleanup short
     for name in ("SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), signal.SIG_IGN)
+    _received.append(signum)
     raise Stopped(signum)
+
+
+def stop_received() -> Stopped | None:
+    """The stop a signal asked for, if one came. A Stopped raised inside a library's callback can reach us
+    as that library's own error (matplotlib turns it into "ValueError: Invalid affine transformation
+    matrix"); the signal still decides what the command reports."""
+    return Stopped(_received[0]) if _received else None
 
 
 def stop_on_signals() -> None:
     """Make SIGTERM (`kill`, `timeout`) and SIGHUP (a closed terminal) interrupt like Ctrl-C."""
+    _received.clear()  # a new command (CliRunner runs many in one process) starts unstopped
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             try:
