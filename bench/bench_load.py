@@ -20,13 +20,14 @@ from concurrent.futures import ProcessPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from engine import Next, Settings  # noqa: E402
-from store import EventLog  # noqa: E402
+from store import EventLog, open_log  # noqa: E402
 
 
 def write(db: str, session_id: str, start: float, seconds: float) -> tuple[list[float], list[str]]:
-    """Press Next, one commit each, from `start` for `seconds`; returns press latencies and errors."""
+    """Press Next, one commit each, from `start` for `seconds`; returns press latencies and errors. `db` is
+    an SQLite file or a PostgreSQL URL (bench_pg_store runs the same writer on both)."""
     latencies, errors = [], []
-    with EventLog(db, create=False) as log:
+    with open_log(db) as log:
         while time.time() < start:
             time.sleep(0.001)
         while time.time() < start + seconds:

@@ -22,45 +22,17 @@ from concurrent.futures import ProcessPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests"), os.path.join(ROOT, "bench")]
 
-from bench_load import percentile  # noqa: E402
-from engine import Next, Settings  # noqa: E402
-
-
-def open_log(db: str, **options):
-    """The store for `db`: PostgreSQL for a URL, else the SQLite file."""
-    from store.pg_schema import is_url
-
-    if is_url(db):
-        from store.pg_log import PgEventLog
-
-        return PgEventLog(db, **options)
-    from store import EventLog
-
-    return EventLog(db, **options)
-
-
-def press(db: str, session_id: str, start: float, seconds: float) -> tuple[list[float], list[str]]:
-    latencies, errors = [], []
-    with open_log(db, create=False) as log:
-        while time.time() < start:
-            time.sleep(0.001)
-        while time.time() < start + seconds:
-            began = time.perf_counter()
-            try:
-                log.record(session_id, [Next(source="bench")])
-            except Exception as error:  # counted, not hidden: the figure that must stay 0
-                errors.append(f"{type(error).__name__}: {error}")
-                continue
-            latencies.append(time.perf_counter() - began)
-    return latencies, errors
+from bench_load import percentile, write  # noqa: E402
+from engine import Settings  # noqa: E402
+from store import open_log  # noqa: E402
 
 
 def run(db: str, writers: int, shared: bool, seconds: float) -> dict:
-    with open_log(db) as log:
+    with open_log(db, create=True) as log:
         sessions = [log.new_session(Settings(learner="thompson", seed=n)).id for n in range(1 if shared else writers)]
     start = time.time() + 2.0  # every process started and connected
     with ProcessPoolExecutor(writers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = [f.result() for f in [pool.submit(press, db, sessions[n % len(sessions)], start, seconds)
+        results = [f.result() for f in [pool.submit(write, db, sessions[n % len(sessions)], start, seconds)
                                         for n in range(writers)]]
     latencies = [x for lat, _ in results for x in lat]
     errors = [e for _, errs in results for e in errs]
@@ -69,13 +41,9 @@ def run(db: str, writers: int, shared: bool, seconds: float) -> dict:
 
 
 def audit_all(db: str) -> tuple[int, bool]:
-    from store.pg_schema import is_url
+    from store.audit import audit_database
 
-    if is_url(db):
-        from store.audit import audit_database
-    else:
-        from store.audit import audit_database
-    with open_log(db, create=False) as log:
+    with open_log(db) as log:
         report = audit_database(log, log.sessions())
         return report.events, report.ok
 
