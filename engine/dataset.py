@@ -4,7 +4,8 @@ The data set is drawn once, in `decide` for the start command, and its points ar
 `session_started` event: replay reads them back and never draws, so a log stays valid when numpy changes
 its random streams. Rules (each label then flipped with probability `noise`):
 
-    linear  uniform points; red on the positive side of a random line a·x + b·y + c = 0 (release 0.1's)
+    linear  uniform points; red on the positive side of a random line a·x + b·y + c = 0 (release 0.1's),
+            (a, b) = (cos πt, sin πt) for t uniform in [0, 2), c uniform in [-0.3, 0.3]
     xor     uniform points; red where x·y > 0 (top-right and bottom-left quadrants)
     circle  uniform points; red inside the circle of radius sqrt(2/π) about the centre (half the square)
     gauss   two round clusters, sd 0.25, red about (0.4, 0.4) and blue about (-0.4, -0.4), clipped to the square
@@ -14,6 +15,10 @@ its random streams. Rules (each label then flipped with probability `noise`):
 Bayes boundary is x + y = 0), (cx, cy, r) of the circle, (cx, cy, 0) of xor's cross; spiral has none and
 records (0, 0, 0). The last `n_test` points are held out: points are drawn in random order, so that is a
 random split, and held-out points never reach the loss, the gradient or the score.
+
+The rules below draw with the portable arithmetic (engine/arith.py: raw uniform doubles, nnreplay's own
+sin(πx), cos(πx) and normal sampler), so a session decided on one machine is decided the same on any
+other. Sessions of releases 0.1 and 0.2 drew with engine/legacy.py's copies of the same rules.
 """
 
 import math
@@ -21,6 +26,8 @@ import math
 import attrs
 import numpy as np
 
+from engine import arith
+from engine.arithmetic import PORTABLE_NAME, arithmetic
 from engine.features import feature_matrix
 
 MAX_POINTS = 10_000
@@ -40,6 +47,7 @@ class DataSet:
     kind: str = "linear"
     features: tuple[str, ...] = ("x", "y")
     n_test: int = 0
+    arithmetic: str = PORTABLE_NAME  # which arithmetic computes the feature columns (sin(πx))
 
     positive: np.ndarray = attrs.field(init=False, eq=False, repr=False)
     inputs: np.ndarray = attrs.field(init=False, eq=False, repr=False)
@@ -49,7 +57,8 @@ class DataSet:
     def __attrs_post_init__(self):
         # the boolean labels, kept because every metric compares predictions with them
         object.__setattr__(self, "positive", self.labels > 0.5)
-        object.__setattr__(self, "inputs", feature_matrix(self.features, self.points))
+        object.__setattr__(self, "inputs", feature_matrix(self.features, self.points,
+                                                                   arithmetic(self.arithmetic).sinpi))
         for array in (self.points, self.labels, self.positive, self.inputs):
             array.flags.writeable = False
         n_train = len(self.labels) - self.n_test
@@ -62,61 +71,69 @@ class DataSet:
         return self._parts[held_out]
 
     @classmethod
-    def from_rows(cls, rows, separator, kind: str = "linear", features=("x", "y"), n_test: int = 0) -> "DataSet":
+    def from_rows(cls, rows, separator, kind: str = "linear", features=("x", "y"), n_test: int = 0,
+                  arithmetic: str = PORTABLE_NAME) -> "DataSet":
         """Build from [[x, y, label], ...] as stored in an event."""
         table = np.array(rows, dtype=np.float64).reshape(-1, 3)
         return cls(table[:, :2].copy(), table[:, 2].copy(), tuple(float(v) for v in separator), kind,
-                   tuple(features), n_test)
+                   tuple(features), n_test, arithmetic)
 
     def rows(self) -> list[list[float]]:
         return [[float(x), float(y), float(label)] for (x, y), label in zip(self.points, self.labels)]
 
 
-def _linear(n: int, rng: np.random.Generator):
-    angle = rng.uniform(0.0, 2.0 * math.pi)
-    offset = rng.uniform(-0.3, 0.3)
-    separator = (math.cos(angle), math.sin(angle), offset)
-    points = rng.uniform(-1.0, 1.0, size=(n, 2))
-    return points, points @ np.array(separator[:2]) + offset > 0, separator
+def _square(n: int, rng):
+    return arith.uniform(rng, -1.0, 1.0, (n, 2))
 
 
-def _xor(n: int, rng: np.random.Generator):
-    points = rng.uniform(-1.0, 1.0, size=(n, 2))
+def _linear(n: int, rng):
+    turn = arith.uniform(rng, 0.0, 2.0)
+    offset = arith.uniform(rng, -0.3, 0.3)
+    a, b = arith.cospi(turn), arith.sinpi(turn)
+    points = _square(n, rng)
+    return points, points[:, 0] * a + points[:, 1] * b + offset > 0, (a, b, offset)
+
+
+def _xor(n: int, rng):
+    points = _square(n, rng)
     return points, points[:, 0] * points[:, 1] > 0, (0.0, 0.0, 0.0)
 
 
-def _circle(n: int, rng: np.random.Generator):
-    points = rng.uniform(-1.0, 1.0, size=(n, 2))
-    return points, (points * points).sum(axis=1) < RADIUS * RADIUS, (0.0, 0.0, RADIUS)
+def _circle(n: int, rng):
+    points = _square(n, rng)
+    x, y = points[:, 0], points[:, 1]
+    return points, x * x + y * y < RADIUS * RADIUS, (0.0, 0.0, RADIUS)
 
 
-def _gauss(n: int, rng: np.random.Generator):
-    red = rng.uniform(size=n) < 0.5
+def _gauss(n: int, rng):
+    red = arith.uniform(rng, 0.0, 1.0, n) < 0.5
     centres = np.where(red[:, None], 0.4, -0.4)
-    points = np.clip(centres + rng.normal(0.0, 0.25, size=(n, 2)), -1.0, 1.0)
+    points = np.clip(centres + 0.25 * arith.normal(rng, (n, 2)), -1.0, 1.0)
     return points, red, (math.sqrt(0.5), math.sqrt(0.5), 0.0)
 
 
-def _spiral(n: int, rng: np.random.Generator):
-    red = rng.uniform(size=n) < 0.5
-    t = rng.uniform(size=n)
+def _spiral(n: int, rng):
+    red = arith.uniform(rng, 0.0, 1.0, n) < 0.5
+    t = arith.uniform(rng, 0.0, 1.0, n)
     radius = 0.05 + 0.9 * t
-    angle = 1.75 * 2.0 * math.pi * t + np.where(red, math.pi, 0.0)
-    points = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    turns = 3.5 * t + np.where(red, 1.0, 0.0)  # the angle in units of π: 1.75 turns, red half a turn on
+    points = np.column_stack([radius * arith.cospi(turns), radius * arith.sinpi(turns)])
     return points, red, (0.0, 0.0, 0.0)
 
 
-RULES = {"linear": _linear, "xor": _xor, "circle": _circle, "gauss": _gauss, "spiral": _spiral}
+PORTABLE_RULES = {"linear": _linear, "xor": _xor, "circle": _circle, "gauss": _gauss, "spiral": _spiral}
 
 
 def draw_dataset(n: int, noise: float, rng: np.random.Generator, kind: str = "linear", features=("x", "y"),
-                 n_test: int = 0) -> DataSet:
-    """n points drawn by the rule `kind`; each label flipped with probability `noise`."""
-    points, red, separator = RULES[kind](n, rng)
+                 n_test: int = 0, arithmetic_name: str = PORTABLE_NAME) -> DataSet:
+    """n points drawn by the rule `kind` in the session's arithmetic; each label flipped with probability
+    `noise`."""
+    ops = arithmetic(arithmetic_name)
+    points, red, separator = ops.rules[kind](n, rng)
     labels = red.astype(np.float64)
-    flips = rng.uniform(size=n) < noise
+    flips = ops.uniform(rng, 0.0, 1.0, n) < noise
     labels = np.where(flips, 1.0 - labels, labels)
-    return DataSet(points, labels, tuple(float(v) for v in separator), kind, tuple(features), n_test)
+    return DataSet(points, labels, tuple(float(v) for v in separator), kind, tuple(features), n_test, arithmetic_name)
 
 
 def truth(kind: str, separator, xy: np.ndarray) -> np.ndarray | None:

@@ -62,7 +62,7 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
         if state is not None:
             raise InvalidCommand("this session has already started")
         settings = command.settings
-        data = draw_dataset(settings.points, settings.noise, rng, settings.data)
+        data = draw_dataset(settings.points, settings.noise, rng, settings.data, arithmetic_name=settings.arithmetic)
         rows = tuple(tuple(row) for row in data.rows())
         return [SessionStarted(settings, ENGINE_VERSION, rows, tuple(data.separator), initial_params(settings, rng))]
     if state is None:
@@ -72,7 +72,8 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
         if state.learner is None:
             return [Iterated(command.source)]
         decision = select_next_action(state.learner, state.metrics.score, state.learner.before_score, "score",
-                                      settings.discount, settings.prior, rng, settings.model.arms)
+                                      settings.discount, settings.prior, rng, settings.model.arms,
+                                      settings.model.ops.beta_draws)
         return [Iterated(command.source, decision)]
     if isinstance(command, Rate):
         if command.button not in BUTTONS:
@@ -81,19 +82,20 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
             raise InvalidCommand(f"feedback buttons train thompson sessions; this session's learner is "
                                  f"{settings.learner}, which learns from Next iteration only")
         decision = select_next_action(state.learner, BUTTONS[command.button], state.learner.rating, "rating",
-                                      settings.discount, settings.prior, rng, settings.model.arms)
+                                      settings.discount, settings.prior, rng, settings.model.arms,
+                                      settings.model.ops.beta_draws)
         return [FeedbackGiven(command.button, command.source, decision)]
     raise InvalidCommand(f"unknown command {command!r}")
 
 
 def initial_params(settings: Settings, rng: np.random.Generator) -> tuple[float, ...]:
-    """The parameters a session starts from, drawn after the data set. Release 0.1's perceptron on (x, y)
-    draws as that release did: weights of length 0.5 at a uniform angle, bias uniform in [-0.3, 0.3]; every
-    other model is initialised Glorot-uniform with zero biases (`Model.initial`)."""
-    if settings.model.legacy:
-        angle = rng.uniform(0.0, 2.0 * np.pi)
-        return (0.5 * float(np.cos(angle)), 0.5 * float(np.sin(angle)), float(rng.uniform(-0.3, 0.3)))
-    return tuple(float(v) for v in settings.model.initial(rng))
+    """The parameters a session starts from, drawn after the data set, in the session's arithmetic. Release
+    0.1's perceptron on (x, y) draws as that release did: weights of length 0.5 at a uniform angle, bias
+    uniform in [-0.3, 0.3]; every other model is initialised Glorot-uniform with zero biases (`Model.initial`)."""
+    model = settings.model
+    if model.legacy:
+        return tuple(float(v) for v in model.ops.perceptron_start(rng))
+    return tuple(float(v) for v in model.initial(rng))
 
 
 def evolve(state: State | None, event: Event) -> State:
@@ -102,7 +104,8 @@ def evolve(state: State | None, event: Event) -> State:
         if state is not None:
             raise InvalidEvent("session_started can only be the first event")
         settings = event.settings
-        data = DataSet.from_rows(event.points, event.separator, settings.data, settings.features, settings.n_test)
+        data = DataSet.from_rows(event.points, event.separator, settings.data, settings.features, settings.n_test,
+                                 settings.arithmetic)
         arms = len(settings.model.arms)
         learner = Learner(Posteriors.prior(settings.prior, arms)) if settings.learner == "thompson" else None
         return State(settings, data, data_digest(settings, data), 1, event.initial, learner)

@@ -44,7 +44,8 @@ class SessionStarted:
     """
 
     type: ClassVar[str] = "session_started"
-    schema_version: ClassVar[int] = 1
+    # 2: the settings may name the arithmetic that folds the session (absent in version 1: machine)
+    schema_version: ClassVar[int] = 2
     settings: Settings
     engine_version: str
     points: tuple[tuple[float, float, float], ...]
@@ -191,10 +192,16 @@ def _add_source(payload: dict) -> dict:
     return {"source": "cli", **payload}
 
 
+def _same(payload: dict) -> dict:
+    # version 1 of session_started is version 2 without settings.arithmetic, which reads as "machine"
+    return payload
+
+
 # (type, version) -> function turning that version's payload into the next version's
 UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {
     ("iterated", 0): _add_source,
     ("feedback_given", 0): _add_source,
+    ("session_started", 1): _same,
 }
 
 

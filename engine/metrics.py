@@ -8,8 +8,6 @@ parameters, which is what a hill-climbing learner needs to tell better from wors
 test_accuracy are the same on the held-out points (None when a session holds none out).
 """
 
-import math
-
 import attrs
 import numpy as np
 
@@ -26,10 +24,10 @@ class Metrics:
     test_accuracy: float | None = None
 
 
-def _loss_accuracy(z: np.ndarray, labels, positive) -> tuple[float, float]:
+def _loss_accuracy(model: Model, z: np.ndarray, labels, positive) -> tuple[float, float]:
     n = len(z)
-    # mean BCE with logits, stable for large |z|: log(1 + e^z) - y·z
-    loss = float(np.logaddexp(0.0, z).sum() - labels @ z) / n
+    # mean BCE with logits, stable for large |z|: log(1 + e^z) - y·z, in the session's arithmetic
+    loss = model.ops.bce_total(z, labels) / n
     return loss, np.count_nonzero((z > 0) == positive) / n
 
 
@@ -39,11 +37,12 @@ def metrics(model: Model, params: np.ndarray, data: DataSet, forward: tuple | No
         return Metrics(0.0, 1.0, 1.0)
     inputs, labels, positive = data.part(held_out=False)
     z = (forward or model.forward(params, inputs))[0]
-    loss, accuracy = _loss_accuracy(z, labels, positive)
+    loss, accuracy = _loss_accuracy(model, z, labels, positive)
+    score = model.ops.exp(-loss)
     if not data.n_test:
-        return Metrics(loss, accuracy, math.exp(-loss))
+        return Metrics(loss, accuracy, score)
     inputs, labels, positive = data.part(held_out=True)
-    return Metrics(loss, accuracy, math.exp(-loss), *_loss_accuracy(model.logits(params, inputs), labels, positive))
+    return Metrics(loss, accuracy, score, *_loss_accuracy(model, model.logits(params, inputs), labels, positive))
 
 
 def gradient_step(model: Model, params: np.ndarray, data: DataSet, lr: float,

@@ -10,10 +10,11 @@ The loss is the mean binary cross-entropy over the training points. The perceptr
 x, y is the release-0.1 model: its flat vector is (w1, w2, b), and its arithmetic is the same expression
 for expression, so its logs replay bit for bit.
 
-Why sums are written out: a product h·W is accumulated input by input (`_affine`) and the hidden layers'
-weight gradients are reduced over points in order (`sum(axis=0)`), not left to a BLAS kernel whose
-blocking and fused multiply-adds may differ between machines; a digest must not depend on the CPU.
-The output layer's gradient keeps release 0.1's `error @ h / n`, which old logs were recorded with.
+Why sums are written out: a product h·W is accumulated input by input (`_affine`), elementwise, not left
+to a BLAS kernel whose blocking and fused multiply-adds differ between machines. Everything else whose bits
+reach a digest (activations, the output's sigmoid, the sums over points in the gradient) is the session's
+arithmetic's (engine/arithmetic.py): nnreplay's portable operations for new sessions, release 0.1/0.2's
+machine expressions (`error @ h / n`, numpy's sums and tanh) for the logs they recorded.
 """
 
 import functools
@@ -22,14 +23,9 @@ import math
 import attrs
 import numpy as np
 
+from engine.arithmetic import PORTABLE_NAME, Arithmetic, arithmetic
+
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # without overflow for large |z|
-
-
-_ACT = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0), "sigmoid": _sigmoid, "linear": lambda a: a}
 # the derivative of act at a, given a and h = act(a)
 _SLOPE = {"tanh": lambda a, h: 1.0 - h * h, "relu": lambda a, h: (a > 0.0).astype(np.float64),
           "sigmoid": lambda a, h: h * (1.0 - h), "linear": lambda a, h: np.ones_like(a)}
@@ -50,6 +46,12 @@ class Model:
     features: tuple[str, ...]
     hidden: tuple[int, ...]
     activation: str
+    arithmetic: str = PORTABLE_NAME
+
+    @functools.cached_property
+    def ops(self) -> Arithmetic:
+        """The operations that fold this model (engine/arithmetic.py)."""
+        return arithmetic(self.arithmetic)
 
     @functools.cached_property
     def shapes(self) -> tuple[tuple[str, tuple[int, ...]], ...]:
@@ -105,7 +107,7 @@ class Model:
 
     def forward(self, params: np.ndarray, inputs: np.ndarray) -> tuple[np.ndarray, list]:
         """(logits (n,), [(a_l, h_l) per hidden layer]) for feature rows `inputs` (n, features)."""
-        act = _ACT[self.activation]
+        act = self.ops.activations[self.activation]
         h, trace = inputs, []
         layers = self.layers(np.asarray(params, dtype=np.float64))
         for w, b in layers[:-1]:
@@ -125,20 +127,21 @@ class Model:
         ∂L/∂W_l = h_{l-1}ᵀδ_l/n, ∂L/∂b_l = mean over points of δ_l, δ_{l-1} = δ_l·W_lᵀ ⊙ act'(a_{l-1}).
         """
         z, trace = forward or self.forward(params, inputs)
-        error = _sigmoid(z) - labels
+        ops = self.ops
+        error = ops.sigmoid(z) - labels
         n = len(error)
         layers = self.layers(params)
         below = [inputs] + [h for _, h in trace]
         grads = [None] * (2 * len(layers))
         w_out, _ = layers[-1]
-        grads[-2] = (error @ below[-1] / n).reshape(w_out.shape)
-        grads[-1] = np.array([float(np.add.reduce(error)) / n])  # np.mean's arithmetic, without its overhead
+        grads[-2] = (ops.weighted_points(error, below[-1]) / n).reshape(w_out.shape)
+        grads[-1] = np.array([float(ops.sum_points(error)) / n])
         if trace:
             slope = _SLOPE[self.activation]
             delta = error[:, None] * w_out[:, 0] * slope(*trace[-1])
             for k in range(len(layers) - 2, -1, -1):
-                grads[2 * k] = (below[k][:, :, None] * delta[:, None, :]).sum(axis=0) / n
-                grads[2 * k + 1] = delta.sum(axis=0) / n
+                grads[2 * k] = ops.sum_points(below[k][:, :, None] * delta[:, None, :]) / n
+                grads[2 * k + 1] = ops.sum_points(delta) / n
                 if k:
                     w = layers[k][0]
                     delta = _affine(delta, w.T, np.zeros(w.shape[0])) * slope(*trace[k - 1])
@@ -151,12 +154,13 @@ class Model:
         for name, shape in self.shapes:
             if name.startswith("W"):
                 limit = math.sqrt(6.0 / (shape[0] + shape[1]))
-                arrays[name] = rng.uniform(-limit, limit, size=shape)
+                arrays[name] = self.ops.uniform(rng, -limit, limit, shape)
             else:
                 arrays[name] = np.zeros(shape)
         return self.flatten(arrays)
 
 
 @functools.cache
-def model_for(features: tuple[str, ...], hidden: tuple[int, ...], activation: str) -> Model:
-    return Model(tuple(features), tuple(hidden), activation)
+def model_for(features: tuple[str, ...], hidden: tuple[int, ...], activation: str,
+              arithmetic_name: str = PORTABLE_NAME) -> Model:
+    return Model(tuple(features), tuple(hidden), activation, arithmetic_name)

@@ -15,13 +15,15 @@ sees the loss, so a change that moves the boundary without moving a point across
 
 Reproducibility. Every press draws from its own generator, `person_rng(seed, press)`, seeded from the
 session seed, a constant tag and the press index, never from the learner's stream (`rng_for(seed, seq)`):
-the person is an input to the log, and the log records only the button they chose.
+the person is an input to the log, and the log records only the button they chose. The draws use the
+portable samplers, so `simulate` presses the same buttons on every machine.
 """
 
 import functools
 
 import numpy as np
 
+from engine import arith
 from engine.decider import Next, Rate
 from engine.state import State
 
@@ -40,9 +42,9 @@ def person_rng(seed: int, press: int) -> np.random.Generator:
 
 def judge(accuracy: float, rng: np.random.Generator) -> str:
     """The button the person presses for a separator with this accuracy."""
-    perceived = accuracy + rng.normal(0.0, EYE_NOISE)
+    perceived = accuracy + EYE_NOISE * arith.normal(rng)
     button = next((name for limit, name in BANDS if perceived < limit), "great")
-    softened = rng.uniform() < RESTRAINT
+    softened = arith.uniform(rng, 0.0, 1.0) < RESTRAINT
     if softened and button in ("bad", "great"):
         return "meh" if button == "bad" else "good"
     return button

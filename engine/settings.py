@@ -4,6 +4,7 @@ import math
 
 import attrs
 
+from engine.arithmetic import MACHINE_NAME, NAMES as ARITHMETICS, PORTABLE_NAME
 from engine.dataset import KINDS, MAX_POINTS
 from engine.errors import InvalidSetting
 from engine.features import DEFAULT_FEATURES, FEATURES
@@ -16,7 +17,7 @@ MAX_TEST_SHARE = 0.9
 # settings added after release 0.1: written into a payload only when they differ from these defaults, so
 # that a default session's settings (and every digest made from them) are exactly release 0.1's
 MODEL_DEFAULTS = {"data": "linear", "features": DEFAULT_FEATURES, "hidden": (), "activation": "tanh",
-                  "test_share": 0.0}
+                  "test_share": 0.0, "arithmetic": MACHINE_NAME}
 
 
 def _check(ok: bool, message: str) -> None:
@@ -51,6 +52,9 @@ class Settings:
     hidden: tuple[int, ...] = attrs.field(default=(), converter=lambda v: _sizes(v) if isinstance(v, str) else tuple(v))
     activation: str = "tanh"
     test_share: float = 0.0
+    # which arithmetic folds the session (engine/arithmetic.py): new sessions are portable; a payload
+    # without the field was recorded by release 0.1 or 0.2, in machine arithmetic (see from_dict)
+    arithmetic: str = PORTABLE_NAME
 
     def __attrs_post_init__(self):
         _check(self.learner in LEARNERS, f"unknown learner {self.learner!r}; choose one of: {', '.join(LEARNERS)}")
@@ -71,6 +75,8 @@ class Settings:
         self._check_model()
 
     def _check_model(self) -> None:
+        _check(self.arithmetic in ARITHMETICS,
+               f"arithmetic must be one of: {', '.join(ARITHMETICS)}; got {self.arithmetic!r}")
         _check(self.data in KINDS, f"data must be one of: {', '.join(KINDS)}; got {self.data!r}")
         _check(len(self.features) >= 1 and all(isinstance(f, str) and f in FEATURES for f in self.features),
                f"features are a comma-separated list of: {', '.join(FEATURES)}; got {','.join(map(str, self.features))!r}")
@@ -91,7 +97,12 @@ class Settings:
 
     @property
     def model(self) -> Model:
-        return model_for(self.features, self.hidden, self.activation)
+        return model_for(self.features, self.hidden, self.activation, self.arithmetic)
+
+    @property
+    def portable(self) -> bool:
+        """Whether the session folds in portable arithmetic (the same bits on every machine)."""
+        return self.arithmetic != MACHINE_NAME
 
     @property
     def model_label(self) -> str:
@@ -123,9 +134,11 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Settings":
-        """The inverse of to_dict: an absent model setting reads as its default (an old payload's case)."""
+        """The inverse of to_dict: an absent model setting reads as its default (an old payload's case), and
+        an absent arithmetic as the machine arithmetic that releases 0.1 and 0.2 recorded with."""
         known = {field.name for field in attrs.fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
+        values.setdefault("arithmetic", MACHINE_NAME)
         for key in ("features", "hidden"):
             if key in values and not isinstance(values[key], (list, tuple)):
                 raise InvalidSetting(f"{key} must be a list, got {values[key]!r}")

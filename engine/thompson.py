@@ -106,12 +106,14 @@ def credited(learner: Learner, reward: float | None, discount: float, prior: flo
 
 
 def select_next_action(learner: Learner, outcome: float, before_outcome: float | None, kind: str,
-                       discount: float, prior: float, rng: np.random.Generator, arms=ACTIONS) -> Decision:
+                       discount: float, prior: float, rng: np.random.Generator, arms=ACTIONS,
+                       beta_draws=None) -> Decision:
     """Credit the pending action with what `outcome` says about it, sample every posterior, pick the best.
 
     `kind` is "score" (Next iteration: reward 1 if the score rose) or "rating" (a button: the reward is its
     value). `before_outcome` is the outcome of the state the pending action started from, if known.
-    Ties between draws go to the first arm, so the choice is a pure function of the draws.
+    `beta_draws(rng, alphas, betas)` samples every posterior in the session's arithmetic (the portable one
+    by default). Ties between draws go to the first arm, so the choice is a pure function of the draws.
     """
     reward = None
     undone = False
@@ -122,9 +124,10 @@ def select_next_action(learner: Learner, outcome: float, before_outcome: float |
             reward = outcome
         undone = before_outcome is not None and outcome < before_outcome
     posteriors = credited(learner, reward, discount, prior)
-    # one scalar call per arm: numpy checks array arguments in Python, which costs more than the draws
-    beta = rng.beta
-    draws = tuple(float(beta(a, b)) for a, b in zip(posteriors.alpha, posteriors.beta))
+    if beta_draws is None:
+        from engine.portable import PORTABLE
+        beta_draws = PORTABLE.beta_draws
+    draws = beta_draws(rng, posteriors.alpha, posteriors.beta)
     return Decision(reward, undone, draws, arms[draws.index(max(draws))])
 
 

@@ -16,7 +16,7 @@ from engine.state import State
 def logit(state: State, xy: np.ndarray) -> np.ndarray:
     """The model's logit at each row (x, y) of `xy`: positive where it predicts red."""
     model = state.settings.model
-    return model.logits(state.params, feature_matrix(model.features, xy))
+    return model.logits(state.params, feature_matrix(model.features, xy, model.ops.sinpi))
 
 
 def probability(state: State, xy: np.ndarray) -> np.ndarray:

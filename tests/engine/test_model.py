@@ -40,7 +40,7 @@ def test_backprop_matches_finite_differences(hidden, activation):
     model = model_for(("x", "y", "xy", "sinx"), hidden, activation)
     rng = np.random.default_rng(3)
     xy = rng.uniform(-1, 1, size=(30, 2))
-    inputs, labels = feature_matrix(model.features, xy), (rng.uniform(size=30) < 0.5).astype(float)
+    inputs, labels = feature_matrix(model.features, xy, model.ops.sinpi), (rng.uniform(size=30) < 0.5).astype(float)
     params = rng.normal(0.0, 0.8, size=model.size)
     exact = model.gradient(params, inputs, labels)
     numeric = numerical_gradient(model, params, inputs, labels)
@@ -52,7 +52,7 @@ def test_backprop_of_relu_matches_finite_differences_away_from_kinks():
     model = model_for(("x", "y"), (5,), "relu")
     rng = np.random.default_rng(8)
     xy = rng.uniform(-1, 1, size=(25, 2))
-    inputs, labels = feature_matrix(model.features, xy), (xy[:, 0] * xy[:, 1] > 0).astype(float)
+    inputs, labels = feature_matrix(model.features, xy, model.ops.sinpi), (xy[:, 0] * xy[:, 1] > 0).astype(float)
     params = rng.normal(0.0, 1.0, size=model.size)
     first = model.forward(params, inputs)[1][0][0]
     assert np.abs(first).min() > 1e-4  # far enough from 0 for h = 1e-6

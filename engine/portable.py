@@ -1,0 +1,47 @@
+"""The portable arithmetic (`portable-1`): what every new session is folded, digested and decided with.
+
+Built from engine/arith.py alone: IEEE-754 basic operations (+ − × ÷ √, correctly rounded on every
+conforming machine) applied elementwise by numpy in an order nnreplay fixes, nnreplay's own exp, log1p,
+tanh, sin(πx), and samplers on the bit generator's raw uniform doubles. No BLAS, no library-ordered sum,
+no library transcendental function: the same log gives the same bits on any CPU, SIMD level or BLAS.
+`tests/engine/reference_fold.py` folds the same sessions in plain Python floats and must agree bit for bit.
+"""
+
+import numpy as np
+
+from engine import arith
+from engine.arithmetic import PORTABLE_NAME, Arithmetic
+from engine.dataset import PORTABLE_RULES
+
+
+def _bce_total(z, labels) -> float:
+    # per point log(1 + e^z) - y·z, the binary cross-entropy of σ(z) against y, then summed in fixed order
+    return float(arith.total(arith.softplus(z) - labels * z))
+
+
+def _weighted_points(error, h):
+    return arith.total(error[:, None] * h)
+
+
+def _relu(a):
+    # not np.maximum: which zero max(-0.0, 0.0) returns differs between its SIMD paths
+    return np.where(a > 0.0, a, 0.0)
+
+
+def _perceptron_start(rng) -> tuple[float, float, float]:
+    # weights of length 0.5 at a uniform angle (drawn as a fraction of a turn), bias uniform in [-0.3, 0.3]
+    turn = arith.uniform(rng, 0.0, 2.0)
+    return (0.5 * arith.cospi(turn), 0.5 * arith.sinpi(turn), arith.uniform(rng, -0.3, 0.3))
+
+
+def _beta_draws(rng, alphas, betas) -> tuple[float, ...]:
+    return tuple(arith.beta(rng, np.array(alphas, dtype=np.float64), np.array(betas, dtype=np.float64)).tolist())
+
+
+PORTABLE = Arithmetic(
+    name=PORTABLE_NAME,
+    activations={"tanh": arith.tanh, "relu": _relu, "sigmoid": arith.sigmoid, "linear": lambda a: a},
+    sigmoid=arith.sigmoid, sum_points=arith.total, weighted_points=_weighted_points, bce_total=_bce_total,
+    exp=arith.exp, sinpi=arith.sinpi, rules=PORTABLE_RULES, uniform=arith.uniform,
+    perceptron_start=_perceptron_start, beta_draws=_beta_draws,
+)
