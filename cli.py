@@ -125,6 +125,53 @@ def new(
     typer.echo(info.id)
 
 
+@command()
+def repress(
+    ctx: typer.Context,
+    session: SessionArg,
+    name: Annotated[Optional[str], typer.Option(help="A unique name for the new session.")] = None,
+    learner: Annotated[Optional[str], typer.Option(help="Another learner (buttons need thompson).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Another seed: another data set and other draws.")] = None,
+    points: Annotated[Optional[int], typer.Option(help="Another number of points.")] = None,
+    noise: Annotated[Optional[float], typer.Option(help="Another label noise, 0 to 0.5.")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Another learning rate (gradient).")] = None,
+    step: Annotated[Optional[float], typer.Option(help="Another modification size (thompson).")] = None,
+    discount: Annotated[Optional[float], typer.Option(help="Another posterior discount (thompson).")] = None,
+    prior: Annotated[Optional[float], typer.Option(help="Another Beta(prior, prior) start (thompson).")] = None,
+    data: DataOpt = None,
+    features: FeaturesOpt = None,
+    hidden: HiddenOpt = None,
+    activation: ActivationOpt = None,
+    test_share: TestShareOpt = None,
+) -> None:
+    """Record a new session that presses SESSION's presses again; print its id.
+
+    The new session takes SESSION's settings (or those given here) and its
+    Next and button presses in order, and folds in portable arithmetic: the
+    same bits on every machine. Its first event names SESSION (id and head
+    hash) and the settings given anew. It is how a session recorded by
+    nnreplay 0.1/0.2 carries on portably, and how the same feedback is tried
+    under another learner. Data set and learner draws are the new session's.
+
+    Example: nnreplay repress gradient-lr1 --name gradient-lr1-portable
+
+    Example: nnreplay repress person-1 --discount 0.5 --name person-1-what-if
+    """
+    overrides = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount,
+                     prior=prior, **model_options(data, features, hidden, activation, test_share))
+    service.check_new_session(name, **{key: value for key, value in overrides.items() if value is not None})
+    with open_log(ctx) as log:
+        original = log.resolve(session)
+        presses = log.head(original.id)[0] - 1
+        with cli_text.progress(presses, "re-pressing", at_least=5_000) as advance:
+            try:
+                _, info = service.repress(log, session, name, on_commit=advance, **overrides)
+            except KeyboardInterrupt as interruption:
+                stopped(interruption, "the new session keeps the presses committed before it (`nnreplay sessions` "
+                                      "lists it); the batch in flight was rolled back")
+    typer.echo(info.id)
+
+
 @command("next")
 def next_(
     ctx: typer.Context,
@@ -178,15 +225,16 @@ def show(
     """
     with open_log(ctx) as log:
         info, state, out = service.show(log, session, at)
-        recorded = service.recorded_digest(log, info, state.seq)
     if json_:
         echo_json(out)
     else:
         cli_text.print_show(info, state, out)
-    if out["digest"] != recorded:  # shown for whoever investigates, but never as the log's word
+    if out["replay"] == "other arithmetic":  # this machine's fold, labelled as such: never the log's word
+        cli_text.not_reproducible(out["problem"]["reason"])
+    if out["replay"] != "as recorded":
         fail(f"seq {state.seq}: folding this log gives another state than the one recorded there (digest "
-             f"{out['digest'][:12]}, recorded {recorded[:12]}): the log was changed after it was recorded; run "
-             f"`nnreplay audit`")
+             f"{out['digest'][:12]}, recorded {out['recorded_digest'][:12]}): the log was changed after it was "
+             f"recorded; run `nnreplay audit`")
 
 
 @command()
@@ -226,7 +274,8 @@ def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
     else:
         with open_log(ctx) as log_:
             listing = service.list_sessions(log_)
-    broken = [item for item in listing if not item["ok"]]
+    broken = [item for item in listing if not item["ok"] and item["problem"].get("verdict") != "other arithmetic"]
+    other = [item for item in listing if not item["ok"] and item not in broken]
     if json_:
         echo_json(listing)
     elif not listing:
@@ -236,6 +285,11 @@ def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
     if broken:
         fail(f"{len(broken)} of {len(listing)} sessions cannot be read (marked BROKEN, each with the seq where it "
              f"breaks); `nnreplay audit` says more")
+    if other:
+        cli_text.not_reproducible(
+            f"{len(other)} of {len(listing)} sessions were recorded with machine-dependent arithmetic (nnreplay "
+            f"0.1/0.2) and replay differently on this machine; their logs are intact. `nnreplay audit "
+            f"--expect-head HASH` verifies one against a head hash you trust; `nnreplay repress` carries one on")
 
 
 # -- scripted recording ------------------------------------------------------------------------------------
@@ -475,8 +529,12 @@ def audit(
 ) -> None:
     """Verify that logs are intact and that replaying them reproduces what was recorded.
 
-    Every session when none is named. Exit 0 only when every check holds, 1
-    otherwise; each failing check names its first failing seq and why.
+    Every session when none is named. Exit 0 when every check holds; 3 when
+    the only findings are sessions recorded by nnreplay 0.1/0.2 in machine-
+    dependent arithmetic that replay differently on this machine while their
+    hash chains are intact (verify those with --expect-head; carry them on
+    with `repress`); 1 for any other failure. Each failing check names its
+    first failing seq and why.
 
     Example: nnreplay audit first-try --expect-head 3f9a...c2 (the head hash `nnreplay show` prints)
     """
@@ -509,7 +567,7 @@ def audit(
     except BrokenPipeError:  # `audit | head -1`: the reader left, the verdict is still the exit code
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(report.exit_code)
 
 
 @command()

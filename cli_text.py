@@ -25,6 +25,12 @@ from store import EventLog
 OPTIONS = {"count": "--count", "from": "--from", "sessions": "--sessions"}
 
 
+def not_reproducible(message: str) -> None:
+    """End a command whose session was recorded on other arithmetic (exit 3): not a failure of the log."""
+    typer.echo(f"Note: {printable(message)}", err=True)
+    raise typer.Exit(3)
+
+
 def fail(message: str, code: int = 1) -> None:
     # messages quote names and paths from files and databases: never let them drive the terminal
     typer.echo(f"Error: {printable(message)}", err=True)
@@ -123,7 +129,12 @@ def print_show(info, state, out: dict) -> None:
         typer.echo(f"held out  {held} point{'' if held == 1 else 's'}   accuracy {out['test_accuracy']:.3f}   "
                    f"loss {out['test_loss']:.4f}")
     typer.echo(f"head      {out['head_hash']}")
-    typer.echo(f"digest    {out['digest']}")
+    if out.get("replay", "as recorded") == "as recorded":
+        typer.echo(f"digest    {out['digest']}")
+    else:  # the numbers above are this machine's fold, not the record's
+        typer.echo(f"recorded  {out['recorded_digest']}   (the state the log records at seq {state.seq})")
+        typer.echo(f"folded    {out['digest']}   (what this machine folds: the numbers above; "
+                   f"{'other arithmetic' if out['replay'] == 'other arithmetic' else 'not the record'})")
     if state.learner is not None:
         typer.echo(f"last move {out['pending_action'] or '-'}   last button {printable(state.last_button or '-')}")
         posteriors = out["posteriors"]
@@ -206,7 +217,8 @@ def print_log(records, metrics: bool, csv_: bool) -> None:
 
 
 def print_sessions(listing: list[dict]) -> None:
-    """The listing; a session that cannot be read is marked BROKEN with the seq where it breaks."""
+    """The listing; a session that cannot be read is marked BROKEN with the seq where it breaks, one recorded
+    on other arithmetic (release 0.1/0.2, replaying differently here, chain intact) says so instead."""
     typer.echo(f"{'id':<12}  {'name':<20}  {'learner':<8}  {'events':>7}  {'accuracy':>8}  created")
     for item in listing:
         start = (f"{printable(item['id'][:12]):<12}  {printable(item['name'] or '-'):<20}  "
@@ -215,7 +227,12 @@ def print_sessions(listing: list[dict]) -> None:
             typer.echo(f"{start}{item['events']:>7}  {item['accuracy']:>8.3f}  {printable(item['created_at'][:19])}")
         else:
             problem = item["problem"]
-            typer.echo(f"{start}BROKEN at seq {problem['seq']}: {printable(problem['reason'])}")
+            if problem.get("verdict") == "other arithmetic":
+                typer.echo(f"{start}{item['events']:>7}  recorded on other arithmetic: this machine's replay "
+                           f"departs at seq {problem['seq']} (`nnreplay show {printable(item['name'] or item['id'][:12])}` "
+                           f"says more)")
+            else:
+                typer.echo(f"{start}BROKEN at seq {problem['seq']}: {printable(problem['reason'])}")
 
 
 PLAY_KEYS = {"n": "next", " ": "next", "1": "bad", "2": "meh", "3": "good", "4": "great"}
@@ -304,19 +321,27 @@ def print_audit(report, seconds: float) -> None:
                    f"{'OK' if session.ok else session.verdict.upper()}")
         if session.ok and not every_check:
             continue
+        other = session.verdict == "other arithmetic"  # not a failure of the log: said as a departure
         for number, check in enumerate(session.checks, 1):
             detail = CHECKS[check.name] if check.ok else printable(
                 check.reason if check.seq is None else f"seq {check.seq}: {check.reason}")
-            typer.echo(f"  {'ok  ' if check.ok else 'FAIL'}  {number} {check.name:<10} {detail}")
+            mark = "ok  " if check.ok else ("DEPARTS" if other else "FAIL")
+            typer.echo(f"  {mark}  {number} {check.name:<10} {detail}")
     if not report.sessions:
         guards = "ok" if report.guards.ok else f"FAIL: {report.guards.reason}"
         typer.echo(printable(f"no sessions in {report.database}; guards {guards}"))
-    failed = sum(not session.ok for session in report.sessions)
+    other = sum(session.verdict == "other arithmetic" for session in report.sessions)
+    failed = sum(not session.ok for session in report.sessions) - other
     count, total = len(report.sessions), report.events
     rate_ = f" ({total / seconds:,.0f} events/s)" if seconds > 0 and total else ""
     sessions_ = "session" if count == 1 else "sessions"
     verdict = ("every check holds" if report.ok else
-               f"{failed} of {count} {sessions_} FAILED" if failed else "the guards FAILED")
+               f"{failed} of {count} {sessions_} FAILED" if failed else
+               "the guards FAILED" if not report.guards.ok else "")
+    if other:
+        verdict += ("; " if verdict else "") + (
+            f"{other} of {count} {sessions_} recorded on other arithmetic (nnreplay 0.1/0.2, machine-dependent): "
+            f"intact, but replaying differently on this machine")
     typer.echo(f"audited {count} {sessions_}, {total:,} events in {seconds:.2f} s{rate_}: {verdict}")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from engine import ENGINE_VERSION
 from engine.dataset import DataSet, draw_dataset
 from engine.errors import InvalidCommand, InvalidEvent
-from engine.events import Event, FeedbackGiven, Iterated, SessionStarted
+from engine.events import Event, FeedbackGiven, Iterated, Origin, SessionStarted
 from engine.metrics import gradient_step
 from engine.settings import Settings
 from engine.state import State, data_digest
@@ -20,6 +20,7 @@ from engine.thompson import BUTTONS, Learner, Posteriors, evolve_learner, select
 @attrs.frozen
 class Start:
     settings: Settings
+    origin: Origin | None = None  # for `repress`: the session whose presses this one presses again
 
 
 @attrs.frozen
@@ -64,7 +65,8 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
         settings = command.settings
         data = draw_dataset(settings.points, settings.noise, rng, settings.data, arithmetic_name=settings.arithmetic)
         rows = tuple(tuple(row) for row in data.rows())
-        return [SessionStarted(settings, ENGINE_VERSION, rows, tuple(data.separator), initial_params(settings, rng))]
+        return [SessionStarted(settings, ENGINE_VERSION, rows, tuple(data.separator), initial_params(settings, rng),
+                               command.origin)]
     if state is None:
         raise InvalidCommand("a session must start before anything else is pressed")
     settings = state.settings

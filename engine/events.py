@@ -44,21 +44,26 @@ class SessionStarted:
     """
 
     type: ClassVar[str] = "session_started"
-    # 2: the settings may name the arithmetic that folds the session (absent in version 1: machine)
+    # 2: the settings may name the arithmetic that folds the session (absent in version 1: machine), and
+    # `origin` may name the session this one re-presses
     schema_version: ClassVar[int] = 2
     settings: Settings
     engine_version: str
     points: tuple[tuple[float, float, float], ...]
     separator: tuple[float, float, float]
     initial: tuple[float, ...]
+    origin: "Origin | None" = None
 
     def to_payload(self) -> dict:
-        return {
+        out = {
             "settings": self.settings.to_dict(),
             "engine_version": self.engine_version,
             "data": {"separator": list(self.separator), "points": [list(row) for row in self.points]},
             "initial": _initial_payload(self.settings, self.initial),
         }
+        if self.origin is not None:
+            out["origin"] = self.origin.to_payload()
+        return out
 
     @classmethod
     def from_payload(cls, payload: dict) -> "SessionStarted":
@@ -81,8 +86,41 @@ class SessionStarted:
         separator = data["separator"]
         _require(isinstance(separator, list) and len(separator) == 3, "the separator must be [a, b, c]")
         _require(isinstance(payload["engine_version"], str), "engine_version must be a string")
+        origin = Origin.from_payload(payload["origin"]) if "origin" in payload else None
         return cls(settings, payload["engine_version"], tuple(points),
-                   tuple(_number(v, "separator") for v in separator), _parse_initial(settings, payload["initial"]))
+                   tuple(_number(v, "separator") for v in separator), _parse_initial(settings, payload["initial"]),
+                   origin)
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+@attrs.frozen
+class Origin:
+    """The session a re-pressed session presses again (`nnreplay repress`): its id, its head hash and
+    head seq when it was re-pressed, and the names of the settings given anew (empty: the original's)."""
+
+    session_id: str
+    head_hash: str
+    seq: int
+    changed: tuple[str, ...] = ()
+
+    def to_payload(self) -> dict:
+        return {"session_id": self.session_id, "head_hash": self.head_hash, "seq": self.seq,
+                "changed": list(self.changed)}
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> "Origin":
+        _object(payload, ("session_id", "head_hash", "seq", "changed"), "session_started origin")
+        for key, length in (("session_id", 32), ("head_hash", 64)):
+            value = payload[key]
+            _require(isinstance(value, str) and len(value) == length and _HEX.fullmatch(value) is not None,
+                     f"origin {key} must be {length} lowercase hex digits")
+        _require(type(payload["seq"]) is int and payload["seq"] >= 1, "origin seq must be a whole number from 1")
+        changed = payload["changed"]
+        _require(isinstance(changed, list) and all(isinstance(c, str) and c.isidentifier() for c in changed),
+                 "origin changed must list setting names")
+        return cls(payload["session_id"], payload["head_hash"], payload["seq"], tuple(changed))
 
 
 def _initial_payload(settings: Settings, initial: tuple[float, ...]) -> dict:

@@ -31,20 +31,24 @@ def replay_range(log: EventLog, info: SessionInfo, start: int, end: int | None) 
     return start, last
 
 
-def as_recorded(info: SessionInfo, pairs):
+def as_recorded(info: SessionInfo, pairs, log: EventLog | None = None):
     """The (row, state) pairs, each state checked against the digest its event records (a digest costs a
     few microseconds, a step tens to hundreds): a log edited after recording (payloads re-hashed, say) is
     never drawn or plotted as if it were sound."""
     for row, state in pairs:
-        refuse_unrecorded(info, state, row.state_digest)
+        refuse_unrecorded(info, state, row.state_digest, log)
         yield row, state
 
 
-def refuse_unrecorded(info: SessionInfo, state, recorded: str) -> None:
+def refuse_unrecorded(info: SessionInfo, state, recorded: str, log: EventLog | None = None) -> None:
     if state_digest(state) != recorded:
         error = UnsoundLog(f"{info.label}: folding its log does not give the state recorded at seq {state.seq}, so "
                            f"it is not drawn; run `nnreplay audit`")
         error.seq = state.seq
+        if log is not None:
+            from store.departure import refuse
+
+            refuse(log, info.id, info.label, state, error)
         raise error
 
 
@@ -56,7 +60,7 @@ def tracks(log: EventLog, refs: list[str], start: int = 1, end: int | None = Non
     ranges = [replay_range(log, info, start, end) for info in infos]
     steps = sample_steps(max(last - first + 1 for first, last in ranges), max_frames)
     made = [collect(info.label, info.learner,
-                    ((state, button_of(row)) for row, state in as_recorded(info, log.states(info.id, first, last))),
+                    ((state, button_of(row)) for row, state in as_recorded(info, log.states(info.id, first, last), log)),
                     steps)
             for info, (first, last) in zip(infos, ranges)]
     return made, steps
@@ -73,7 +77,7 @@ def frame_track(log: EventLog, ref: str, at: int | None = None):
     seq = check_at(log, info, at)
     state = log.state(info.id, seq)
     row = next(log.rows(info.id, seq, seq))
-    refuse_unrecorded(info, state, row.state_digest)
+    refuse_unrecorded(info, state, row.state_digest, log)
     return collect(info.label, info.learner, [(state, button_of(row))], [0], last_seq=head)
 
 
@@ -81,7 +85,7 @@ def curves(log: EventLog, infos: list[SessionInfo], metric: str) -> list:
     """One learning curve (the metric after each press) per session."""
     from replay.curves import curve
 
-    return [curve(info.learner, ((row.event(), state) for row, state in as_recorded(info, log.states(info.id))),
+    return [curve(info.learner, ((row.event(), state) for row, state in as_recorded(info, log.states(info.id), log)),
                   metric) for info in infos]
 
 

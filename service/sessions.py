@@ -17,10 +17,12 @@ from store.log import check_name
 
 MAX_COUNT = 1_000_000
 PRESSES = ("next", *BUTTONS)
-SETTINGS = tuple(field.name for field in attrs.fields(Settings))
+# every setting a front end may give; the arithmetic is not one: every new session is portable
+SETTINGS = tuple(field.name for field in attrs.fields(Settings) if field.name != "arithmetic")
 # what a front end offers for each setting (and the JSON kind of its value), without knowing the engine
 SETTING_DEFAULTS = {field.name: field.default.factory() if isinstance(field.default, attrs.Factory)
-                    and not field.default.takes_self else field.default for field in attrs.fields(Settings)}
+                    and not field.default.takes_self else field.default for field in attrs.fields(Settings)
+                    if field.name in SETTINGS}
 
 
 def random_seed() -> int:
@@ -173,6 +175,7 @@ def state_json(info: SessionInfo, state, head_hash: str, digest: str) -> dict:
         "session_id": info.id, "name": info.name, "seq": state.seq, "learner": state.settings.learner,
         "settings": state.settings.to_dict(),
         "loss": m.loss, "accuracy": m.accuracy, "score": m.score, "head_hash": head_hash, "digest": digest,
+        "arithmetic": state.settings.arithmetic,
         "last_button": state.last_button, "separator": list(state.data.separator),
         "points": [[float(x), float(y), int(label)] for (x, y), label in zip(state.data.points, state.data.labels)],
         **model_fields(state),
@@ -190,12 +193,26 @@ def state_json(info: SessionInfo, state, head_hash: str, digest: str) -> dict:
 
 
 def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, object, dict]:
-    """(session, state, show object) at the head or after event `at`."""
+    """(session, state, show object) at the head or after event `at`. Besides `state_json`'s keys:
+    `recorded_digest`, the digest the log records there, and `replay`: "as recorded" when this machine's
+    fold gives that state, "other arithmetic" when it does not but the session was recorded in machine
+    arithmetic with its chain intact (`problem` then says where it departs and what to do), "differs"
+    otherwise (the log does not fold to its record: `audit` says why)."""
+    from store.departure import VERDICT, explain
+
     info = log.resolve(ref)
     seq = check_at(log, info, at)
     state = log.state(info.id, seq)
     row = next(log.rows(info.id, seq, seq))
-    return info, state, state_json(info, state, row.hash, state_digest(state))
+    out = state_json(info, state, row.hash, state_digest(state))
+    out["recorded_digest"] = row.state_digest
+    out["replay"] = "as recorded"
+    if out["digest"] != row.state_digest:
+        other = explain(log, info.id, info.label, state.settings)
+        out["replay"] = "differs" if other is None else VERDICT
+        if other is not None:
+            out["problem"] = {"seq": other.seq, "reason": str(other)}
+    return info, state, out
 
 
 def recorded_digest(log: EventLog, info: SessionInfo, seq: int) -> str:

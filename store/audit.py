@@ -26,6 +26,7 @@ ROW_COLUMNS = "seq, type, schema_version, payload, recorded_at, prev_hash, hash,
 PARALLEL_FROM = 20_000  # events of one session before its audit is worth forking processes for
 SEGMENT = 8_000  # least events per parallel task: enough to dwarf a task's start-up
 PROGRESS_STEP = 2_000
+OTHER_ARITHMETIC = "other arithmetic"  # a verdict of its own: see store/departure.py
 
 
 @attrs.frozen
@@ -36,6 +37,9 @@ class SessionReport:
     events: int
     head_hash: str
     checks: tuple[Check, ...]
+    # every failure is this machine's replay departing from a machine-arithmetic log with an intact chain
+    other_arithmetic: bool = False
+    arithmetic: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -44,6 +48,8 @@ class SessionReport:
     @property
     def verdict(self) -> str:
         failed = {check.name for check in self.checks if not check.ok}
+        if self.other_arithmetic and failed <= {"digests", "decisions", "snapshots"}:
+            return OTHER_ARITHMETIC
         for verdict, names in (("tampered", ("sequence", "chain", "parse")), ("replay differs", ("digests",)),
                                ("drift", ("decisions",)), ("unexpected head", ("head",)),
                                ("stale snapshot", ("snapshots",)), ("unguarded", ("guards",))):
@@ -53,7 +59,7 @@ class SessionReport:
 
     def to_json(self) -> dict:
         return {"id": self.session_id, "name": self.name, "learner": self.learner, "events": self.events,
-                "head_hash": self.head_hash, "ok": self.ok, "verdict": self.verdict,
+                "head_hash": self.head_hash, "ok": self.ok, "verdict": self.verdict, "arithmetic": self.arithmetic,
                 "checks": [check.to_json() for check in self.checks]}
 
 
@@ -190,8 +196,9 @@ def audit_session(log, info, guards: Check, expect_head: str | None = None, on_r
     if not verifier.failures.keys() & {"sequence", "chain", "parse", "digests"}:
         check_heads(log, verifier, info)
     checks = verifier.finish()
+    arithmetic = None if first is None else first.settings.arithmetic
     return SessionReport(info.id, info.name, info.learner, verifier.count, verifier.head_hash,
-                         (*checks[:6], guards, *checks[6:]))
+                         (*checks[:6], guards, *checks[6:]), verifier.other_arithmetic, arithmetic)
 
 
 @attrs.frozen
@@ -207,11 +214,21 @@ class AuditReport:
         return self.guards.ok and all(report.ok for report in self.sessions)
 
     @property
+    def exit_code(self) -> int:
+        """0 when everything holds, 3 when the worst finding is a session recorded on other arithmetic
+        (intact, but not reproducible on this machine), 1 for any failure."""
+        if self.ok:
+            return 0
+        if self.guards.ok and all(r.ok or r.verdict == OTHER_ARITHMETIC for r in self.sessions):
+            return 3
+        return 1
+
+    @property
     def events(self) -> int:
         return sum(report.events for report in self.sessions)
 
     def to_json(self) -> dict:
-        return {"ok": self.ok, "database": self.database, "events": self.events,
+        return {"ok": self.ok, "exit_code": self.exit_code, "database": self.database, "events": self.events,
                 "guards": self.guards.to_json(), "sessions": [report.to_json() for report in self.sessions]}
 
 

@@ -58,3 +58,13 @@ class InvalidExport(StoreError):
 
 class SessionExists(StoreError):
     """An import whose session id is already in the database."""
+
+
+class OtherArithmetic(UnsoundLog):
+    """A session recorded in machine arithmetic (release 0.1/0.2) whose replay on this machine departs from
+    its record while its hash chain is intact: not a changed log, another machine's arithmetic. `seq` is
+    where the replay departs, `head_hash` the record's head (what `audit --expect-head` checks)."""
+
+    def __init__(self, message: str, seq: int | None = None, head_hash: str | None = None):
+        super().__init__(message)
+        self.seq, self.head_hash = seq, head_hash

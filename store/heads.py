@@ -11,6 +11,7 @@ import math
 import attrs
 
 from engine import evolve, state_digest
+from engine.arith import exp
 from store.errors import StoreError, UnsoundLog
 from store.recorder import SESSION_COLUMNS, SessionInfo
 
@@ -26,6 +27,8 @@ class Summary:
     head_hash: str | None
     metrics: dict | None
     problem: tuple[int, str] | None = None  # (seq, reason) for a session whose log cannot be read
+    # "broken", or "other arithmetic" for a release-0.1/0.2 session whose replay departs here (store/departure)
+    verdict: str = "broken"
 
     def to_json(self) -> dict:
         i, m = self.info, self.metrics or dict.fromkeys(METRICS)
@@ -34,7 +37,7 @@ class Summary:
                "created_at": i.created_at, "parent_id": i.parent_id, "parent_seq": i.parent_seq,
                "ok": self.problem is None}
         if self.problem is not None:
-            out["problem"] = {"seq": self.problem[0], "reason": self.problem[1]}
+            out["problem"] = {"seq": self.problem[0], "reason": self.problem[1], "verdict": self.verdict}
         return out
 
 
@@ -60,18 +63,21 @@ def _summary(log, row: tuple) -> Summary:
         return Summary(info, 0, None, None, (1, "the session has no events"))
     if cached[:3] == (seq, hash_, digest) and plausible(*cached[3:]):
         return Summary(info, seq, hash_, dict(zip(METRICS, cached[3:])))
-    state, problem = fold_head(log, info.id, seq, digest)
+    state, problem = fold_head(log, info.id, seq, digest, info.label)
+    if problem is not None and len(problem) == 3:
+        return Summary(info, seq, hash_, None, problem[:2], problem[2])
     return Summary(info, seq, hash_, None if state is None else metrics_of(state), problem)
 
 
 def plausible(loss, accuracy, score) -> bool:
     """Whether cached metrics could be the engine's: floats, a finite loss of at least 0, an accuracy in
-    [0, 1] and score = exp(-loss) exactly (as engine.metrics computes it). A row edited by hand that fails
+    [0, 1] and score = exp(-loss) exactly (as engine.metrics computes it: nnreplay's portable exp, or for a
+    session of release 0.1/0.2 the C library's). A row edited by hand that fails
     this is not believed (the head is folded instead), so `sessions` never prints Infinity or NaN, which
     is no JSON. A row edited to other metrics that pass it shows until `audit` (check 6) reports it: only
     folding can tell, and a listing must not fold every session."""
     return (all(type(v) is float for v in (loss, accuracy, score)) and math.isfinite(loss) and loss >= 0
-            and 0.0 <= accuracy <= 1.0 and score == math.exp(-loss))
+            and 0.0 <= accuracy <= 1.0 and score in (exp(-loss), math.exp(-loss)))
 
 
 def metrics_of(state) -> dict:
@@ -79,8 +85,9 @@ def metrics_of(state) -> dict:
     return {"loss": m.loss, "accuracy": m.accuracy, "score": m.score}
 
 
-def fold_head(log, session_id: str, seq: int, digest: str):
-    """(state, None) when folding the log reproduces the digest recorded at `seq`, else (None, (seq, why))."""
+def fold_head(log, session_id: str, seq: int, digest: str, label: str | None = None):
+    """(state, None) when folding the log reproduces the digest recorded at `seq`, else (None, (seq, why)),
+    or (None, (seq, why, "other arithmetic")) for a machine-arithmetic session that departs here."""
     try:
         state = log._state(session_id, seq)
     except log._driver_error as error:
@@ -92,6 +99,11 @@ def fold_head(log, session_id: str, seq: int, digest: str):
     except Exception:  # noqa: BLE001 - a hand-edited row can fail in any way: a finding, not a crash
         return None, unreadable_at(log, session_id) or (seq, "its log does not fold")
     if state_digest(state) != digest:
+        from store.departure import VERDICT, explain
+
+        other = explain(log, session_id, label or session_id[:12], state.settings)
+        if other is not None:
+            return None, (other.seq, str(other), VERDICT)
         return None, (seq, "replaying the log does not give the state recorded at the head; run `nnreplay audit`")
     return state, None
 

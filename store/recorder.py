@@ -69,11 +69,12 @@ class Recorder:
             return SessionInfo(*row[0])
         raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
 
-    def new_session(self, settings: Settings, name: str | None = None) -> SessionInfo:
-        """Start a session: draw its data set and record `session_started` (seq 1)."""
+    def new_session(self, settings: Settings, name: str | None = None, origin=None) -> SessionInfo:
+        """Start a session: draw its data set and record `session_started` (seq 1); `origin` names the
+        session it re-presses, if any (engine.events.Origin)."""
         if name is not None:
             check_name(name)
-        [event] = decide(None, Start(settings), rng_for(settings.seed, 1))
+        [event] = decide(None, Start(settings, origin), rng_for(settings.seed, 1))
         info = SessionInfo(secrets.token_hex(16), name, settings.learner, settings.seed, utc_now(), None, None)
         state = evolve(None, event)
         rows, snaps = [], []
@@ -198,9 +199,12 @@ class Recorder:
     def _refuse_diverged(self, session_id: str, state: State, recorded: str) -> None:
         """A press is decided only on a state that the log itself records at its head."""
         if state_digest(state) != recorded:
-            raise UnsoundLog(f"session {session_id[:12]}: folding its log does not give the state recorded at "
-                             f"its head (seq {state.seq}), so nothing was appended; run `nnreplay audit` for "
-                             f"the details")
+            from store.departure import refuse
+
+            refuse(self, session_id, f"session {session_id[:12]}", state,
+                   UnsoundLog(f"session {session_id[:12]}: folding its log does not give the state recorded at "
+                              f"its head (seq {state.seq}), so nothing was appended; run `nnreplay audit` for "
+                              f"the details"))
 
     # -- reading ---------------------------------------------------------------------------------------
     def _head_row(self, session_id: str) -> tuple[int, str, str]:

@@ -71,7 +71,7 @@ def decode_payload(text):
 def _command(event):
     """The press that produced `event`, to hand to decide again."""
     if isinstance(event, SessionStarted):
-        return Start(event.settings)
+        return Start(event.settings, event.origin)
     if event.type == "feedback_given":
         return Rate(event.button, event.source)
     return Next(event.source)
@@ -125,15 +125,18 @@ class Verifier:
         self.head_hash = GENESIS
         self.state = self.first = None
         self.stopped: tuple[int, str] | None = None
+        self.portable: bool | None = None  # the session's arithmetic, once its first event is folded
 
     def resume(self, count: int, head_hash: str, state, first) -> None:
         """Start after seq `count`, from a state proven equal to the recorded one there."""
         self.count, self.head_hash, self.state, self.first = count, head_hash, state, first
+        self.portable = None if first is None else first.settings.portable
 
     def merge(self, later: "Verifier") -> None:
         """Take in the verifier of the rows that follow this one's (a parallel audit's next segment)."""
         for check, found in later.failures.items():
             self.fail(check, *found)
+        self.portable = self.portable if self.portable is not None else later.portable
         self.count, self.head_hash = later.count, later.head_hash
         self.expected_at = later.expected_at or self.expected_at
         self.stopped = self.stopped or later.stopped
@@ -268,6 +271,7 @@ class Verifier:
         self.state = state
         if self.first is None:
             self.first = state
+            self.portable = state.settings.portable
         replayed = state_digest(state)
         if replayed != digest:
             self.fail("digests", seq, f"replaying gives a different state than the one recorded (digest "
@@ -315,8 +319,27 @@ class Verifier:
         return [Check(name, name not in self.failures, *self.failures.get(name, (None, None)))
                 for name in names]
 
+    @property
+    def other_arithmetic(self) -> bool:
+        """Whether every failure is this machine's replay departing from a log recorded in machine
+        arithmetic (release 0.1/0.2) whose chain is intact: not tampering (store/departure.py)."""
+        intact = not any(check in self.failures for check in ("sequence", "chain", "parse"))
+        return (intact and self.portable is False and self.stopped is None
+                and bool(self.failures.keys() & {"digests", "decisions"}))
+
     def _explain_without_tampering(self) -> None:
         intact = not any(check in self.failures for check in ("sequence", "chain", "parse"))
+        if self.other_arithmetic:
+            for check in ("digests", "decisions"):
+                if check in self.failures:
+                    seq, reason = self.failures[check]
+                    self.failures[check] = (seq, f"recorded on other arithmetic, not tampered: {reason}. This "
+                                            f"session was recorded with machine-dependent arithmetic (nnreplay "
+                                            f"0.1 or 0.2), and this machine's replay departs from the record at "
+                                            f"seq {seq}; the hash chain is intact. --expect-head HASH verifies "
+                                            f"the record against a head hash you trust; `nnreplay repress` "
+                                            f"carries its presses on in portable arithmetic")
+            return
         if intact and "digests" in self.failures:
             seq, reason = self.failures["digests"]
             self.failures["digests"] = (seq, reason + ". The hash chain is intact, so either the log was "
