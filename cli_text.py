@@ -116,6 +116,11 @@ def print_show(info, state, out: dict) -> None:
     typer.echo(f"learner   {s.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
                + (f"   lr {s.lr}" if s.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
     typer.echo(f"seq       {state.seq}")
+    origin = out.get("origin")
+    if origin:
+        changed = ", ".join(origin["changed"]) or "none: the original's settings"
+        typer.echo(f"re-press  of session {origin['session_id'][:12]} (its head seq {origin['seq']}, hash "
+                   f"{origin['head_hash'][:12]}); settings changed: {printable(changed)}")
     if "weights" in out:
         if s.data != "linear":  # the perceptron on x, y, but not on release 0.1's data set
             typer.echo(f"data      {s.data}")

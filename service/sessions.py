@@ -16,6 +16,9 @@ from store.errors import NameTaken, SessionNotFound, StoreError
 from store.log import check_name
 
 MAX_COUNT = 1_000_000
+# a thompson press records one posterior draw per arm (~20 bytes each, two arms per parameter): 128
+# parameters keep a press under ~6 KB; older sessions keep whatever size they were recorded with
+MAX_THOMPSON_PARAMS = 128
 PRESSES = ("next", *BUTTONS)
 # every setting a front end may give; the arithmetic is not one: every new session is portable
 SETTINGS = tuple(field.name for field in attrs.fields(Settings) if field.name != "arithmetic")
@@ -44,11 +47,16 @@ def settings_from(values: dict) -> Settings:
             raise InvalidSetting(f"{key} is not a setting; the settings are: {', '.join(SETTINGS)}", field=key)
     values = {key: _as_default_type(value, SETTING_DEFAULTS[key]) for key, value in values.items()}
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except InvalidSetting as error:
         raise InvalidSetting(str(error), field=_field_at_fault(values, str(error))) from None
     except TypeError as error:  # a value of a type attrs cannot even hold
         raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
+    if settings.learner == "thompson" and settings.model.size > MAX_THOMPSON_PARAMS:
+        raise InvalidSetting(f"hidden layers of that size make {settings.model.size:,} parameters; a thompson "
+                             f"learner nudges one at a time and records a draw per arm (two per parameter), so "
+                             f"new thompson sessions take at most {MAX_THOMPSON_PARAMS} parameters", field="hidden")
+    return settings
 
 
 def _as_default_type(value, default):
@@ -149,10 +157,16 @@ def commands(press: str, count: int = 1, source: str = "cli") -> list:
 
 def record(log: EventLog, ref: str, press: str, count: int = 1, source: str = "cli", on_commit=None):
     """Press `press` `count` times on session `ref`; returns (session, state after the last press)."""
+    from store.departure import message
+    from store.errors import OtherArithmetic
+
     presses = commands(press, count, source)
     info = log.resolve(ref)
     refuse_early(log, info, presses[0])
-    return info, log.record(info.id, presses, on_commit=on_commit)
+    try:
+        return info, log.record(info.id, presses, on_commit=on_commit)
+    except OtherArithmetic as error:  # said with the name the person knows the session by
+        raise OtherArithmetic(message(info.label, error.seq, error.head_hash), error.seq, error.head_hash) from None
 
 
 def check_at(log: EventLog, info: SessionInfo, at) -> int:
@@ -205,6 +219,8 @@ def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, o
     state = log.state(info.id, seq)
     row = next(log.rows(info.id, seq, seq))
     out = state_json(info, state, row.hash, state_digest(state))
+    first = row if seq == 1 else next(log.rows(info.id, 1, 1))
+    out["origin"] = first.decoded().get("origin")  # the session this one re-presses (`repress`), if any
     out["recorded_digest"] = row.state_digest
     out["replay"] = "as recorded"
     if out["digest"] != row.state_digest:

@@ -9,8 +9,8 @@ import sys
 from starlette.responses import JSONResponse
 
 from engine import InvalidCommand, NnreplayError
-from store.errors import (AmbiguousSession, Busy, Conflict, NameTaken, NewerSchema, NotADatabase, ReadOnly,
-                          SessionExists, SessionNotFound, UnsoundLog)
+from store.errors import (AmbiguousSession, Busy, Conflict, NameTaken, NewerSchema, NotADatabase,
+                          OtherArithmetic, ReadOnly, SessionExists, SessionNotFound, UnsoundLog)
 
 MAX_BODY = 16 * 1024
 # most specific first; anything else nnreplay refuses on purpose is a 400
@@ -27,9 +27,9 @@ class Refused(NnreplayError):
         self.status = status
 
 
-def error(status: int, message: str, field: str | None = None) -> JSONResponse:
-    """One JSON line: {"error": message, "field": field}."""
-    return JSONResponse({"error": message, "field": field}, status_code=status)
+def error(status: int, message: str, field: str | None = None, **more) -> JSONResponse:
+    """One JSON line: {"error": message, "field": field, ...more}."""
+    return JSONResponse({"error": message, "field": field, **more}, status_code=status)
 
 
 def refusal(exc: NnreplayError, path: str | None = None) -> JSONResponse:
@@ -43,6 +43,8 @@ def refusal(exc: NnreplayError, path: str | None = None) -> JSONResponse:
         field = field or "ref"
     elif isinstance(exc, InvalidCommand) and field is None:
         status = 409  # a press the session's learner does not take: it conflicts with the session
+    if isinstance(exc, OtherArithmetic):  # not a damaged log: the page says so and offers repress
+        return error(status, private(str(exc), path), field, verdict="other arithmetic", seq=exc.seq)
     return error(status, private(str(exc), path), field)
 
 

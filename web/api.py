@@ -97,12 +97,15 @@ async def list_sessions(request):
     return JSONResponse(await request.app.state.db.run(service.list_sessions))
 
 
+def _settings_spec() -> dict:
+    return {"name": ("text", "null"), "seed": ("int", "null"),
+            **{key: _kinds(default) for key, default in service.SETTING_DEFAULTS.items() if key != "seed"}}
+
+
 @endpoint
 @writable
 async def new_session(request):
-    spec = {"name": ("text", "null"), "seed": ("int", "null"),
-            **{key: _kinds(default) for key, default in service.SETTING_DEFAULTS.items() if key != "seed"}}
-    body = vet(await read_body(request), spec)
+    body = vet(await read_body(request), _settings_spec())
     name = body.pop("name", None)
     info = await request.app.state.db.run(service.new_session, name, **body)
     return JSONResponse({"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed},
@@ -171,6 +174,29 @@ async def fork(request):
     return JSONResponse({"id": info.id, "name": info.name, "parent_id": info.parent_id,
                          "parent_seq": info.parent_seq}, status_code=201,
                         headers={"Location": f"/api/sessions/{info.id}"})
+
+
+MAX_WEB_REPRESS = 10_000  # presses one request may re-press: `nnreplay repress` takes any length
+
+
+@endpoint
+@writable
+async def repress(request):
+    body = vet(await read_body(request), {key: (*kinds, "null") for key, kinds in _settings_spec().items()})
+    name = body.pop("name", None)
+
+    def run(log):
+        original = log.resolve(_ref(request))
+        presses = log.head(original.id)[0] - 1
+        if presses > MAX_WEB_REPRESS:
+            raise Refused(413, f"{original.label} has {presses:,} presses; a request re-presses at most "
+                               f"{MAX_WEB_REPRESS:,} (`nnreplay repress` takes any length)", "ref")
+        return service.repress(log, original.id, name, **body)
+
+    original, info = await request.app.state.db.run(run)
+    return JSONResponse({"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed,
+                         "origin": {"session_id": original.id, "name": original.name}},
+                        status_code=201, headers={"Location": f"/api/sessions/{info.id}"})
 
 
 @endpoint

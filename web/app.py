@@ -73,6 +73,7 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
         Route("/api/sessions/{ref}/export", api.export),
         Route("/api/sessions/{ref}/audit", api.audit),
         Route("/api/sessions/{ref}/fork", api.fork, methods=["POST"]),
+        Route("/api/sessions/{ref}/repress", api.repress, methods=["POST"]),
         Route("/api/sessions/{ref}/replay.gif", api.replay_gif),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_allowed})
