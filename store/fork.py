@@ -24,6 +24,13 @@ class Copy:
         self.states: list[tuple] = []
         self.last = None  # the state after the last row: its metrics go into the heads read model
         self.warnings: list[str] = []  # checks that failed without making the copy untrustworthy (drift)
+        # a release-0.1/0.2 session whose replay departs here (intact chain): copied with its recorded
+        # digests, but with no cache made from this machine's fold (store/departure.py)
+        self.other_arithmetic = False
+
+    def caches(self) -> tuple[list, object]:
+        """(snapshot states, head state) to write with the copy: none for an other-arithmetic copy."""
+        return ([], None) if self.other_arithmetic else (self.states, self.last)
 
     def collect_state(self, seq, state, digest) -> None:
         self.last = state
@@ -40,13 +47,16 @@ def write_copy(log, info: SessionInfo, copy: Copy) -> str:
         hash_ = event_hash(info.id, seq, type_, version, text, recorded_at, prev)
         rows.append((info.id, seq, type_, version, text, recorded_at, prev, hash_, digest))
         prev = hash_
-    snaps = [snapshots.row(info.id, state, digest) for state, digest in copy.states]
-    log.write_session(info, rows, snaps, copy.last)
+    states, last = copy.caches()
+    snaps = [snapshots.row(info.id, state, digest) for state, digest in states]
+    log.write_session(info, rows, snaps, last)
     return prev
 
 
-def refuse_unsound(label: str, checks) -> None:
+def refuse_unsound(label: str, checks, other_arithmetic: bool = False) -> None:
     for check in checks:
+        if other_arithmetic and check.name in ("digests", "decisions"):
+            continue  # recorded on other arithmetic: an intact record, not a tampered one
         if not check.ok and check.name in TAMPER_CHECKS:
             raise UnsoundLog(f"session {label} fails its audit at seq {check.seq} ({check.name}: "
                              f"{check.reason}); run `nnreplay audit` for the details")
@@ -66,7 +76,8 @@ def fork(log: EventLog, parent: SessionInfo, at: int, name: str | None = None) -
         verifier.feed(row.seq, row.type, row.schema_version, payload, row.recorded_at, row.prev_hash,
                       row.hash, row.state_digest, row.payload)
         copy.rows.append((row.seq, row.type, row.schema_version, payload, row.recorded_at, row.state_digest))
-    refuse_unsound(parent.label, verifier.finish())
+    refuse_unsound(parent.label, verifier.finish(), verifier.other_arithmetic)
+    copy.other_arithmetic = verifier.other_arithmetic
     info = SessionInfo(secrets.token_hex(16), name, parent.learner, parent.seed, utc_now(), parent.id, at)
     write_copy(log, info, copy)
     return info

@@ -167,7 +167,8 @@ def _verify_event(verifier: Verifier, row: dict, header: dict, number: int) -> N
                          f"missing")
     verifier.feed(row["seq"], row["type"], row["schema_version"], row["payload"], row["recorded_at"],
                   row["prev_hash"], row["hash"], row["state_digest"])
-    tampered = [name for name in TAMPER_CHECKS if name in verifier.failures]
+    tampered = [name for name in TAMPER_CHECKS if name in verifier.failures
+                and not (name == "digests" and verifier.other_arithmetic)]
     if tampered:
         seq, reason = verifier.failures[tampered[0]]
         raise ValueError(f"seq {seq} fails the {tampered[0]} check ({CHECKS[tampered[0]]}): {reason}")
@@ -179,8 +180,9 @@ def _verify_end(verifier: Verifier, header: dict, name: str, number: int, copy: 
                             f"header promises {header['events']}: it was truncated")
     if verifier.head_hash != header["head_hash"]:
         raise InvalidExport(f"{name}, line 1: the header's head_hash is not the hash of the last event")
+    copy.other_arithmetic = verifier.other_arithmetic
     for check in verifier.finish():
-        if not check.ok and check.name in TAMPER_CHECKS:
+        if not check.ok and check.name in TAMPER_CHECKS and not copy.other_arithmetic:
             raise InvalidExport(f"{name}, line {(check.seq or 0) + 1}: seq {check.seq} fails the {check.name} "
                                 f"check: {check.reason}")
         if not check.ok:  # drift: audit's verdict for an intact log that replays; imported, with a warning

@@ -134,6 +134,8 @@ class Recorder:
                              f"interferes); nothing was recorded: run `nnreplay audit`")
         if snaps:
             self._sql_many(self._upsert_snapshot, snaps)
+        if state is None:  # a copy this machine does not fold to its record: no head summary to vouch for
+            return
         m = state.metrics
         self._sql(self._upsert_head, (session_id, rows[-1][1], rows[-1][7], rows[-1][8], m.loss, m.accuracy, m.score))
 

@@ -117,3 +117,24 @@ def test_a_refused_repress_writes_nothing(nnreplay, db_path, args, field):
     assert result.exit_code in (1, 2) and result.stderr.count("\n") == 1 and field.lstrip("-") in result.stderr
     with open(db_path, "rb") as f:
         assert f.read() == before
+
+
+def test_an_other_arithmetic_record_moves_by_export_and_fork_with_its_record(nnreplay, db_path, tmp_path):
+    """Export, import elsewhere and fork keep the recorded digests (a warning, not a refusal), make no cache
+    from this machine's fold, and audit there says 'other arithmetic' too."""
+    info = record(db_path, "machine", presses=12)
+    as_if_recorded_elsewhere(db_path, info.id, 5)
+    out = tmp_path / "old.jsonl"
+    nnreplay("export", "old", "-o", str(out))
+    other = str(tmp_path / "other.db")
+    import cli
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(cli.app, ["--db", other, "import", str(out)])
+    assert result.exit_code == 0 and "other arithmetic" in result.stderr
+    audit = CliRunner().invoke(cli.app, ["--db", other, "audit", "--json"])
+    assert audit.exit_code == 3 and json.loads(audit.stdout)["sessions"][0]["verdict"] == "other arithmetic"
+    assert sqlite3.connect(other).execute("SELECT COUNT(*) FROM heads").fetchone()[0] == 0
+    nnreplay("fork", "old", "--at", "8", "--name", "branch")
+    forked = nnreplay("audit", "branch", "--json", ok=False)
+    assert forked.exit_code == 3 and json.loads(forked.stdout)["sessions"][0]["verdict"] == "other arithmetic"
