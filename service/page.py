@@ -15,7 +15,7 @@ from store import EventLog
 from store.errors import StoreError
 
 from service.history import tracks
-from service.sessions import check_at, drawing, state_json
+from service.sessions import check_at, drawing, record_fields, state_json
 
 GRID = 32
 MAX_GRID = 128
@@ -35,6 +35,7 @@ def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID,
         state = log.state(info.id, check_at(log, info, at))
     row = next(log.rows(info.id, state.seq, state.seq))
     out = state_json(info, state, row.hash, state_digest(state))
+    out.update(record_fields(log, info, state, row, out["digest"]))
     out.update(drawing(state, grid), head=head, session_head_hash=head_hash, grid_size=grid,
                event={"type": row.type, "payload": json.loads(row.payload), "recorded_at": row.recorded_at},
                # a seed drawn from the OS has 63 bits; JavaScript's numbers keep 53, so the page shows this

@@ -212,23 +212,29 @@ def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, o
     fold gives that state, "other arithmetic" when it does not but the session was recorded in machine
     arithmetic with its chain intact (`problem` then says where it departs and what to do), "differs"
     otherwise (the log does not fold to its record: `audit` says why)."""
-    from store.departure import VERDICT, explain
-
     info = log.resolve(ref)
     seq = check_at(log, info, at)
     state = log.state(info.id, seq)
     row = next(log.rows(info.id, seq, seq))
     out = state_json(info, state, row.hash, state_digest(state))
-    first = row if seq == 1 else next(log.rows(info.id, 1, 1))
-    out["origin"] = first.decoded().get("origin")  # the session this one re-presses (`repress`), if any
-    out["recorded_digest"] = row.state_digest
-    out["replay"] = "as recorded"
-    if out["digest"] != row.state_digest:
+    out.update(record_fields(log, info, state, row, out["digest"]))
+    return info, state, out
+
+
+def record_fields(log: EventLog, info: SessionInfo, state, row, digest: str) -> dict:
+    """What the log records beside a folded state: `origin` (the session this one re-presses, or None),
+    `recorded_digest`, and `replay` ("as recorded", "other arithmetic" with a `problem` saying where it
+    departs and what to do, or "differs"), so that no front end presents a fold as the log's word."""
+    from store.departure import VERDICT, explain
+
+    first = row if row.seq == 1 else next(log.rows(info.id, 1, 1))
+    out = {"origin": first.decoded().get("origin"), "recorded_digest": row.state_digest, "replay": "as recorded"}
+    if digest != row.state_digest:
         other = explain(log, info.id, info.label, state.settings)
         out["replay"] = "differs" if other is None else VERDICT
         if other is not None:
             out["problem"] = {"seq": other.seq, "reason": str(other)}
-    return info, state, out
+    return out
 
 
 def recorded_digest(log: EventLog, info: SessionInfo, seq: int) -> str:

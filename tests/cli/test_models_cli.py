@@ -30,11 +30,14 @@ def test_show_json_names_the_model_and_its_arrays(nnreplay, net):
 
 
 def test_a_default_session_keeps_weights_and_bias_and_no_model_settings(nnreplay):
-    """The perceptron on x, y: weights/bias as before, params as W1 2x1 and b1, settings without new keys."""
+    """The perceptron on x, y: weights/bias as before, params as W1 2x1 and b1, settings without model keys
+    but with the portable arithmetic that folds every new session."""
     nnreplay("new", "--seed", "1", "--name", "p")
     shown = nnreplay.json("show", "p", "--json")
     assert shown["params"] == {"W1": [[shown["weights"][0]], [shown["weights"][1]]], "b1": [shown["bias"]]}
-    assert set(shown["settings"]) == {"learner", "seed", "points", "noise", "lr", "step", "discount", "prior"}
+    assert set(shown["settings"]) == {"learner", "seed", "points", "noise", "lr", "step", "discount", "prior",
+                                      "arithmetic"}
+    assert shown["settings"]["arithmetic"] == shown["arithmetic"] == "portable-1"
     assert shown["test_points"] == [] and shown["test_accuracy"] is None
 
 

@@ -131,7 +131,8 @@ def test_reading_never_changes_the_bytes_of_a_rollback_journal_database(runner, 
     for args in (["audit"], ["show", "nope"], ["show", "thompson-next"], ["log", "person-1", "--json"],
                  ["sessions"], ["export", "gradient-lr1"], ["audit", "--json", "thompson-fork"]):
         result = runner.invoke(cli.app, ["--db", path, *args])
-        assert "Traceback" not in result.stderr and result.exit_code in (0, 1), (args, result.stderr)
+        # 3: a session of machine arithmetic that this machine replays differently (tests/cli/test_release_compat.py)
+        assert "Traceback" not in result.stderr and result.exit_code in (0, 1, 3), (args, result.stderr)
         assert sha(path) == before, args
     assert sorted(os.listdir(tmp_path)) == ["journal.db"]
 
@@ -150,7 +151,7 @@ def test_reading_works_in_a_read_only_folder(tmp_path):
         for args in (["sessions"], ["show", "person-2"], ["audit"], ["log", "thompson-buttons"]):
             done = subprocess.run(["python", "-m", "cli", "--db", str(folder / "log.db"), *args], env=env,
                                   capture_output=True, text=True, timeout=120)
-            assert done.returncode == 0, (args, done.stderr)
+            assert done.returncode in (0, 3), (args, done.stderr)  # 3: recorded on other arithmetic
         done = subprocess.run(["python", "-m", "cli", "--db", str(folder / "log.db"), "next", "gradient-lr1"],
                               env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 1 and done.stderr.startswith("Error: ") and "Traceback" not in done.stderr
@@ -160,8 +161,9 @@ def test_reading_works_in_a_read_only_folder(tmp_path):
 
 
 def test_release_0_1_0_reads_audits_and_continues(runner, tmp_path):
-    """Compatibility: the database recorded by release 0.1.0 audits clean with its heads and digests,
-    reading it changes nothing, and pressing on it (which adds the heads cache) keeps it clean."""
+    """Compatibility: the database recorded by release 0.1.0 audits clean with its heads and digests (or, for
+    a session this machine's arithmetic replays differently, says so: exit 3), reading it changes nothing,
+    and pressing on it (which adds the heads cache) keeps it so."""
     import cli
 
     path = str(tmp_path / "release.db")
@@ -172,14 +174,18 @@ def test_release_0_1_0_reads_audits_and_continues(runner, tmp_path):
     listing = {item["id"]: item for item in json.loads(run("sessions", "--json").stdout)}
     for session in expected:
         shown = json.loads(run("show", session["session_id"], "--json").stdout)
-        assert (shown["head_hash"], shown["digest"]) == (session["head_hash"], session["digest"])
-        assert listing[session["session_id"]]["accuracy"] == session["accuracy"]
-    report = json.loads(run("audit", "--json").stdout)
-    assert report["ok"] and report["guards"]["ok"]
+        assert (shown["head_hash"], shown["recorded_digest"]) == (session["head_hash"], session["digest"])
+        assert (shown["digest"] == session["digest"]) == (shown["replay"] == "as recorded")
+        item = listing[session["session_id"]]
+        assert item["accuracy"] == session["accuracy"] if item["ok"] else item["problem"]["verdict"] == "other arithmetic"
+    result = run("audit", "--json")
+    report = json.loads(result.stdout)
+    assert report["guards"]["ok"] and {s["verdict"] for s in report["sessions"]} <= {"ok", "other arithmetic"}
+    assert result.exit_code == (0 if report["ok"] else 3)
     assert sha(path) == sha(RELEASE + ".db")
     assert run("next", "thompson-next", "-n", "5").exit_code == 0
-    report = json.loads(run("audit", "--json").stdout)
-    assert report["ok"], report
+    after = json.loads(run("audit", "--json").stdout)
+    assert [s["verdict"] for s in after["sessions"]] == [s["verdict"] for s in report["sessions"]], after
 
 
 def test_the_heads_cache_is_believed_only_when_it_agrees_and_audit_checks_it(nnreplay, db_path, long_session):

@@ -50,11 +50,14 @@ def test_a_release_0_1_0_log_keeps_its_heads_and_audits_clean_on_postgres(releas
     log, expected = release
     assert {info.id for info in log.sessions()} == set(expected)
     report = audit_database(log, log.sessions())
-    assert report.ok, [(r.name, r.verdict, [c for c in r.checks if not c.ok]) for r in report.sessions]
+    verdicts = {r.session_id: r.verdict for r in report.sessions}
+    # where this machine's arithmetic differs from the recording machine's: its own verdict, never tampered
+    assert set(verdicts.values()) <= {"ok", "other arithmetic"} and report.exit_code in (0, 3), verdicts
     for info in log.sessions():
         entry = expected[info.id]
         assert log.head(info.id) == (entry["seq"], entry["head_hash"])
-        assert state_digest(log.state(info.id)) == entry["digest"]
+        if verdicts[info.id] == "ok":
+            assert state_digest(log.state(info.id)) == entry["digest"]
 
 
 def test_a_release_0_1_0_session_continues_on_postgres(release):
