@@ -68,18 +68,28 @@ COSPI_C = (4.934802200544679, -4.058712126416765, 1.3352627688537988, -0.2353306
            0.025806887942379897, -0.001929493557809388, 0.00010369914026041432)
 
 _F64 = np.float64
-_MANT = np.int64((1 << 52) - 1)
-_ONE_BITS = np.int64(1023 << 52)
+# Operands as 0-d arrays: a ufunc converts a Python float operand on every call, a third of a small call.
+_ONE, _TWO, _HALF, _INF = np.array(1.0), np.array(2.0), np.array(0.5), np.array(INF)
+_INVLN2, _LN2_HI, _LN2_LO = np.array(INVLN2), np.array(LN2_HI), np.array(LN2_LO)
+_P1, _P2, _P3, _P4, _P5 = map(np.array, (P1, P2, P3, P4, P5))
+_LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7 = map(np.array, (LG1, LG2, LG3, LG4, LG5, LG6, LG7))
+_TANH_P, _SINPI_S, _COSPI_C = (tuple(map(np.array, p)) for p in (TANH_P, SINPI_S, COSPI_C))
+_TANH_CLAMP = np.array(TANH_CLAMP)
+_OFF = np.array(0x3FE6A09E667F3BCD, dtype=np.int64)  # the bits of √2/2
+_EXP_MASK = np.array(-1 << 52, dtype=np.int64)
 
 
 def _elementwise(fn):
-    """Accept a float or an array; give a Python float back for a Python float (or int) in."""
+    """Accept a float or an array of any shape; a Python float (or int) in gives a Python float out."""
 
     @functools.wraps(fn)
     def wrapper(x):
         if isinstance(x, (float, int)):
-            return float(fn(np.asarray(x, dtype=_F64)))
-        return fn(np.asarray(x, dtype=_F64))
+            return float(fn(np.array([x], dtype=_F64))[0])
+        a = np.asarray(x, dtype=_F64)
+        if a.size == 0:
+            return a.copy()
+        return fn(a.reshape(1)).reshape(()) if a.ndim == 0 else fn(a)
 
     return wrapper
 
@@ -91,119 +101,129 @@ def _horner(w, coefficients):
     return p
 
 
-def _pow2(k):
-    """2^k for integer arrays k in [-1022, 1023], exactly, from the exponent bits."""
-    return ((k + 1023) << 52).view(_F64)
+def _exp_core(x):
+    """e^x for finite x in [U_THRESHOLD, O_THRESHOLD]."""
+    k = np.rint(x * _INVLN2)
+    hi = x - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = hi - lo
+    t = r * r
+    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+    y = _ONE - ((lo - (r * c) / (_TWO - c)) - hi)
+    return np.ldexp(y, k.astype(np.intc))  # y·2^k rounded once (exact unless the result is subnormal)
 
 
 def _exp(x):
+    if np.abs(x).max() <= 708.0:  # False for NaN; every result normal
+        return _exp_core(x)
     xc = np.where(x > O_THRESHOLD, O_THRESHOLD, np.where(x < U_THRESHOLD, U_THRESHOLD, x))
-    xc = np.where(xc == xc, xc, 0.0)  # NaN lanes compute on 0 and are replaced below
-    k = np.rint(xc * INVLN2)
-    hi = xc - k * LN2_HI
-    lo = k * LN2_LO
-    r = hi - lo
-    t = r * r
-    c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))))
-    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    ki = k.astype(np.int64)
-    half = ki >> 1  # two factors keep each scale normal, so a subnormal result is rounded only once
-    y = y * _pow2(half) * _pow2(ki - half)
+    y = _exp_core(np.where(xc == xc, xc, 0.0))
     y = np.where(x > O_THRESHOLD, INF, np.where(x < U_THRESHOLD, 0.0, y))
     return np.where(x == x, y, x)
 
 
-def _log_kernel(u, c):
-    """log(u) + c for finite u > 0 and a small correction c, fdlibm's e_log with c in the low term."""
-    sub = u < TINY
-    u = u * np.where(sub, TWO54, 1.0)
-    bits = u.view(np.int64)
-    k = (bits >> 52) - np.where(sub, 1077, 1023)
-    m = ((bits & _MANT) | _ONE_BITS).view(_F64)
-    big = m > SQRT2
-    m = np.where(big, m * 0.5, m)
-    dk = (k + big).astype(_F64)
-    f = m - 1.0
-    s = f / (2.0 + f)
-    z = s * s
-    w = z * z
-    r = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7))) + w * (LG2 + w * (LG4 + w * LG6))
-    hfsq = 0.5 * f * f
-    return dk * LN2_HI - ((hfsq - (s * (hfsq + r) + (dk * LN2_LO + c))) - f)
+def _log_kernel(u, c=None, scaled=None):
+    """log(u) + c for normal finite u > 0; `scaled` marks lanes that were multiplied by 2^54."""
+    ix = u.view(np.int64)
+    tmp = ix - _OFF
+    z = (ix - (tmp & _EXP_MASK)).view(_F64)  # u = z·2^k with √2/2 ≤ z < √2, exactly
+    dk = (tmp >> 52).astype(_F64)
+    if scaled is not None:
+        dk = dk - np.where(scaled, 54.0, 0.0)
+    f = z - _ONE
+    s = f / (_TWO + f)
+    z2 = s * s
+    w = z2 * z2
+    r = z2 * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
+    hfsq = _HALF * f * f
+    low = dk * _LN2_LO if c is None else dk * _LN2_LO + c
+    return dk * _LN2_HI - ((hfsq - (s * (hfsq + r) + low)) - f)
 
 
 def _log(x):
+    if x.min() >= TINY and x.max() < INF:
+        return _log_kernel(x)
     ok = (x > 0.0) & (x < INF)
-    y = _log_kernel(np.where(ok, x, 1.0), 0.0)
-    if ok.all():
-        return y
+    sub = x < TINY
+    y = _log_kernel(np.where(ok, x, 1.0) * np.where(sub, TWO54, 1.0), scaled=sub)
     return np.where(ok, y, np.where(x == 0.0, -INF, np.where(x < 0.0, NAN, x)))
 
 
 def _log1p(x):
-    ok = (x > -1.0) & (x < INF)
-    xs = np.where(ok, x, 0.0)
-    u = 1.0 + xs
-    bv = u - 1.0
+    fast = x.min() > -1.0 and x.max() < INF
+    xs = x if fast else np.where((x > -1.0) & (x < INF), x, 0.0)
+    u = _ONE + xs
+    bv = u - _ONE
     av = u - bv
-    err = (1.0 - av) + (xs - bv)  # two-sum: 1 + x = u + err exactly
-    y = _log_kernel(u, err / u)
-    y = np.where(x == 0.0, x, y)  # keeps the sign of a zero
-    if ok.all():
+    err = (_ONE - av) + (xs - bv)  # two-sum: 1 + x = u + err exactly
+    y = np.copysign(_log_kernel(u, err / u), xs)  # log1p has the sign of x, zeros included
+    if fast:
         return y
-    return np.where(ok, y, np.where(x == -1.0, -INF, np.where(x < -1.0, NAN, x)))
+    return np.where(x == xs, y, np.where(x == -1.0, -INF, np.where(x < -1.0, NAN, x)))
 
 
 def _tanh(x):
     a = np.abs(x)
-    xs = np.where(a < TANH_SMALL, x, 0.0)
+    top = a.max()
+    xs = x if top < TANH_SMALL else np.where(a < TANH_SMALL, x, 0.0)
     w = xs * xs
-    small = xs + xs * (w * _horner(w, TANH_P))
-    e = _exp(2.0 * np.where(a < TANH_CLAMP, a, TANH_CLAMP))
-    large = np.copysign(1.0 - 2.0 / (e + 1.0), x)
-    y = np.where(a < TANH_SMALL, small, large)
-    return np.where(x == x, y, x)
+    small = xs + xs * (w * _horner(w, _TANH_P))
+    if top < TANH_SMALL:
+        return small
+    e = _exp(_TWO * np.minimum(a, _TANH_CLAMP))
+    y = np.where(a < TANH_SMALL, small, np.copysign(_ONE - _TWO / (e + _ONE), x))
+    return y if top == top else np.where(x == x, y, x)
 
 
 def _sigmoid(z):
     e = _exp(-np.abs(z))
-    d = 1.0 + e
-    y = np.where(z >= 0.0, 1.0 / d, e / d)
-    return np.where(z == z, y, z)
+    d = _ONE + e
+    y = np.where(z >= 0.0, _ONE / d, e / d)
+    return y if d.max() == d.max() else np.where(z == z, y, z)
 
 
 def _softplus(z):
     y = np.where(z > 0.0, z, 0.0) + _log1p(_exp(-np.abs(z)))
-    return np.where(z == z, y, z)
+    return y if y.max() == y.max() else np.where(z == z, y, z)
 
 
 def _quadrant(x):
-    """(q, sin(πy), cos(πy)) with x ≡ q/2 + y (mod 2); the arithmetic is exact up to the polynomials."""
-    xs = np.where(np.abs(x) < INF, x, 0.0)
-    r = xs - 2.0 * np.rint(xs * 0.5)
-    q = np.rint(2.0 * r)
-    y = r - 0.5 * q
+    """(q, sin(πy), cos(πy)) with x ≡ q/2 + y (mod 2) for finite x; exact up to the polynomials."""
+    r = x - _TWO * np.rint(x * _HALF)
+    q = np.rint(_TWO * r)
+    y = r - _HALF * q
     w = y * y
-    return q, y * _horner(w, SINPI_S), 1.0 - w * _horner(w, COSPI_C)
+    return q, y * _horner(w, _SINPI_S), _ONE - w * _horner(w, _COSPI_C)
 
 
-def _finite_or_nan(x, y):
-    return np.where(np.abs(x) < INF, y, np.where(x == x, NAN, x))
+def _pi_function(x, pick):
+    finite = np.abs(x).max() < INF
+    xs = x if finite else np.where(np.abs(x) < INF, x, 0.0)
+    y = pick(xs, *_quadrant(xs))
+    return y if finite else np.where(x == xs, y, np.where(x == x, NAN, x))
+
+
+def _sinpi_pick(x, q, s, c):
+    v = np.where(np.abs(q) == 1.0, c, s)
+    v = np.where((q < 0.0) | (q == 2.0), -v, v)
+    return np.where(v == 0.0, np.copysign(0.0, x), v)  # sinpi(±n) = ±0
+
+
+def _cospi_pick(x, q, s, c):
+    v = np.where(np.abs(q) == 1.0, s, c)
+    return np.where((q == 1.0) | (np.abs(q) == 2.0), -v, v) + 0.0  # + 0.0 turns -0 into +0
 
 
 def _sinpi(x):
-    q, s, c = _quadrant(x)
-    v = np.where(np.abs(q) == 1.0, c, s)
-    v = np.where((q < 0.0) | (q == 2.0), -v, v)
-    v = np.where(v == 0.0, np.copysign(0.0, x), v)
-    return _finite_or_nan(x, v)
+    return _pi_function(x, _sinpi_pick)
+
+
+def _cospi_finite(x):
+    return _cospi_pick(x, *_quadrant(x))
 
 
 def _cospi(x):
-    q, s, c = _quadrant(x)
-    v = np.where(np.abs(q) == 1.0, s, c)
-    v = np.where((q == 1.0) | (np.abs(q) == 2.0), -v, v) + 0.0  # + 0.0 turns -0 into +0
-    return _finite_or_nan(x, v)
+    return _pi_function(x, _cospi_pick)
 
 
 exp = _elementwise(_exp)

@@ -8,7 +8,7 @@ uniform doubles and consume them in the order documented in engine/samplers.py.
 
 from engine.arith import (COSPI_C, INVLN2, LG1, LG2, LG3, LG4, LG5, LG6, LG7, LN2_HI, LN2_LO, O_THRESHOLD,
                           P1, P2, P3, P4, P5, SINPI_S, SQRT2, TANH_CLAMP, TANH_P, TANH_SMALL, U_THRESHOLD)
-from engine.samplers import SQUEEZE, THIRD, TINY_SHAPE
+from engine.samplers import THIRD, TINY_SHAPE
 
 INF = float("inf")
 NAN = float("nan")
@@ -82,7 +82,7 @@ def _log_kernel(u, c):
     top = n.bit_length() - 1
     k = top - (d.bit_length() - 1)
     m = float(n) / float(1 << top)
-    if m > SQRT2:
+    if m >= SQRT2:
         m, k = m * 0.5, k + 1
     dk = float(k)
     f = m - 1.0
@@ -115,7 +115,8 @@ def log1p(x):
     bv = u - 1.0
     av = u - bv
     err = (1.0 - av) + (x - bv)
-    return _log_kernel(u, err / u)
+    v = abs(_log_kernel(u, err / u))
+    return v if x > 0.0 else -v
 
 
 def tanh(x):
@@ -206,27 +207,38 @@ def normal(us, n):
     return out
 
 
+def _proposal(u1, u2, u3, d, c):
+    """Marsaglia–Tsang: G = d·v when the proposal is accepted, else None."""
+    z = sqrt(-2.0 * log(1.0 - u1)) * cospi(2.0 * u2)
+    t = 1.0 + c * z
+    v = t * t * t
+    if t > 0.0 and log(u3) < 0.5 * (z * z) + d * ((1.0 - v) + log(v)):
+        return d * v
+    return None
+
+
 def _gamma_log(us, shapes):
     s = [x if x >= TINY_SHAPE else TINY_SHAPE for x in shapes]
     d = [(x + 1.0 if x < 1.0 else x) - THIRD for x in s]
     c = [1.0 / sqrt(9.0 * di) for di in d]
     g = [0.0] * len(s)
+    lb = [0.0] * len(s)
     pending = list(range(len(s)))
+    first_round = True
     while pending:
-        draws = [(next(us), next(us), next(us)) for _ in pending]
+        draws = [[next(us) for _ in range(7 if first_round else 6)] for _ in pending]
         rejected = []
-        for i, (u1, u2, u3) in zip(pending, draws):
-            z = sqrt(-2.0 * log(1.0 - u1)) * cospi(2.0 * u2)
-            t = 1.0 + c[i] * z
-            v = t * t * t
-            z2 = z * z
-            if t > 0.0 and (u3 < 1.0 - SQUEEZE * (z2 * z2)
-                            or log(u3) < 0.5 * z2 + d[i] * ((1.0 - v) + log(v))):
-                g[i] = d[i] * v
-            else:
+        for i, u in zip(pending, draws):
+            if first_round and s[i] < 1.0:
+                lb[i] = log(1.0 - u[6]) / s[i]
+            value = _proposal(u[0], u[1], u[2], d[i], c[i])
+            if value is None:
+                value = _proposal(u[3], u[4], u[5], d[i], c[i])
+            if value is None:
                 rejected.append(i)
-        pending = rejected
-    lb = [log(1.0 - next(us)) / x if x < 1.0 else 0.0 for x in s]
+            else:
+                g[i] = value
+        pending, first_round = rejected, False
     return g, lb
 
 
@@ -237,6 +249,5 @@ def gamma(us, shapes):
 
 def beta(us, a, b):
     g, lb = _gamma_log(us, list(a) + list(b))
-    lg = [log(gi) + li for gi, li in zip(g, lb)]
     n = len(a)
-    return [sigmoid(lg[i] - lg[n + i]) for i in range(n)]
+    return [1.0 / (1.0 + (g[n + i] / g[i]) * exp(lb[n + i] - lb[i])) for i in range(n)]
