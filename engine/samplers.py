@@ -8,24 +8,26 @@ The order in which uniforms are consumed defines the recorded draws forever:
   u[2i], u[2i+1] (all 2·ceil(n/2) drawn in one call): ρ = √(−2·log(1 − u[2i])), value 2i is
   ρ·cospi(2·u[2i+1]) and value 2i+1 is ρ·sinpi(2·u[2i+1]); an odd n draws the last pair in full.
 - gamma(rng, shape): Marsaglia–Tsang on the shapes s (C order), with a = s + 1 where s < 1, d = a − 1/3,
-  c = 1/√(9d). Rounds: every shape not yet accepted, in index order, takes three uniforms of one call
-  (j-th pending shape: u[3j], u[3j+1], u[3j+2]); z = √(−2·log(1 − u[3j]))·cospi(2·u[3j+1]), t = 1 + c·z,
-  v = t³; accepted when t > 0 and (u[3j+2] < 1 − 0.0331·z⁴ or log(u[3j+2]) < z²/2 + d·((1 − v) + log v)),
-  giving G = d·v; the rejected shapes, in index order, make the next round. After the last round one more
-  call draws one uniform w per shape with s < 1, in index order, and G becomes G·exp(log(1 − w)/s).
-- beta(rng, a, b): one gamma draw over the concatenated shapes (a in C order, then b), hence the same
-  consumption, and X/(X + Y) = sigmoid(log X − log Y), computed from log G + log(1 − w)/s so that tiny
-  shapes do not underflow to 0/0. A draw is exactly 0 or 1 only when X/(X + Y) rounds there (shapes far
-  below 1 against a large one). Shapes below 1e-300 are raised to 1e-300; a shape that is not a positive
-  finite number is a ValueError.
+  c = 1/√(9d). A proposal (u1, u2, u3) gives z = √(−2·log(1 − u1))·cospi(2·u2), t = 1 + c·z, v = t³,
+  and is accepted when t > 0 and log(u3) < z²/2 + d·((1 − v) + log v), as G = d·v (no squeeze: the
+  logarithms are computed for every proposal anyway, in two vectorised calls per round).
+  The first call draws 7 uniforms per shape, in index order: shape j takes u[7j … 7j+6] as proposal A
+  (u[7j], u[7j+1], u[7j+2]), proposal B (u[7j+3], u[7j+4], u[7j+5]) and w = u[7j+6]. A shape takes A's
+  G if A is accepted, else B's if B is accepted, else it is still pending. While shapes are pending, one
+  more call draws 6 uniforms per pending shape, in index order, as A and B again. Where s < 1 the draw
+  is G·exp(log(1 − w)/s) (w is drawn, and unused, for every other shape).
+- beta(rng, a, b): the gamma draws of the shapes a (C order) then b, with the same consumption, give
+  X = G·exp(L) and Y likewise, and the draw is 1/(1 + (G_Y/G_X)·exp(L_Y − L_X)) (the exponential only
+  when some shape is below 1): tiny shapes whose X or Y would underflow give no 0/0. A draw is exactly 0
+  or 1 only when X/(X + Y) rounds there (shapes far below 1, or ratios beyond 2^±53 of the two).
+  Shapes below 1e-300 are raised to 1e-300; a shape that is not a positive finite number is a ValueError.
 """
 
 import numpy as np
 
-from engine.arith import _cospi, _exp, _log, _sigmoid, _sinpi
+from engine.arith import _cospi, _cospi_finite, _exp, _log, _sinpi
 
 THIRD = 1.0 / 3.0
-SQUEEZE = 0.0331
 TINY_SHAPE = 1e-300
 
 
@@ -49,53 +51,59 @@ def normal(rng, size=None):
 
 def _shapes(values):
     s = np.asarray(values, dtype=np.float64).reshape(-1)
-    if not ((s > 0.0) & (s < np.inf)).all():
+    if not (s.min() > 0.0 and s.max() < np.inf):
         raise ValueError(f"gamma and beta shapes must be positive and finite, got {values!r}")
-    return np.where(s < TINY_SHAPE, TINY_SHAPE, s)
+    return s if s.min() >= TINY_SHAPE else np.where(s < TINY_SHAPE, TINY_SHAPE, s)
 
 
-def _gamma_log(rng, s):
-    """(G, L) with Gamma(s) = G·exp(L): Marsaglia–Tsang rounds, then the boost for s < 1."""
-    boost = s < 1.0
+def _proposals(u, log1m, logu3, d, c):
+    """G of the first accepted of proposals A and B on each row of u, NaN where both are rejected."""
+    d, c = d[:, None], c[:, None]
+    z = np.sqrt(-2.0 * log1m) * _cospi_finite(2.0 * u[:, 1:6:3])
+    t = 1.0 + c * z
+    v = t * t * t
+    positive = t > 0.0
+    accept = positive & (logu3 < 0.5 * (z * z) + d * ((1.0 - v) + _log(np.where(positive, v, 1.0))))
+    g = d * v
+    return np.where(accept[:, 0], g[:, 0], np.where(accept[:, 1], g[:, 1], np.nan))
+
+
+def _gamma_log(rng, s, boost):
+    """(G, L) with Gamma(s) = G·exp(L), consuming uniforms as the module docstring says."""
     d = np.where(boost, s + 1.0, s) - THIRD
     c = 1.0 / np.sqrt(9.0 * d)
-    g = np.empty_like(s)
-    pending = np.arange(s.size)
+    u = rng.random((s.size, 7))
+    # one call for log(1 − u1) of A and B, log(1 − w) and log(u3) of A and B
+    logs = _log(np.concatenate((1.0 - u[:, 0:7:3], u[:, 2:6:3]), axis=1))
+    lb = np.where(boost, logs[:, 2] / s, 0.0)
+    g = _proposals(u, logs[:, 0:2], logs[:, 3:5], d, c)
+    pending = np.flatnonzero(g != g)
     while pending.size:
-        u = rng.random(3 * pending.size)
-        z = np.sqrt(-2.0 * _log(1.0 - u[0::3])) * _cospi(2.0 * u[1::3])
-        dp, u3 = d[pending], u[2::3]
-        t = 1.0 + c[pending] * z
-        v = t * t * t
-        z2 = z * z
-        positive = t > 0.0
-        accept = positive & (u3 < 1.0 - SQUEEZE * (z2 * z2))
-        unsure = positive & ~accept
-        if unsure.any():
-            # the squeeze decides most proposals; the logarithms only the rest
-            du, vu = dp[unsure], v[unsure]
-            accept[unsure] = _log(u3[unsure]) < 0.5 * z2[unsure] + du * ((1.0 - vu) + _log(vu))
-        g[pending[accept]] = dp[accept] * v[accept]
-        pending = pending[~accept]
-    lb = np.zeros_like(s)
-    if boost.any():
-        lb[boost] = _log(1.0 - rng.random(int(np.count_nonzero(boost)))) / s[boost]
+        u = rng.random((pending.size, 6))
+        logs = _log(np.concatenate((1.0 - u[:, 0:6:3], u[:, 2:6:3]), axis=1))
+        g[pending] = redo = _proposals(u, logs[:, 0:2], logs[:, 2:4], d[pending], c[pending])
+        pending = pending[redo != redo]
     return g, lb
 
 
 def gamma(rng, shape):
     """Gamma(shape, 1) draws, one per shape (array or float), consuming uniforms as documented above."""
     s = _shapes(shape)
-    g, lb = _gamma_log(rng, s)
-    x = g * _exp(lb)
+    boost = s < 1.0
+    g, lb = _gamma_log(rng, s, boost)
+    x = g * _exp(lb) if boost.any() else g
     return float(x[0]) if np.ndim(shape) == 0 else x.reshape(np.shape(shape))
 
 
 def beta(rng, a, b):
-    """Beta(a, b) draws, one per arm (a and b broadcast), as sigmoid(log X − log Y)."""
+    """Beta(a, b) draws, one per arm (a and b broadcast), as X/(X + Y) from two gamma draws."""
     a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    g, lb = _gamma_log(rng, _shapes(np.concatenate((a.reshape(-1), b.reshape(-1)))))
-    lg = _log(g) + lb
+    s = _shapes(np.concatenate((a.reshape(-1), b.reshape(-1))))
+    boost = s < 1.0
+    g, lb = _gamma_log(rng, s, boost)
     n = a.size
-    y = _sigmoid(lg[:n] - lg[n:])
+    ratio = g[n:] / g[:n]
+    if boost.any():
+        ratio = ratio * _exp(lb[n:] - lb[:n])
+    y = 1.0 / (1.0 + ratio)
     return float(y[0]) if a.ndim == 0 else y.reshape(a.shape)
