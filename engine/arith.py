@@ -167,7 +167,7 @@ def _tanh(x):
     top = a.max()
     xs = x if top < TANH_SMALL else np.where(a < TANH_SMALL, x, 0.0)
     w = xs * xs
-    small = xs + xs * (w * _horner(w, _TANH_P))
+    small = np.copysign(xs + xs * (w * _horner(w, _TANH_P)), xs)  # tanh(-0) = -0
     if top < TANH_SMALL:
         return small
     e = _exp(_TWO * np.minimum(a, _TANH_CLAMP))
@@ -249,7 +249,9 @@ def total(a, axis=0):
         if odd:
             level[half] = a[n - 1]
         a, n = level, half + odd
-    return a[0] if a.ndim == 1 else a[0].copy()
+    y = a[0] if a.ndim == 1 else a[0].copy()
+    # inf − inf makes a NaN whose sign bit depends on the CPU and on numpy's operand order: make it one NaN
+    return y if (y == y).all() else np.where(y == y, y, NAN)[()]
 
 
 def dot_rows(a, b, axis=0):

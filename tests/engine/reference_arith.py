@@ -123,9 +123,12 @@ def tanh(x):
     if x != x:
         return x
     a = abs(x)
+    if x == 0.0:
+        return x
     if a < TANH_SMALL:
         w = x * x
-        return x + x * (w * _horner(w, TANH_P))
+        v = abs(x + x * (w * _horner(w, TANH_P)))
+        return v if x > 0.0 else -v
     e = exp(2.0 * (a if a < TANH_CLAMP else TANH_CLAMP))
     v = 1.0 - 2.0 / (e + 1.0)
     return v if x > 0.0 else -v
@@ -189,7 +192,7 @@ def total(values):
         if len(rows) & 1:
             level.append(rows[-1])
         rows = level
-    return rows[0]
+    return rows[0] if rows[0] == rows[0] else NAN
 
 
 def uniform(us, low, high):
