@@ -25,10 +25,11 @@ The order in which uniforms are consumed defines the recorded draws forever:
 
 import numpy as np
 
-from engine.arith import _cospi, _cospi_finite, _exp, _log, _sinpi
+from engine.arith import _HALF, _ONE, _TWO, _cospi, _cospi_finite, _exp, _log, _log_kernel, _sinpi
 
 THIRD = 1.0 / 3.0
 TINY_SHAPE = 1e-300
+_ZERO, _MINUS_TWO = np.array(0.0), np.array(-2.0)
 
 
 def uniform(rng, low, high, size=None):
@@ -51,19 +52,22 @@ def normal(rng, size=None):
 
 def _shapes(values):
     s = np.asarray(values, dtype=np.float64).reshape(-1)
-    if not (s.min() > 0.0 and s.max() < np.inf):
+    low = s.min()
+    if not (low > 0.0 and s.max() < np.inf):
         raise ValueError(f"gamma and beta shapes must be positive and finite, got {values!r}")
-    return s if s.min() >= TINY_SHAPE else np.where(s < TINY_SHAPE, TINY_SHAPE, s)
+    return s if low >= TINY_SHAPE else np.where(s < TINY_SHAPE, TINY_SHAPE, s)
 
 
 def _proposals(u, log1m, logu3, d, c):
     """G of the first accepted of proposals A and B on each row of u, NaN where both are rejected."""
     d, c = d[:, None], c[:, None]
-    z = np.sqrt(-2.0 * log1m) * _cospi_finite(2.0 * u[:, 1:6:3])
-    t = 1.0 + c * z
+    z = np.sqrt(_MINUS_TWO * log1m) * _cospi_finite(_TWO * u[:, 1:6:3])
+    t = _ONE + c * z
     v = t * t * t
-    positive = t > 0.0
-    accept = positive & (logu3 < 0.5 * (z * z) + d * ((1.0 - v) + _log(np.where(positive, v, 1.0))))
+    positive = t > _ZERO
+    # v is normal where t > 0 (t ≥ 2^-53 there), so the kernel needs no special cases
+    log_v = _log_kernel(np.where(positive, v, _ONE))
+    accept = positive & (logu3 < _HALF * (z * z) + d * ((_ONE - v) + log_v))
     g = d * v
     return np.where(accept[:, 0], g[:, 0], np.where(accept[:, 1], g[:, 1], np.nan))
 
@@ -74,13 +78,13 @@ def _gamma_log(rng, s, boost):
     c = 1.0 / np.sqrt(9.0 * d)
     u = rng.random((s.size, 7))
     # one call for log(1 − u1) of A and B, log(1 − w) and log(u3) of A and B
-    logs = _log(np.concatenate((1.0 - u[:, 0:7:3], u[:, 2:6:3]), axis=1))
+    logs = _log(np.concatenate((_ONE - u[:, 0:7:3], u[:, 2:6:3]), axis=1))
     lb = np.where(boost, logs[:, 2] / s, 0.0)
     g = _proposals(u, logs[:, 0:2], logs[:, 3:5], d, c)
     pending = np.flatnonzero(g != g)
     while pending.size:
         u = rng.random((pending.size, 6))
-        logs = _log(np.concatenate((1.0 - u[:, 0:6:3], u[:, 2:6:3]), axis=1))
+        logs = _log(np.concatenate((_ONE - u[:, 0:6:3], u[:, 2:6:3]), axis=1))
         g[pending] = redo = _proposals(u, logs[:, 0:2], logs[:, 2:4], d[pending], c[pending])
         pending = pending[redo != redo]
     return g, lb
@@ -97,7 +101,9 @@ def gamma(rng, shape):
 
 def beta(rng, a, b):
     """Beta(a, b) draws, one per arm (a and b broadcast), as X/(X + Y) from two gamma draws."""
-    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        a, b = np.broadcast_arrays(a, b)
     s = _shapes(np.concatenate((a.reshape(-1), b.reshape(-1))))
     boost = s < 1.0
     g, lb = _gamma_log(rng, s, boost)
@@ -105,5 +111,5 @@ def beta(rng, a, b):
     ratio = g[n:] / g[:n]
     if boost.any():
         ratio = ratio * _exp(lb[n:] - lb[:n])
-    y = 1.0 / (1.0 + ratio)
+    y = _ONE / (_ONE + ratio)
     return float(y[0]) if a.ndim == 0 else y.reshape(a.shape)
