@@ -6,7 +6,8 @@ The order in which uniforms are consumed defines the recorded draws forever:
 - uniform(rng, low, high, size): one uniform u per value, in C order; low + (high − low)·u.
 - normal(rng, size): n values in C order from ceil(n/2) Box–Muller pairs. Pair i takes uniforms
   u[2i], u[2i+1] (all 2·ceil(n/2) drawn in one call): ρ = √(−2·log(1 − u[2i])), value 2i is
-  ρ·cospi(2·u[2i+1]) and value 2i+1 is ρ·sinpi(2·u[2i+1]); an odd n draws the last pair in full.
+  ρ·cospi(2·u[2i+1]) and value 2i+1 is ρ·sinpi(2·u[2i+1]); an odd n (size None: n = 1) draws the last
+  pair in full. 1 − u is in (0, 1], so the logarithm is finite.
 - gamma(rng, shape): Marsaglia–Tsang on the shapes s (C order), with a = s + 1 where s < 1, d = a − 1/3,
   c = 1/√(9d). A proposal (u1, u2, u3) gives z = √(−2·log(1 − u1))·cospi(2·u2), t = 1 + c·z, v = t³,
   and is accepted when t > 0 and log(u3) < z²/2 + d·((1 − v) + log v), as G = d·v (no squeeze: the
@@ -18,9 +19,11 @@ The order in which uniforms are consumed defines the recorded draws forever:
   is G·exp(log(1 − w)/s) (w is drawn, and unused, for every other shape).
 - beta(rng, a, b): the gamma draws of the shapes a (C order) then b, with the same consumption, give
   X = G·exp(L) and Y likewise, and the draw is 1/(1 + (G_Y/G_X)·exp(L_Y − L_X)) (the exponential only
-  when some shape is below 1): tiny shapes whose X or Y would underflow give no 0/0. A draw is exactly 0
-  or 1 only when X/(X + Y) rounds there (shapes far below 1, or ratios beyond 2^±53 of the two).
-  Shapes below 1e-300 are raised to 1e-300; a shape that is not a positive finite number is a ValueError.
+  when some shape is below 1), so tiny shapes whose X or Y underflows give no 0/0. A draw is exactly 1
+  only when Y/X < 2^-53 or so (X/(X + Y) rounds to 1) and exactly 0 only when X/(X + Y) is below the
+  smallest subnormal: with shapes far below 1 that is common and right (Beta(0.001, 3) lies below 1e-308
+  about half the time). Shapes below 1e-300 are raised to 1e-300 (a posterior shrunk to a prior of 0);
+  a shape that is not a positive finite number is a ValueError.
 """
 
 import numpy as np
