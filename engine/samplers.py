@@ -113,6 +113,7 @@ def beta(rng, a, b):
     n = a.size
     ratio = g[n:] / g[:n]
     if boost.any():
-        ratio = ratio * _exp(lb[n:] - lb[:n])
+        with np.errstate(over="ignore"):  # Y/X beyond the largest double: the draw is 0, as it should be
+            ratio = ratio * _exp(lb[n:] - lb[:n])
     y = _ONE / (_ONE + ratio)
     return float(y[0]) if a.ndim == 0 else y.reshape(a.shape)
