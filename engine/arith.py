@@ -77,7 +77,7 @@ COSPI_C = (4.934802200544679, -4.058712126416765, 1.3352627688537988, -0.2353306
 
 _F64 = np.float64
 # Operands as 0-d arrays: a ufunc converts a Python float operand on every call, a third of a small call.
-_ONE, _TWO, _HALF, _INF = np.array(1.0), np.array(2.0), np.array(0.5), np.array(INF)
+_ONE, _TWO, _HALF = np.array(1.0), np.array(2.0), np.array(0.5)
 _INVLN2, _LN2_HI, _LN2_LO = np.array(INVLN2), np.array(LN2_HI), np.array(LN2_LO)
 _P1, _P2, _P3, _P4, _P5 = map(np.array, (P1, P2, P3, P4, P5))
 _LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7 = map(np.array, (LG1, LG2, LG3, LG4, LG5, LG6, LG7))
