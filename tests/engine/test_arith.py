@@ -326,11 +326,12 @@ DIGEST_SCRIPT = textwrap.dedent("""
 
 
 def _dispatchable():
+    """The SIMD families numpy dispatches to at run time and this CPU has (numpy refuses baseline ones)."""
     try:
-        from numpy._core._multiarray_umath import __cpu_dispatch__
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     except ImportError:
-        from numpy.core._multiarray_umath import __cpu_dispatch__
-    return list(__cpu_dispatch__)
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    return [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
 
 
 def _digests(tmp_path, disabled):
