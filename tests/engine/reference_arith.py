@@ -8,7 +8,7 @@ uniform doubles and consume them in the order documented in engine/samplers.py.
 
 from engine.arith import (COSPI_C, INVLN2, LG1, LG2, LG3, LG4, LG5, LG6, LG7, LN2_HI, LN2_LO, O_THRESHOLD,
                           P1, P2, P3, P4, P5, SINPI_S, SQRT2, TANH_CLAMP, TANH_P, TANH_SMALL, U_THRESHOLD)
-from engine.samplers import THIRD, TINY_SHAPE
+from engine.samplers import SQUEEZE, THIRD, TINY_SHAPE
 
 INF = float("inf")
 NAN = float("nan")
@@ -215,7 +215,8 @@ def _proposal(u1, u2, u3, d, c):
     z = sqrt(-2.0 * log(1.0 - u1)) * cospi(2.0 * u2)
     t = 1.0 + c * z
     v = t * t * t
-    if t > 0.0 and log(u3) < 0.5 * (z * z) + d * ((1.0 - v) + log(v)):
+    z2 = z * z
+    if t > 0.0 and (u3 < 1.0 - SQUEEZE * (z2 * z2) or log(u3) < 0.5 * z2 + d * ((1.0 - v) + log(v))):
         return d * v
     return None
 
