@@ -1,0 +1,358 @@
+"""engine.arith and engine.samplers: bit identity with the pure-Python twin, accuracy, order, portability."""
+
+import decimal
+import hashlib
+import math
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine import arith, samplers
+from tests.engine import reference_arith as twin
+
+FUNCTIONS = ["exp", "log", "log1p", "tanh", "sigmoid", "softplus", "sinpi", "cospi"]
+EDGES = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, -2.2250738585072014e-308, 1e-300, -1e-300,
+         1e-17, -1e-17, 0.25, -0.25, 0.5, -0.5, 0.55, -0.55, 1.0, -1.0, 1.5, 2.0, -2.0, 2.5, 20.0, -20.0, 708.0,
+         709.782712893384, 709.7827128933841, -745.1332191019411, -745.1332191019412, -708.5, 1e16, -1e16,
+         2.0**52 + 1, 4503599627370495.5, 1.7976931348623157e308, -1.7976931348623157e308, math.inf, -math.inf,
+         math.nan, -0.9999999999999999, -1.0000000000000002]
+LENGTHS = [1, 2, 3, 7, 8, 9, 1000, 10001]
+ULP_BOUND = {"exp": 1.0, "log": 1.0, "log1p": 1.0, "tanh": 2.0, "sinpi": 2.0, "cospi": 2.0, "sigmoid": 2.5,
+             "softplus": 2.0}
+
+floats = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)
+
+
+def packed(values):
+    return struct.pack(f"<{len(values)}d", *values)
+
+
+def twin_bytes(name, xs):
+    return packed([getattr(twin, name)(float(x)) for x in xs])
+
+
+def mixed(n, seed=0):
+    """n doubles over many scales and signs, with the edge values spread through them."""
+    rng = np.random.default_rng([seed, n])
+    x = rng.standard_normal(n) * np.exp2(rng.integers(-60, 11, n).astype(np.float64))
+    spots = np.arange(0, n, max(1, n // len(EDGES)))[: len(EDGES)]
+    x[spots] = EDGES[: spots.size]
+    return x
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@given(xs=st.lists(floats, min_size=1, max_size=40))
+def test_elementwise_functions_match_the_twin_bit_for_bit(name, xs):
+    """Each function gives the twin's bits for any doubles, NaN, infinities and subnormals included."""
+    values = np.array(xs, dtype=np.float64)
+    assert getattr(arith, name)(values).tobytes() == twin_bytes(name, xs)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("n", LENGTHS)
+def test_every_array_length_matches_the_twin(name, n):
+    """Arrays of every length (SIMD bodies and tails) give the twin's bits, edge values included."""
+    x = mixed(n)
+    assert getattr(arith, name)(x).tobytes() == twin_bytes(name, x)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_floats_in_give_floats_out_and_shapes_are_kept(name):
+    """A Python float gives a Python float with the array path's bits; an array keeps its shape."""
+    fn = getattr(arith, name)
+    for x in EDGES:
+        y = fn(x)
+        assert type(y) is float and struct.pack("<d", y) == fn(np.array([x])).tobytes()
+    assert fn(np.ones((2, 3, 4)) * 0.3).shape == (2, 3, 4)
+    assert fn(np.array(0.3)).shape == ()
+    assert fn(np.empty((0, 3))).shape == (0, 3)
+    strided = mixed(30)[::3]
+    assert fn(strided).tobytes() == fn(strided.copy()).tobytes()
+
+
+def test_the_range_boundaries_are_those_of_the_c_library():
+    """exp overflows just above 709.782712893384 and underflows to 0 below -745.13321910194; logs mark their poles."""
+    assert arith.exp(709.782712893384) < math.inf and arith.exp(709.7827128933841) == math.inf
+    assert arith.exp(-745.1332191019411) == 5e-324 and arith.exp(-745.1332191019412) == 0.0
+    assert arith.log(0.0) == -math.inf and math.isnan(arith.log(-1.0)) and arith.log(math.inf) == math.inf
+    assert arith.log1p(-1.0) == -math.inf and math.isnan(arith.log1p(-2.0))
+    assert math.copysign(1.0, arith.log1p(-0.0)) == -1.0 and math.copysign(1.0, arith.tanh(-0.0)) == -1.0
+    assert arith.tanh(1e300) == 1.0 and arith.tanh(-math.inf) == -1.0
+    assert arith.sigmoid(-1e300) == 0.0 and arith.sigmoid(1e300) == 1.0 and arith.softplus(1e300) == 1e300
+    assert arith.sinpi(0.5) == 1.0 and arith.cospi(1.0) == -1.0 and arith.cospi(0.5) == 0.0
+    assert math.copysign(1.0, arith.sinpi(-3.0)) == -1.0 and math.copysign(1.0, arith.cospi(-1.5)) == 1.0
+
+
+# 50-digit references from the decimal module; they run inside decimal.localcontext(D)
+D = decimal.Context(prec=50, Emin=-999999, Emax=999999)
+PI = decimal.Decimal("3.14159265358979323846264338327950288419716939937510582097494459")
+
+
+def _series(terms):
+    total = decimal.Decimal(0)
+    for term in terms:
+        total += term
+        if term == 0 or abs(term) < abs(total) * decimal.Decimal("1e-55"):
+            return total
+
+
+def _sin_dec(t):
+    """sin(t) by its Taylor series, for |t| ≤ π."""
+    def terms():
+        term, k = t, 1
+        while True:
+            yield term
+            term = -term * t * t / ((k + 1) * (k + 2))
+            k += 2
+    return _series(terms())
+
+
+def _log1p_dec(x):
+    if abs(x) > decimal.Decimal("1e-6"):
+        return (1 + x).ln()
+
+    def terms():
+        power, k = x, 1
+        while True:
+            yield power / k if k % 2 else -power / k
+            power, k = power * x, k + 1
+    return _series(terms())
+
+
+def _tanh_dec(x):
+    if abs(x) < decimal.Decimal("1e-6"):
+        return x - x**3 / 3 + 2 * x**5 / 15
+    e = (2 * x).exp()
+    return (e - 1) / (e + 1)
+
+
+def _sinpi_dec(x):
+    r = x - 2 * (x / 2).to_integral_value(rounding=decimal.ROUND_HALF_EVEN)
+    return decimal.Decimal(0) if r == r.to_integral_value() else _sin_dec(PI * r)
+
+
+REFERENCES = {
+    "exp": lambda x: x.exp(),
+    "log": lambda x: x.ln(),
+    "log1p": _log1p_dec,
+    "tanh": _tanh_dec,
+    "sinpi": _sinpi_dec,
+    "cospi": lambda x: _sinpi_dec(x + decimal.Decimal("0.5")),
+    "sigmoid": lambda x: 1 / (1 + (-x).exp()),
+    "softplus": lambda x: _log1p_dec(x.exp()),
+}
+
+
+def _points(name, rng):
+    grids = {
+        "exp": [np.linspace(-745, 709.78, 1500), np.linspace(-2, 2, 1500), rng.uniform(-30, 30, 1500)],
+        "log": [np.exp2(rng.uniform(-1074, 1023, 1500)), np.linspace(0.5, 2, 1500), 1 + rng.uniform(-1e-5, 1e-5, 500)],
+        "log1p": [np.linspace(-0.999, 3, 1500), np.exp2(rng.uniform(-80, 0, 1500)) * rng.choice([-1, 1], 1500),
+                  np.exp2(rng.uniform(0, 1000, 500))],
+        "tanh": [np.linspace(-3, 3, 1500), rng.uniform(0.5, 0.7, 1000), np.exp2(rng.uniform(-60, 4, 1000))],
+        "sinpi": [np.linspace(-1, 1, 1501), rng.uniform(-1000, 1000, 1000), np.exp2(rng.uniform(-60, 0, 500))],
+        "cospi": [np.linspace(-1, 1, 1501), rng.uniform(-1000, 1000, 1000)],
+        "sigmoid": [np.linspace(-40, 40, 1500), rng.uniform(-700, -40, 500)],
+        "softplus": [np.linspace(-40, 40, 1500), rng.uniform(-700, 700, 500)],
+    }
+    return np.concatenate(grids[name])
+
+
+def ulps(y, exact):
+    """|y − exact| in units in the last place of the exact value's binade (subnormal spacing below)."""
+    if exact == 0:
+        return 0.0 if y == 0 else math.inf
+    mantissa, exponent = math.frexp(float(exact))
+    if abs(exact) < decimal.Decimal(2) ** (exponent - 1):  # float() rounded up into the next binade
+        exponent -= 1
+    ulp = decimal.Decimal(2) ** max(exponent - 53, -1074)
+    return float(abs(decimal.Decimal(float(y)) - exact) / ulp)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_error_bounds_against_50_digit_references(name):
+    """Every function stays within its documented ulp bound on dense grids and random points."""
+    x = _points(name, np.random.default_rng([7, FUNCTIONS.index(name)]))
+    y = getattr(arith, name)(x)
+    with decimal.localcontext(D):
+        errors = [ulps(yi, REFERENCES[name](decimal.Decimal(float(xi)))) for xi, yi in zip(x, y)]
+    worst = int(np.argmax(errors))
+    assert errors[worst] <= ULP_BOUND[name], (name, x[worst], errors[worst])
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in add")
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 7, 8, 9, 1000, 10001])
+def test_total_matches_the_twin_for_vectors_and_columns(n):
+    """total() gives the twin's bits along axis 0 for vectors and for each column of 2-D and 3-D arrays."""
+    a = mixed(n * 6, seed=3).reshape(n, 2, 3) if n else np.empty((0, 2, 3))
+    cube = arith.total(a)
+    assert cube.shape == (2, 3)
+    columns = a.reshape(n, 6)
+    assert cube.tobytes() == packed([twin.total(columns[:, j].tolist()) for j in range(6)])
+    vector = arith.total(columns[:, 0])
+    assert type(vector) is np.float64 and struct.pack("<d", vector) == struct.pack("<d", twin.total(columns[:, 0]))
+    assert arith.total(a, axis=2).tobytes() == np.stack([arith.total(a[:, i, :], axis=1) for i in range(2)], 1).tobytes()
+
+
+def test_total_adds_in_the_documented_tree_order():
+    """Five rows add as ((r0 + r1) + (r2 + r3)) + r4, not left to right."""
+    r = [1e16, 1.0, -1e16, 1.0, 1.0]
+    assert arith.total(np.array(r)) == ((r[0] + r[1]) + (r[2] + r[3])) + r[4] == 1.0
+    assert (((r[0] + r[1]) + r[2]) + r[3]) + r[4] == 2.0
+    assert arith.total(np.array([1.0, 2.0, 3.0])) == (1.0 + 2.0) + 3.0
+    assert arith.dot_rows(np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])) == 32.0
+
+
+@given(st.lists(st.integers(-2**40, 2**40), max_size=300))
+def test_total_of_integers_is_exact(values):
+    """Sums that are exactly representable come out exact (and equal to the twin's)."""
+    a = np.array(values, dtype=np.float64)
+    assert arith.total(a) == sum(values) == twin.total(a.tolist())
+
+
+def _twin_uniforms(rng):
+    return iter(rng.random, None)
+
+
+SHAPES = [0.001, 0.05, 0.3, 0.999, 1.0, 1.5, 4.0, 30.0, 999.0, 1500.0]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_samplers_match_the_twin_and_consume_the_same_uniforms(seed):
+    """normal, gamma, beta and uniform give the twin's bits and leave both generators in the same state."""
+    ours, theirs = np.random.default_rng([seed, 1]), np.random.default_rng([seed, 1])
+    uniforms = _twin_uniforms(theirs)
+    a = np.array(SHAPES)
+    b = a[::-1].copy()
+    assert samplers.beta(ours, a, b).tobytes() == packed(twin.beta(uniforms, a.tolist(), b.tolist()))
+    assert samplers.gamma(ours, a).tobytes() == packed(twin.gamma(uniforms, a.tolist()))
+    for n in (1, 2, 7):
+        assert samplers.normal(ours, n).tobytes() == packed(twin.normal(uniforms, n))
+    assert samplers.normal(ours) == twin.normal(uniforms, 1)[0]
+    assert samplers.uniform(ours, -1.0, 3.0, 2).tobytes() == packed([twin.uniform(uniforms, -1.0, 3.0) for _ in "ab"])
+    assert samplers.beta(ours, 2.0, 0.5) == twin.beta(uniforms, [2.0], [0.5])[0]
+    assert ours.random() == next(uniforms)
+
+
+@given(seed=st.integers(0, 2**32), arms=st.lists(
+    st.tuples(st.floats(1e-300, 5000), st.floats(1e-300, 5000)), min_size=1, max_size=12))
+def test_beta_matches_the_twin_for_any_posteriors(seed, arms):
+    """Any positive shapes, tiny ones included, give the twin's beta bits and a value in [0, 1], silently."""
+    a, b = (np.array(v) for v in zip(*arms))
+    ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        draws = samplers.beta(ours, a, b)
+    assert draws.tobytes() == packed(twin.beta(_twin_uniforms(theirs), a.tolist(), b.tolist()))
+    assert ((draws >= 0.0) & (draws <= 1.0)).all()
+    assert ours.random() == theirs.random()
+
+
+def test_the_same_seed_gives_the_same_draws():
+    """Two generators seeded alike give identical bytes, and another seed gives others."""
+    def draws(seed):
+        rng = np.random.default_rng([seed, 3])
+        return b"".join(x.tobytes() for x in (samplers.beta(rng, np.full(6, 2.0), np.full(6, 3.0)),
+                                              samplers.normal(rng, 5), samplers.gamma(rng, np.array(SHAPES))))
+    assert draws(1) == draws(1) != draws(2)
+
+
+@pytest.mark.parametrize("a, b", [(0.2, 0.7), (1.0, 1.0), (2.0, 5.0), (40.0, 3.0), (1000.0, 1200.0)])
+def test_beta_has_the_right_mean_and_variance(a, b):
+    """20,000 Beta(a, b) draws have mean a/(a+b) within 5 standard errors and variance ab/((a+b)²(a+b+1)) within 5%."""
+    n = 20000
+    x = samplers.beta(np.random.default_rng([11, int(a * 10)]), np.full(n, a), np.full(n, b))
+    assert ((x >= 0.0) & (x <= 1.0)).all()
+    mean, var = a / (a + b), a * b / ((a + b) ** 2 * (a + b + 1))
+    assert abs(x.mean() - mean) < 5 * math.sqrt(var / n)
+    assert abs(x.var() / var - 1.0) < 0.05
+
+
+@pytest.mark.parametrize("shape", [0.05, 0.3, 1.0, 2.5, 1000.0])
+def test_gamma_has_the_right_mean_and_variance(shape):
+    """20,000 Gamma(shape) draws have mean and variance near shape (within 5 standard errors)."""
+    n = 20000
+    x = samplers.gamma(np.random.default_rng([12, int(shape * 100)]), np.full(n, shape))
+    assert (x >= 0.0).all()
+    assert abs(x.mean() - shape) < 5 * math.sqrt(shape / n)
+    kurtosis_term = math.sqrt((6.0 / shape + 2.0) / n)  # sd of the sample variance / variance
+    assert abs(x.var() / shape - 1.0) < 5 * kurtosis_term
+
+
+def test_normal_has_mean_0_and_variance_1():
+    """20,000 normal draws have mean 0 and variance 1 within 5 standard errors, and a symmetric tail."""
+    x = samplers.normal(np.random.default_rng(13), 20000)
+    assert abs(x.mean()) < 5 / math.sqrt(20000) and abs(x.var() - 1.0) < 5 * math.sqrt(2 / 20000)
+    assert abs((x > 1.96).mean() - 0.025) < 0.006 and abs((x < -1.96).mean() - 0.025) < 0.006
+
+
+def test_shapes_that_are_not_positive_are_refused():
+    """A zero, negative, infinite or NaN shape is a ValueError, not a NaN draw."""
+    for bad in (0.0, -1.0, math.inf, math.nan):
+        with pytest.raises(ValueError):
+            samplers.beta(np.random.default_rng(0), np.array([1.0, bad]), np.array([1.0, 1.0]))
+
+
+DIGEST_SCRIPT = textwrap.dedent("""
+    import hashlib, json, sys
+    import numpy as np
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:
+        from numpy.core._multiarray_umath import __cpu_features__ as features
+    sys.path.insert(0, sys.argv[1])
+    from engine import arith, samplers
+    x = np.random.default_rng(2026).standard_normal(10001) * 30.0
+    tiny = np.linspace(-745.2, -700.0, 1001)
+    outputs = {name: getattr(arith, name)(x) for name in ("exp", "log", "log1p", "tanh", "sigmoid", "softplus",
+                                                          "sinpi", "cospi")}
+    outputs["exp_subnormal"] = arith.exp(tiny)
+    outputs["total"] = arith.total(x[:9996].reshape(-1, 7))
+    rng = np.random.default_rng([5, 7])
+    outputs["beta"] = np.concatenate([samplers.beta(rng, np.abs(x[:200]) + 1e-3, np.abs(x[200:400]) / 10 + 0.01)
+                                      for _ in range(20)])
+    outputs["normal"] = samplers.normal(rng, 999)
+    digests = {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest() for k, v in outputs.items()}
+    print(json.dumps({"digests": digests, "features": sorted(k for k, v in features.items() if v)}))
+""")
+
+
+def _dispatchable():
+    """The SIMD families numpy dispatches to at run time and this CPU has (numpy refuses baseline ones)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    return [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
+
+
+def _digests(tmp_path, disabled):
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+    if disabled:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(disabled)
+    script = tmp_path / "digests.py"
+    script.write_text(DIGEST_SCRIPT)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, str(script), root], env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_restricted_numpy_dispatch_gives_the_same_digests(tmp_path):
+    """Outputs under NPY_DISABLE_CPU_FEATURES (every dispatchable SIMD family off) hash like the default run's."""
+    disabled = _dispatchable()
+    full = _digests(tmp_path, [])
+    restricted = _digests(tmp_path, disabled)
+    assert not set(disabled) & set(restricted["features"]), "numpy ignored NPY_DISABLE_CPU_FEATURES"
+    assert restricted["digests"] == full["digests"]
+    this_process = hashlib.sha256(arith.exp(np.linspace(-745.2, -700.0, 1001)).tobytes()).hexdigest()
+    assert this_process == full["digests"]["exp_subnormal"]
