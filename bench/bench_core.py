@@ -27,14 +27,46 @@ def fresh(folder: str, name: str) -> str:
     return os.path.join(folder, name)
 
 
-def engine_alone(learner: str, n: int) -> float:
-    settings = Settings(learner=learner, seed=11)
+def engine_alone(learner: str, n: int, arithmetic: str = "portable-1") -> float:
+    settings = Settings(learner=learner, seed=11, arithmetic=arithmetic)
     state = evolve(None, decide(None, Start(settings), rng_for(11, 1))[0])
     started = time.perf_counter()
     for _ in range(n):
         for event in decide(state, Next(), rng_for(11, state.seq + 1)):
             state = evolve(state, event)
     return n / (time.perf_counter() - started)
+
+
+RELEASE_0_1 = "d4f30fb"  # the last commit of release 0.1 (the perceptron alone, numpy's arithmetic)
+RELEASE_ENGINE = """
+import sys, time
+from engine import Next, Settings, Start, decide, evolve, rng_for
+learner, n = sys.argv[1], int(sys.argv[2])
+state = evolve(None, decide(None, Start(Settings(learner=learner, seed=11)), rng_for(11, 1))[0])
+started = time.perf_counter()
+for _ in range(n):
+    for event in decide(state, Next(), rng_for(11, state.seq + 1)):
+        state = evolve(state, event)
+print(n / (time.perf_counter() - started))
+"""
+
+
+def release_engine(folder: str) -> str | None:
+    """Release 0.1's engine/ unpacked from git into `folder`, or None outside a git checkout."""
+    target = os.path.join(folder, "release-0.1")
+    os.makedirs(target, exist_ok=True)
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    archive = subprocess.run(["git", "-C", root, "archive", RELEASE_0_1, "engine"], capture_output=True)
+    if archive.returncode != 0:
+        return None
+    subprocess.run(["tar", "-x", "-C", target], input=archive.stdout, check=True)
+    return target
+
+
+def release_alone(path: str, learner: str, n: int) -> float:
+    done = subprocess.run([sys.executable, "-c", RELEASE_ENGINE, learner, str(n)], cwd=path, check=True,
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=path))
+    return float(done.stdout)
 
 
 def record(folder: str, learner: str, n: int, batch: int) -> tuple[float, str]:
@@ -115,16 +147,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         print(f"recording {args.events} Next presses per figure (events/s; higher is better)")
         print(f"(best of {args.repeat} interleaved runs each: this machine is a shared VM whose speed drifts)")
+        release = release_engine(folder)
         for learner in ("gradient", "thompson"):
-            alone = batched = single = raw_batched = raw_single = 0.0
+            alone = machine = old = batched = single = raw_batched = raw_single = 0.0
             for _ in range(args.repeat):
                 alone = max(alone, engine_alone(learner, args.events))
+                machine = max(machine, engine_alone(learner, args.events, "machine"))
+                if release is not None:
+                    old = max(old, release_alone(release, learner, args.events))
                 rate, path = record(folder, learner, args.events, 500)
                 batched = max(batched, rate)
                 single = max(single, record(folder, learner, min(args.events, 500), 1)[0])
                 raw_batched = max(raw_batched, raw_inserts(folder, path, 500))
                 raw_single = max(raw_single, raw_inserts(folder, path, 1))
-            print(f"  {learner:<9} decide+evolve alone {alone:>9,.0f}")
+            print(f"  {learner:<9} decide+evolve alone {alone:>9,.0f}   portable arithmetic; machine arithmetic "
+                  f"(release 0.1/0.2 logs) {machine:,.0f} ({alone / machine:.2f}x)"
+                  + (f"; release 0.1's engine {old:,.0f} ({alone / old:.2f}x)" if old else ""))
             print(f"  {learner:<9} engine+store batched {batched:>8,.0f}   = {batched / alone:.2f}x engine alone,"
                   f" raw sqlite3 batched {raw_batched:,.0f} ({batched / raw_batched:.2f}x)")
             print(f"  {learner:<9} one commit per event {single:>8,.0f}   raw sqlite3 one commit per row "

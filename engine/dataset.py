@@ -26,7 +26,7 @@ import math
 import attrs
 import numpy as np
 
-from engine import arith
+from engine import arith, samplers
 from engine.arithmetic import PORTABLE_NAME, arithmetic
 from engine.features import feature_matrix
 
@@ -83,12 +83,12 @@ class DataSet:
 
 
 def _square(n: int, rng):
-    return arith.uniform(rng, -1.0, 1.0, (n, 2))
+    return samplers.uniform(rng, -1.0, 1.0, (n, 2))
 
 
 def _linear(n: int, rng):
-    turn = arith.uniform(rng, 0.0, 2.0)
-    offset = arith.uniform(rng, -0.3, 0.3)
+    turn = samplers.uniform(rng, 0.0, 2.0)
+    offset = samplers.uniform(rng, -0.3, 0.3)
     a, b = arith.cospi(turn), arith.sinpi(turn)
     points = _square(n, rng)
     return points, points[:, 0] * a + points[:, 1] * b + offset > 0, (a, b, offset)
@@ -106,15 +106,15 @@ def _circle(n: int, rng):
 
 
 def _gauss(n: int, rng):
-    red = arith.uniform(rng, 0.0, 1.0, n) < 0.5
+    red = samplers.uniform(rng, 0.0, 1.0, n) < 0.5
     centres = np.where(red[:, None], 0.4, -0.4)
-    points = np.clip(centres + 0.25 * arith.normal(rng, (n, 2)), -1.0, 1.0)
+    points = np.clip(centres + 0.25 * samplers.normal(rng, (n, 2)), -1.0, 1.0)
     return points, red, (math.sqrt(0.5), math.sqrt(0.5), 0.0)
 
 
 def _spiral(n: int, rng):
-    red = arith.uniform(rng, 0.0, 1.0, n) < 0.5
-    t = arith.uniform(rng, 0.0, 1.0, n)
+    red = samplers.uniform(rng, 0.0, 1.0, n) < 0.5
+    t = samplers.uniform(rng, 0.0, 1.0, n)
     radius = 0.05 + 0.9 * t
     turns = 3.5 * t + np.where(red, 1.0, 0.0)  # the angle in units of π: 1.75 turns, red half a turn on
     points = np.column_stack([radius * arith.cospi(turns), radius * arith.sinpi(turns)])

@@ -23,7 +23,7 @@ import functools
 
 import numpy as np
 
-from engine import arith
+from engine import samplers
 from engine.decider import Next, Rate
 from engine.state import State
 
@@ -42,9 +42,9 @@ def person_rng(seed: int, press: int) -> np.random.Generator:
 
 def judge(accuracy: float, rng: np.random.Generator) -> str:
     """The button the person presses for a separator with this accuracy."""
-    perceived = accuracy + EYE_NOISE * arith.normal(rng)
+    perceived = accuracy + EYE_NOISE * samplers.normal(rng)
     button = next((name for limit, name in BANDS if perceived < limit), "great")
-    softened = arith.uniform(rng, 0.0, 1.0) < RESTRAINT
+    softened = samplers.uniform(rng, 0.0, 1.0) < RESTRAINT
     if softened and button in ("bad", "great"):
         return "meh" if button == "bad" else "good"
     return button

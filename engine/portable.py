@@ -9,7 +9,7 @@ no library transcendental function: the same log gives the same bits on any CPU,
 
 import numpy as np
 
-from engine import arith
+from engine import arith, samplers
 from engine.arithmetic import PORTABLE_NAME, Arithmetic
 from engine.dataset import PORTABLE_RULES
 
@@ -30,18 +30,18 @@ def _relu(a):
 
 def _perceptron_start(rng) -> tuple[float, float, float]:
     # weights of length 0.5 at a uniform angle (drawn as a fraction of a turn), bias uniform in [-0.3, 0.3]
-    turn = arith.uniform(rng, 0.0, 2.0)
-    return (0.5 * arith.cospi(turn), 0.5 * arith.sinpi(turn), arith.uniform(rng, -0.3, 0.3))
+    turn = samplers.uniform(rng, 0.0, 2.0)
+    return (0.5 * arith.cospi(turn), 0.5 * arith.sinpi(turn), samplers.uniform(rng, -0.3, 0.3))
 
 
 def _beta_draws(rng, alphas, betas) -> tuple[float, ...]:
-    return tuple(arith.beta(rng, np.array(alphas, dtype=np.float64), np.array(betas, dtype=np.float64)).tolist())
+    return tuple(samplers.beta(rng, np.array(alphas, dtype=np.float64), np.array(betas, dtype=np.float64)).tolist())
 
 
 PORTABLE = Arithmetic(
     name=PORTABLE_NAME,
     activations={"tanh": arith.tanh, "relu": _relu, "sigmoid": arith.sigmoid, "linear": lambda a: a},
     sigmoid=arith.sigmoid, sum_points=arith.total, weighted_points=_weighted_points, bce_total=_bce_total,
-    exp=arith.exp, sinpi=arith.sinpi, rules=PORTABLE_RULES, uniform=arith.uniform,
+    exp=arith.exp, sinpi=arith.sinpi, rules=PORTABLE_RULES, uniform=samplers.uniform,
     perceptron_start=_perceptron_start, beta_draws=_beta_draws,
 )

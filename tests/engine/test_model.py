@@ -103,14 +103,23 @@ def test_named_arrays_have_the_documented_shapes_and_order():
 
 
 def test_the_default_perceptron_keeps_release_0_1_names_and_draws():
-    """The default model is (w1, w2, b) with arms w1+ ... b-, and a start draws what release 0.1 drew."""
-    state = start(seed=5)
-    assert state.settings.model.arms == ("w1+", "w1-", "w2+", "w2-", "b+", "b-")
+    """The default model is (w1, w2, b) with arms w1+ ... b-; a machine-arithmetic start (an old log's)
+    draws exactly what release 0.1 drew, a portable one the same shape of draw in portable arithmetic."""
+    from engine import arith
+
+    old = start(seed=5, arithmetic="machine")
+    assert old.settings.model.arms == ("w1+", "w1-", "w2+", "w2-", "b+", "b-")
+    rng = np.random.default_rng([5, 1])
+    draw_dataset(40, 0.0, rng, arithmetic_name="machine")
+    angle = rng.uniform(0.0, 2.0 * np.pi)
+    assert list(old.params) == [0.5 * math.cos(angle), 0.5 * math.sin(angle), rng.uniform(-0.3, 0.3)]
+    assert set(old.settings.to_dict()) == {"learner", "seed", "points", "noise", "lr", "step", "discount", "prior"}
+    new = start(seed=5)
     rng = np.random.default_rng([5, 1])
     draw_dataset(40, 0.0, rng)
-    angle = rng.uniform(0.0, 2.0 * np.pi)
-    assert list(state.params) == [0.5 * math.cos(angle), 0.5 * math.sin(angle), rng.uniform(-0.3, 0.3)]
-    assert "data" not in state.settings.to_dict() and "hidden" not in state.settings.to_dict()
+    turn = 0.0 + 2.0 * rng.random()
+    assert list(new.params) == [0.5 * arith.cospi(turn), 0.5 * arith.sinpi(turn), -0.3 + 0.6 * rng.random()]
+    assert "data" not in new.settings.to_dict() and new.settings.to_dict()["arithmetic"] == "portable-1"
 
 
 def test_hidden_networks_start_glorot_uniform_with_zero_biases():
