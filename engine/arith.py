@@ -7,7 +7,7 @@ subnormal, as the standard's scaleB does). Each operation is a separate numpy uf
 fuse a multiply and an add into an FMA, and an elementwise ufunc gives every element the same correctly
 rounded result at any SIMD width numpy dispatches to. The order of operations is the order written
 here; nothing calls BLAS, a library-ordered reduction or a libm transcendental function. The pure-Python
-twin tests/engine/reference_arith.py performs the same operations on CPython floats, and the tests
+twin engine/scalar.py performs the same operations on CPython floats, and the tests
 require bit identity with it, and the same digests with numpy's SIMD dispatch switched off.
 
 Each function has a path for ordinary inputs (no selects, checked with one min/max) and one for the rest

@@ -2,7 +2,7 @@
 
 CPython floats are IEEE-754 doubles on every platform and each operator is one correctly rounded operation,
 so what this module computes is the portable result by construction. It uses no numpy and no math module
-on the folding path: the arithmetic is reference_arith's (the twin of engine/arith.py and samplers.py),
+on the folding path: the arithmetic is engine/scalar.py's (the twin of engine/arith.py and samplers.py),
 the model's structure (which arrays, which shapes) and the events' parsing are the engine's, the raw
 uniform doubles come from numpy's bit generator (their bits are the same everywhere). A session whose
 digests this fold reproduces bit for bit folds the same on every machine; tests/engine/test_reference_fold.py
@@ -15,7 +15,7 @@ import struct
 
 import numpy as np
 
-import reference_arith as ra
+from engine import scalar as ra
 from engine.events import FeedbackGiven, Iterated, SessionStarted
 from engine.model import model_for
 from engine.state import DIGEST_VERSION

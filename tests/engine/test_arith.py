@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import arith, samplers
-from tests.engine import reference_arith as twin
+from engine import scalar as twin
 
 FUNCTIONS = ["exp", "log", "log1p", "tanh", "sigmoid", "softplus", "sinpi", "cospi"]
 EDGES = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, -2.2250738585072014e-308, 1e-300, -1e-300,

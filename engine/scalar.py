@@ -1,7 +1,9 @@
-"""The pure-Python twin of engine/arith.py and engine/samplers.py: the oracle for portability.
+"""The portable arithmetic in plain Python floats: the twin of engine/arith.py and engine/samplers.py, the
+oracle for portability, and the engine's own path for single values (the score) and short lists.
 
 CPython floats are IEEE-754 doubles on every platform and each Python operator is one correctly rounded
-operation, so these functions give the portable result by construction. No numpy and no math module: the
+operation, so these functions give the portable result by construction; tests/engine/test_arith.py holds
+the numpy functions to them bit for bit, and tests/engine/reference_fold.py folds whole sessions with them. No numpy and no math module: the
 square root is computed exactly from integers and rounded once. The samplers take an iterator of raw
 uniform doubles and consume them in the order documented in engine/samplers.py.
 """
