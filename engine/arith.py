@@ -88,12 +88,16 @@ _EXP_MASK = np.array(-1 << 52, dtype=np.int64)
 
 
 def _elementwise(fn):
-    """Accept a float or an array of any shape; a Python float (or int) in gives a Python float out."""
+    """Accept a float or an array of any shape; a Python float (or int) in gives a Python float out, from
+    engine/scalar.py's twin of `fn` (the same operations, bit for bit, without numpy's cost per call)."""
+    name = fn.__name__.lstrip("_")
 
     @functools.wraps(fn)
     def wrapper(x):
         if isinstance(x, (float, int)):
-            return float(fn(np.array([x], dtype=_F64))[0])
+            from engine import scalar  # scalar imports this module's constants: imported when first used
+
+            return getattr(scalar, name)(float(x))
         a = np.asarray(x, dtype=_F64)
         if a.size == 0:
             return a.copy()
@@ -184,10 +188,43 @@ def _tanh(x):
 
 
 def _sigmoid(z):
-    e = _exp(-np.abs(z))
+    return sigmoid_given(z, _exp(-np.abs(z)))
+
+
+def sigmoid_given(z, e):
+    """sigmoid(z) for arrays, given e = exp(−|z|) already made (the loss needs it too)."""
     d = _ONE + e
     y = np.where(z >= 0.0, _ONE / d, e / d)
     return y if d.max() == d.max() else np.where(z == z, y, z)
+
+
+LN2 = 0.6931471805599453  # the double nearest ln 2
+
+
+def log1p_total(e) -> float:
+    """Σ log(1 + e_i) for a 1-D array of e_i in [0, 1]: the log of the product of the factors 1 + e_i.
+
+    The factors are written m·2^k with m in [0.5, 1) (exact), multiplied in `total`'s pairwise-tree order,
+    and each product is brought back to [0.5, 1) with its power of two kept aside (exact), so nothing
+    overflows for any n; then log(m) + k·LN2, once. Each product rounds once: the result is within about
+    n ulps of the true sum, far inside what a loss needs, and the same bits on every machine."""
+    n = e.shape[0]
+    if n == 0:
+        return 0.0
+    if n <= SMALL_TOTAL:
+        from engine import scalar
+
+        return scalar.log1p_total(e.tolist())
+    m, k = np.frexp(_ONE + e)
+    k = k.astype(_F64)
+    while n > 1:
+        half, odd = n >> 1, n & 1
+        m2, k2 = np.frexp(m[0 : 2 * half : 2] * m[1 : 2 * half : 2])
+        k2 = k2 + (k[0 : 2 * half : 2] + k[1 : 2 * half : 2])
+        if odd:
+            m2, k2 = np.concatenate((m2, m[n - 1 : n])), np.concatenate((k2, k[n - 1 : n]))
+        m, k, n = m2, k2, half + odd
+    return float(log(float(m[0]))) + float(k[0]) * LN2
 
 
 def _softplus(z):
@@ -244,18 +281,28 @@ sinpi = _elementwise(_sinpi)
 cospi = _elementwise(_cospi)
 
 
+SMALL_TOTAL = 512  # below this many values, Python's own float additions beat numpy's cost per call
+
+
 def total(a, axis=0):
     """The sum along `axis` in the fixed pairwise-tree order of the module docstring."""
-    a = np.moveaxis(np.asarray(a, dtype=_F64), axis, 0)
+    a = np.asarray(a, dtype=_F64)
+    if axis != 0:
+        a = np.moveaxis(a, axis, 0)
     n = a.shape[0]
     if n == 0:
         return np.zeros(a.shape[1:])[()]
+    if n <= SMALL_TOTAL and a.ndim <= 2 and a.size <= 4 * SMALL_TOTAL:
+        from engine import scalar  # the same additions in the same order, on Python floats
+
+        if a.ndim == 1:
+            return _F64(scalar.total(a.tolist()))
+        return np.array([scalar.total(column) for column in a.T.tolist()])
     while n > 1:
         half, odd = n >> 1, n & 1
-        level = np.empty((half + odd,) + a.shape[1:])
-        np.add(a[0 : 2 * half : 2], a[1 : 2 * half : 2], out=level[:half])
+        level = np.add(a[0 : 2 * half : 2], a[1 : 2 * half : 2])
         if odd:
-            level[half] = a[n - 1]
+            level = np.concatenate((level, a[n - 1 : n]))
         a, n = level, half + odd
     y = a[0] if a.ndim == 1 else a[0].copy()
     # inf − inf makes a NaN whose sign bit depends on the CPU and on numpy's operand order: make it one NaN

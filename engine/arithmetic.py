@@ -29,9 +29,13 @@ class Arithmetic:
     name: str
     activations: dict  # activation name -> f(a)
     sigmoid: Callable  # σ(z), elementwise
+    # the output layer: `output_exp(z)` is what the loss and σ(z) share (portable: e^-|z|; machine: None),
+    # `output_sigmoid(z, shared)` is σ(z), `bce_total(z, labels, shared)` Σ over points of log(1 + e^z) - y·z
+    output_exp: Callable
+    output_sigmoid: Callable
+    bce_total: Callable
     sum_points: Callable  # Σ over axis 0 (the points), in this arithmetic's order
     weighted_points: Callable  # (e (n,), h (n, k)) -> Σ_points e·h, shape (k,)
-    bce_total: Callable  # (logits, labels) -> Σ over points of log(1 + e^z) - y·z, a float
     exp: Callable  # e^x of one float, the score
     sinpi: Callable  # sin(πx), elementwise (the sinx, siny features)
     rules: dict  # data-set kind -> f(n, rng) -> (points, red, separator)

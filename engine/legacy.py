@@ -20,7 +20,7 @@ def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # without overflow for large |z|
 
 
-def _bce_total(z, labels) -> float:
+def _bce_total(z, labels, shared=None) -> float:
     # log(1 + e^z) - y·z summed over the points
     return float(np.logaddexp(0.0, z).sum() - labels @ z)
 
@@ -90,7 +90,8 @@ def _beta_draws(rng, alphas, betas) -> tuple[float, ...]:
 MACHINE = Arithmetic(
     name=MACHINE_NAME,
     activations={"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0), "sigmoid": _sigmoid, "linear": lambda a: a},
-    sigmoid=_sigmoid, sum_points=_sum_points, weighted_points=_weighted_points, bce_total=_bce_total,
+    sigmoid=_sigmoid, output_exp=lambda z: None, output_sigmoid=lambda z, shared: _sigmoid(z),
+    sum_points=_sum_points, weighted_points=_weighted_points, bce_total=_bce_total,
     exp=math.exp, sinpi=_sinpi,
     rules={"linear": _linear, "xor": _xor, "circle": _circle, "gauss": _gauss, "spiral": _spiral},
     uniform=_uniform, perceptron_start=_perceptron_start, beta_draws=_beta_draws,

@@ -24,20 +24,20 @@ class Metrics:
     test_accuracy: float | None = None
 
 
-def _loss_accuracy(model: Model, z: np.ndarray, labels, positive) -> tuple[float, float]:
+def _loss_accuracy(model: Model, z: np.ndarray, labels, positive, shared=None) -> tuple[float, float]:
     n = len(z)
     # mean BCE with logits, stable for large |z|: log(1 + e^z) - y·z, in the session's arithmetic
-    loss = model.ops.bce_total(z, labels) / n
+    loss = model.ops.bce_total(z, labels, shared) / n
     return loss, np.count_nonzero((z > 0) == positive) / n
 
 
 def metrics(model: Model, params: np.ndarray, data: DataSet, forward: tuple | None = None) -> Metrics:
-    """The metrics of `params`; `forward` is model.forward over the training points, if already made."""
+    """The metrics of `params`; `forward` is model.output over the training points, if already made."""
     if data.n_train == 0:
         return Metrics(0.0, 1.0, 1.0)
     inputs, labels, positive = data.part(held_out=False)
-    z = (forward or model.forward(params, inputs))[0]
-    loss, accuracy = _loss_accuracy(model, z, labels, positive)
+    z, _, shared = forward or model.output(params, inputs)
+    loss, accuracy = _loss_accuracy(model, z, labels, positive, shared)
     score = model.ops.exp(-loss)
     if not data.n_test:
         return Metrics(loss, accuracy, score)

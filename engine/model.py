@@ -41,6 +41,14 @@ def _affine(h: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a + b
 
 
+def _count(shape: tuple[int, ...]) -> int:
+    """How many numbers an array of `shape` holds."""
+    count = 1
+    for size in shape:
+        count *= size
+    return count
+
+
 @attrs.frozen
 class Model:
     features: tuple[str, ...]
@@ -64,7 +72,7 @@ class Model:
 
     @functools.cached_property
     def size(self) -> int:
-        return sum(math.prod(shape) for _, shape in self.shapes)
+        return sum(_count(shape) for _, shape in self.shapes)
 
     @property
     def legacy(self) -> bool:
@@ -76,8 +84,8 @@ class Model:
         """(name, start, end, shape) of every array in the flat vector."""
         spans, start = [], 0
         for name, shape in self.shapes:
-            spans.append((name, start, start + math.prod(shape), shape))
-            start += math.prod(shape)
+            spans.append((name, start, start + _count(shape), shape))
+            start += _count(shape)
         return tuple(spans)
 
     def arrays(self, params: np.ndarray) -> dict[str, np.ndarray]:
@@ -105,6 +113,12 @@ class Model:
         views = [params[start:end].reshape(shape) for _, start, end, shape in self._spans]
         return list(zip(views[::2], views[1::2]))
 
+    def output(self, params: np.ndarray, inputs: np.ndarray) -> tuple:
+        """`forward`, and what the loss and the gradient share of the output (the arithmetic's
+        `output_exp`): (logits, trace, shared). A state keeps it for its metrics and its next step."""
+        z, trace = self.forward(params, inputs)
+        return z, trace, self.ops.output_exp(z)
+
     def forward(self, params: np.ndarray, inputs: np.ndarray) -> tuple[np.ndarray, list]:
         """(logits (n,), [(a_l, h_l) per hidden layer]) for feature rows `inputs` (n, features)."""
         act = self.ops.activations[self.activation]
@@ -121,14 +135,15 @@ class Model:
         return self.forward(params, inputs)[0]
 
     def gradient(self, params: np.ndarray, inputs: np.ndarray, labels: np.ndarray, forward=None) -> np.ndarray:
-        """∂loss/∂params, flat, for the mean BCE over the rows of `inputs`: exact backpropagation.
+        """∂loss/∂params, flat, for the mean BCE over the rows of `inputs`: exact backpropagation. `forward`
+        is `output(params, inputs)`, when already made.
 
         With e = σ(logit) - y: ∂L/∂W_L = h_{L-1}ᵀe/n, ∂L/∂b_L = mean(e); going down, δ_{L-1} = e·W_Lᵀ ⊙ act'(a),
         ∂L/∂W_l = h_{l-1}ᵀδ_l/n, ∂L/∂b_l = mean over points of δ_l, δ_{l-1} = δ_l·W_lᵀ ⊙ act'(a_{l-1}).
         """
-        z, trace = forward or self.forward(params, inputs)
+        z, trace, shared = forward or self.output(params, inputs)
         ops = self.ops
-        error = ops.sigmoid(z) - labels
+        error = ops.output_sigmoid(z, shared) - labels
         n = len(error)
         layers = self.layers(params)
         below = [inputs] + [h for _, h in trace]

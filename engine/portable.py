@@ -14,9 +14,15 @@ from engine.arithmetic import PORTABLE_NAME, Arithmetic
 from engine.dataset import PORTABLE_RULES
 
 
-def _bce_total(z, labels) -> float:
-    # per point log(1 + e^z) - y·z, the binary cross-entropy of σ(z) against y, then summed in fixed order
-    return float(arith.total(arith.softplus(z) - labels * z))
+def _output_exp(z):
+    return arith.exp(-np.abs(z))
+
+
+def _bce_total(z, labels, e=None) -> float:
+    # Σ log(1 + e^z) - y·z = Σ (max(z, 0) - y·z) + Σ log(1 + e^-|z|), the second sum as one log of a
+    # product (arith.log1p_total): one log for the whole loss instead of one per point
+    e = _output_exp(z) if e is None else e
+    return float(arith.total(np.where(z > 0.0, z, 0.0) - labels * z)) + arith.log1p_total(e)
 
 
 def _weighted_points(error, h):
@@ -41,7 +47,8 @@ def _beta_draws(rng, alphas, betas) -> tuple[float, ...]:
 PORTABLE = Arithmetic(
     name=PORTABLE_NAME,
     activations={"tanh": arith.tanh, "relu": _relu, "sigmoid": arith.sigmoid, "linear": lambda a: a},
-    sigmoid=arith.sigmoid, sum_points=arith.total, weighted_points=_weighted_points, bce_total=_bce_total,
+    sigmoid=arith.sigmoid, output_exp=_output_exp, output_sigmoid=arith.sigmoid_given,
+    sum_points=arith.total, weighted_points=_weighted_points, bce_total=_bce_total,
     exp=arith.exp, sinpi=arith.sinpi, rules=PORTABLE_RULES, uniform=samplers.uniform,
     perceptron_start=_perceptron_start, beta_draws=_beta_draws,
 )

@@ -190,11 +190,39 @@ def total(values):
     if not rows:
         return 0.0
     while len(rows) > 1:
-        level = [rows[2 * i] + rows[2 * i + 1] for i in range(len(rows) // 2)]
+        level = [a + b for a, b in zip(rows[0::2], rows[1::2])]
         if len(rows) & 1:
             level.append(rows[-1])
         rows = level
     return rows[0] if rows[0] == rows[0] else NAN
+
+
+def _unit(x):
+    """(m, k) with x = m·2^k and m in [0.5, 1), for 0.25 ≤ x ≤ 2: exact (frexp's answer on that range)."""
+    if x >= 1.0:
+        return (x * 0.5, 1) if x < 2.0 else (x * 0.25, 2)
+    return (x, 0) if x >= 0.5 else (x * 2.0, -1)
+
+
+def log1p_total(values):
+    """Σ log(1 + e_i) for e_i in [0, 1] as engine.arith.log1p_total computes it: factors 1 + e_i as m·2^k,
+    multiplied in total's tree order, each product renormalised exactly; then log(m) + k·ln 2."""
+    rows = [_unit(1.0 + v) if v == v else (NAN, 0) for v in values]
+    if not rows:
+        return 0.0
+    while len(rows) > 1:
+        level = []
+        for (m1, k1), (m2, k2) in zip(rows[0::2], rows[1::2]):
+            m, k = _unit(m1 * m2) if m1 == m1 and m2 == m2 else (NAN, 0)
+            level.append((m, k + (k1 + k2)))
+        if len(rows) & 1:
+            level.append(rows[-1])
+        rows = level
+    m, k = rows[0]
+    return log(m) + float(k) * LN2
+
+
+LN2 = 0.6931471805599453  # the double nearest ln 2 (engine.arith.LN2)
 
 
 def uniform(us, low, high):

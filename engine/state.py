@@ -1,5 +1,6 @@
 """The state of a session after some prefix of its events, its metrics, and its digest."""
 
+import functools
 import hashlib
 import json
 import struct
@@ -31,16 +32,20 @@ class State:
     params: np.ndarray = attrs.field(converter=frozen_params, eq=attrs.cmp_using(eq=np.array_equal))
     learner: Learner | None = None
     last_button: str | None = None
-    # derived from params and data; recomputed on every construction, never passed in. `forward` is the
-    # forward pass over the training points, kept so that the next gradient step does not repeat it
-    forward: tuple = attrs.field(init=False, eq=False, repr=False)
-    metrics: Metrics = attrs.field(init=False, eq=False)
+    # derived from params and data when first asked for, never passed in: a fold that only digests
+    # (audit, replay of a gradient session) never computes a loss it does not need
 
-    def __attrs_post_init__(self):
-        model = self.settings.model
-        forward = model.forward(self.params, self.data.part(held_out=False)[0]) if self.data.n_train else None
-        object.__setattr__(self, "forward", forward)
-        object.__setattr__(self, "metrics", metrics(model, self.params, self.data, forward))
+    @functools.cached_property
+    def forward(self) -> tuple | None:
+        """The model's output over the training points (model.output), shared by the metrics and the next
+        gradient step."""
+        if not self.data.n_train:
+            return None
+        return self.settings.model.output(self.params, self.data.part(held_out=False)[0])
+
+    @functools.cached_property
+    def metrics(self) -> Metrics:
+        return metrics(self.settings.model, self.params, self.data, self.forward)
 
 
 def data_digest(settings: Settings, data: DataSet) -> bytes:

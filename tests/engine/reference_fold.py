@@ -112,7 +112,8 @@ def metrics(settings, params, data) -> tuple:
     def loss_accuracy(inputs, labels):
         z, _ = forward(settings, params, inputs)
         n = len(z)
-        loss = ra.total([ra.softplus(zp) - yp * zp for zp, yp in zip(z, labels)]) / n
+        linear = ra.total([(zp if zp > 0.0 else 0.0) - yp * zp for zp, yp in zip(z, labels)])
+        loss = (linear + ra.log1p_total([ra.exp(-abs(zp)) for zp in z])) / n
         return loss, sum((zp > 0) == (yp > 0.5) for zp, yp in zip(z, labels)) / n
 
     train, test = data["train"], data["test"]
