@@ -197,29 +197,32 @@ def total(values):
     return rows[0] if rows[0] == rows[0] else NAN
 
 
-def _unit(x):
-    """(m, k) with x = m·2^k and m in [0.5, 1), for 0.25 ≤ x ≤ 2: exact (frexp's answer on that range)."""
-    if x >= 1.0:
-        return (x * 0.5, 1) if x < 2.0 else (x * 0.25, 2)
-    return (x, 0) if x >= 0.5 else (x * 2.0, -1)
-
-
 def log1p_total(values):
-    """Σ log(1 + e_i) for e_i in [0, 1] as engine.arith.log1p_total computes it: factors 1 + e_i as m·2^k,
-    multiplied in total's tree order, each product renormalised exactly; then log(m) + k·ln 2."""
-    rows = [_unit(1.0 + v) if v == v else (NAN, 0) for v in values]
-    if not rows:
+    """Σ log(1 + e_i) for e_i in [0, 1] as engine.arith.log1p_total computes it: factors 1 + e_i as m·2^k
+    with m in [0.5, 1), multiplied in total's tree order, each product brought back to [0.5, 1) exactly
+    (a product of two such m lies in [0.25, 1)); then log(m) + k·ln 2."""
+    ms, ks = [], []
+    for v in values:
+        x = 1.0 + v  # in (1, 2]
+        ms.append(x * 0.5 if x < 2.0 else 0.5)
+        ks.append(1 if x < 2.0 else 2)
+    if not ms:
         return 0.0
-    while len(rows) > 1:
-        level = []
-        for (m1, k1), (m2, k2) in zip(rows[0::2], rows[1::2]):
-            m, k = _unit(m1 * m2) if m1 == m1 and m2 == m2 else (NAN, 0)
-            level.append((m, k + (k1 + k2)))
-        if len(rows) & 1:
-            level.append(rows[-1])
-        rows = level
-    m, k = rows[0]
-    return log(m) + float(k) * LN2
+    while len(ms) > 1:
+        level_m, level_k = [], []
+        for m1, m2, k1, k2 in zip(ms[0::2], ms[1::2], ks[0::2], ks[1::2]):
+            p = m1 * m2
+            if p < 0.5:
+                level_m.append(p * 2.0)
+                level_k.append(k1 + k2 - 1)
+            else:
+                level_m.append(p)
+                level_k.append(k1 + k2)
+        if len(ms) & 1:
+            level_m.append(ms[-1])
+            level_k.append(ks[-1])
+        ms, ks = level_m, level_k
+    return log(ms[0]) + float(ks[0]) * LN2
 
 
 LN2 = 0.6931471805599453  # the double nearest ln 2 (engine.arith.LN2)
