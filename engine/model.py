@@ -14,7 +14,7 @@ Why sums are written out: a product h·W is accumulated input by input (`_affine
 to a BLAS kernel whose blocking and fused multiply-adds differ between machines. Everything else whose bits
 reach a digest (activations, the output's sigmoid, the sums over points in the gradient) is the session's
 arithmetic's (engine/arithmetic.py): nnreplay's portable operations for new sessions, release 0.1/0.2's
-machine expressions (`error @ h / n`, numpy's sums and tanh) for the logs they recorded.
+machine expressions (a BLAS product for the output layer, numpy's sums and tanh) for the logs they recorded.
 """
 
 import functools
