@@ -174,16 +174,29 @@ def _log1p(x):
     return np.where(x == xs, y, np.where(x == -1.0, -INF, np.where(x < -1.0, NAN, x)))
 
 
+def _tanh_small(xs):
+    w = xs * xs
+    return np.copysign(xs + xs * (w * _horner(w, _TANH_P)), xs)  # tanh(-0) = -0
+
+
+def _tanh_large(x, a):
+    e = _exp(_TWO * np.minimum(a, _TANH_CLAMP))
+    return np.copysign(_ONE - _TWO / (e + _ONE), x)
+
+
 def _tanh(x):
     a = np.abs(x)
     top = a.max()
-    xs = x if top < TANH_SMALL else np.where(a < TANH_SMALL, x, 0.0)
-    w = xs * xs
-    small = np.copysign(xs + xs * (w * _horner(w, _TANH_P)), xs)  # tanh(-0) = -0
     if top < TANH_SMALL:
-        return small
-    e = _exp(_TWO * np.minimum(a, _TANH_CLAMP))
-    y = np.where(a < TANH_SMALL, small, np.copysign(_ONE - _TWO / (e + _ONE), x))
+        return _tanh_small(x)
+    small = a < TANH_SMALL
+    if not small.any():
+        y = _tanh_large(x, a)
+    else:  # each lane computes only its own branch: the same operations on it, half the work
+        y = np.empty_like(x)
+        y[small] = _tanh_small(x[small])
+        large = ~small
+        y[large] = _tanh_large(x[large], a[large])
     return y if top == top else np.where(x == x, y, x)
 
 
@@ -211,7 +224,7 @@ def log1p_total(e) -> float:
     n = e.shape[0]
     if n == 0:
         return 0.0
-    if n <= SMALL_TOTAL:
+    if n <= SMALL_PRODUCT:
         from engine import scalar
 
         return scalar.log1p_total(e.tolist())
@@ -281,7 +294,10 @@ sinpi = _elementwise(_sinpi)
 cospi = _elementwise(_cospi)
 
 
-SMALL_TOTAL = 512  # below this many values, Python's own float additions beat numpy's cost per call
+# up to these many values, Python's own float operations (engine/scalar.py, the same operations in the same
+# order) beat numpy's cost per call: measured with bench/bench_models.py and bench/bench_core.py
+SMALL_TOTAL = 48
+SMALL_PRODUCT = 128
 
 
 def total(a, axis=0):
@@ -292,12 +308,10 @@ def total(a, axis=0):
     n = a.shape[0]
     if n == 0:
         return np.zeros(a.shape[1:])[()]
-    if n <= SMALL_TOTAL and a.ndim <= 2 and a.size <= 4 * SMALL_TOTAL:
+    if a.ndim == 1 and n <= SMALL_TOTAL:
         from engine import scalar  # the same additions in the same order, on Python floats
 
-        if a.ndim == 1:
-            return _F64(scalar.total(a.tolist()))
-        return np.array([scalar.total(column) for column in a.T.tolist()])
+        return _F64(scalar.total(a.tolist()))
     while n > 1:
         half, odd = n >> 1, n & 1
         level = np.add(a[0 : 2 * half : 2], a[1 : 2 * half : 2])
