@@ -114,7 +114,9 @@ async def show(request):
     at = query_int(request, "at", least=1)
     grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
     points = query_flag(request, "points", True)
-    return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points))
+    units = query_int(request, "units", None, 2, service.units.MAX_UNIT_GRID)
+    return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points, None,
+                                                       units))
 
 
 @endpoint
