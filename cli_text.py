@@ -109,7 +109,11 @@ def print_show(info, state, out: dict) -> None:
     # the log's settings, not the sessions table's copy: that table is not hashed, and may have been edited
     typer.echo(f"learner   {s.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
                + (f"   lr {s.lr}" if s.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
-    typer.echo(f"seq       {state.seq}")
+    # one step vocabulary (docs/api.md): a step counts presses, as `frame`, `replay` and the page say it
+    presses = state.seq - 1
+    typer.echo(f"seq       {state.seq}   (step {presses}: {presses} press{'' if presses == 1 else 'es'} since the start)")
+    if info.parent_id is not None:
+        typer.echo(f"forked    from {info.parent_id} at seq {info.parent_seq}")
     if "weights" in out:
         if s.data != "linear":  # the perceptron on x, y, but not on release 0.1's data set
             typer.echo(f"data      {s.data}")
@@ -340,6 +344,7 @@ def print_demo(target: str, rows, reports, sizes: dict) -> None:
                f"      {os.path.join(target, 'lesson.gif')}    a perceptron and a hidden layer of 8 on xor\n"
                f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
                f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
+               f"  nnreplay --db {quoted} serve --open              the same runs in your browser: scrub, press, fork\n"
                f"  nnreplay --db {quoted} play thompson-person      rate the separator yourself: keys 1-4\n"
                f"  nnreplay --db {quoted} log thompson-person       what the simulated person pressed\n"
                f"  nnreplay --db {quoted} show thompson-next        weights, posteriors, head hash\n"
