@@ -1,30 +1,57 @@
-// The session view: one session, its presses, the scrubber, the fork offer, the learner's readouts.
+// The session view: one session, its presses (one, ten, or Train), the scrubber, the fork offer, the
+// readouts in plain words, the learning curve, the learner's posteriors and the network's insides.
 "use strict";
 
 const SHOWN_ARMS = 6;
 
+// The post's three demos. A gradient session is the supervised one; a thompson session is the feedback
+// one or the auto-scored one depending on how it is pressed (the engine records the same kind of session):
+// the address says which (?demo=), else the log does (a button pressed: feedback; only Next: auto-scored).
+const DEMOS = {
+  supervised: { name: "Supervised demo",
+    words: "each Next iteration is one gradient step on the loss: every point pulls on the boundary, harder the more wrong it is.",
+    lead: "Press Next iteration, or Train to keep pressing." },
+  feedback: { name: "Interactive-feedback demo",
+    words: "you judge the picture with four buttons; after each, the learner tries a nudge to its weights and learns which nudges you reward.",
+    lead: "How good is this boundary? Judge the picture:" },
+  auto: { name: "Auto-scored demo",
+    words: "the same learner as interactive feedback, but the score computed from the loss judges each nudge instead of a person.",
+    lead: "Press Next iteration, or Train: the score judges each nudge." },
+};
+
+function demoOf(learner, asked, lastButton, head) {
+  if (learner !== "thompson") return "supervised";
+  if (asked === "feedback" || asked === "auto") return asked;
+  return lastButton || head <= 1 ? "feedback" : "auto";
+}
+
+// "w2+" -> "nudged w2 up"
+function nudgeWords(action) {
+  if (!action) return "";
+  const up = action.endsWith("+");
+  return `nudged ${action.slice(0, -1)} ${up ? "up" : "down"}`;
+}
+
 class SessionView {
-  constructor(ref) { this.ref = ref; this.following = true; this.shown = null; this.timer = null; }
+  constructor(ref, query) {
+    this.ref = ref; this.asked = query ? query.get("demo") : null;
+    this.following = true; this.shown = null; this.timer = null; this.training = false;
+  }
 
   async open() {
-    const full = await api(`/api/sessions/${encodeURIComponent(this.ref)}?grid=${GRID}`);
+    const full = await api(`/api/sessions/${encodeURIComponent(this.ref)}?grid=${GRID}&units=${UNITS}`);
     if (view !== this) return;  // another address was opened meanwhile: it owns the view now
     this.id = full.session_id; this.points = full.points; this.learner = full.learner; this.head = full.head;
     this.label = full.name || full.session_id.slice(0, 8);
+    this.activation = full.model.activation || "";
     this.frames = new Frames(this.id, painter((frame) => this.paint(frame)),
-      (error) => { $("step-error").textContent = error ? error.message : ""; });
+      (error) => { $("step-error").textContent = error ? error.message : ""; }, `&units=${UNITS}`);
     this.frames.put(full);
+    this.series = null;
+    this.demo = demoOf(full.learner, this.asked, full.last_button, full.head);
     $("title").textContent = this.label;
-    const s = full.settings;
-    // and every other setting that differs from its default (the model, the data set, ...), named as sent
-    const shown = new Set(["learner", "seed", "points", "noise", "lr", "step", "discount"]);
-    const others = Object.entries(s).filter(([key, value]) => !shown.has(key) && key in server.settings &&
-      JSON.stringify(value) !== JSON.stringify(server.settings[key]));
-    $("subtitle").textContent = `${full.learner} · seed ${full.seed_text} · ${s.points} points · noise ${s.noise}` +
-      (full.learner === "gradient" ? ` · lr ${s.lr}` : ` · step ${s.step} · discount ${s.discount}`) +
-      others.map(([key, value]) => ` · ${key} ${Array.isArray(value) ? value.join(",") : value}`).join("");
-    $("buttons").hidden = full.learner !== "thompson";
-    $("thompson").hidden = full.learner !== "thompson";
+    this.describe(full);
+    this.arrange();
     for (const row of document.querySelectorAll(".held-out")) row.hidden = full.test_loss === null;
     $("download-export").href = `/api/sessions/${this.id}/export`;
     $("download-gif").href = `/api/sessions/${this.id}/replay.gif`;
@@ -34,6 +61,75 @@ class SessionView {
     this.show(full.head);
     document.title = `${this.label} · nnreplay`;
     $("session-view").hidden = false;
+    this.loadSeries();
+  }
+
+  // which demo this is, where it came from, and every setting (in the details section)
+  describe(full) {
+    const demo = DEMOS[this.demo], line = $("demo-line");
+    line.replaceChildren();
+    const strong = document.createElement("strong");
+    strong.textContent = demo.name;
+    line.append(strong, `: ${demo.words} `);
+    if (this.learner === "thompson") {       // the same session pressed the other way
+      const other = this.demo === "feedback" ? "auto" : "feedback", link = document.createElement("a");
+      link.href = `/sessions/${this.id}?demo=${other}`;
+      link.textContent = other === "feedback" ? "Judge it yourself instead" : "Let the score judge instead";
+      link.addEventListener("click", (e) => { e.preventDefault(); navigate(link.getAttribute("href")); });
+      line.append(link);
+    }
+    const origin = $("origin");
+    origin.hidden = !full.parent_id;
+    if (full.parent_id) {
+      const parent = sessions.find((s) => s.id === full.parent_id), link = document.createElement("a");
+      link.href = `/sessions/${full.parent_id}`;
+      link.textContent = parent ? parent.name || parent.id.slice(0, 8) : full.parent_id.slice(0, 8);
+      link.addEventListener("click", (e) => { e.preventDefault(); navigate(link.getAttribute("href")); });
+      origin.replaceChildren("Forked from ", link, ` at step ${full.parent_seq - 1} (seq ${full.parent_seq}): ` +
+        `it shares that session's history up to there.`);
+    }
+    const s = full.settings;
+    // and every other setting that differs from its default (the model, the data set, ...), named as sent
+    const shown = new Set(["learner", "seed", "points", "noise", "lr", "step", "discount"]);
+    const others = Object.entries(s).filter(([key, value]) => !shown.has(key) && key in server.settings &&
+      JSON.stringify(value) !== JSON.stringify(server.settings[key]));
+    $("subtitle").textContent = `${full.learner} · seed ${full.seed_text} · ${s.points} points · noise ${s.noise}` +
+      (full.learner === "gradient" ? ` · lr ${s.lr}` : ` · step size ${s.step} · discount ${s.discount}`) +
+      others.map(([key, value]) => ` · ${key} ${Array.isArray(value) ? value.join(",") : value}`).join("");
+  }
+
+  // the demo decides what leads: the four buttons (feedback), or Next and the score's explanation
+  arrange() {
+    const thompson = this.learner === "thompson", feedback = this.demo === "feedback";
+    $("press-lead").textContent = DEMOS[this.demo].lead;
+    const presses = document.querySelector(".presses");
+    if (feedback) presses.append($("press-lead"), $("buttons"), $("nexts"));
+    else presses.append($("press-lead"), $("nexts"), $("buttons"));
+    $("buttons").hidden = !thompson;
+    $("thompson").hidden = !thompson;
+    $("auto-explain").hidden = this.demo !== "auto";
+    $("score-name").textContent = this.demo === "auto" ? "applied reinforcement score" : "score";
+    for (const d of Object.keys(DEMOS)) $("session-view").classList.toggle(`demo-${d}`, d === this.demo);
+  }
+
+  async loadSeries() {
+    try {
+      const series = await api(`/api/sessions/${this.id}/metrics`);
+      if (view !== this) return;
+      this.series = series;
+      if (this.shown) this.drawCurve(this.shown);
+    } catch (e) { $("step-error").textContent = `the learning curve could not be read: ${e.message}`; }
+  }
+
+  // a press's answer extends the curve where it follows on from what the page has
+  extendSeries(frame) {
+    const s = this.series;
+    if (!s) return;
+    if (frame.seq === s.loss.length + 1) {
+      for (const key of ["loss", "accuracy", "score", "test_loss", "test_accuracy"]) s[key].push(frame[key]);
+    } else if (frame.seq > s.loss.length + 1 && !this.seriesTimer) {  // presses made elsewhere: read again
+      this.seriesTimer = setTimeout(() => { this.seriesTimer = null; this.loadSeries(); }, 500);
+    }
   }
 
   setHead(head) {
@@ -41,13 +137,17 @@ class SessionView {
     const slider = $("scrubber");
     slider.max = String(head);
     if (this.following) slider.value = String(head);
-    $("step-of").textContent = `${slider.value} / ${head}`;
+    this.sayStep(Number(slider.value));
+  }
+
+  sayStep(seq) {
+    $("step-of").textContent = `${stepWords(seq, this.head)} · seq ${seq}`;
+    $("scrubber").setAttribute("aria-valuetext", stepWords(seq, this.head));
   }
 
   show(seq) {
     $("scrubber").value = String(seq);
-    $("scrubber").setAttribute("aria-valuetext", `step ${seq} of ${this.head}`);
-    $("step-of").textContent = `${seq} / ${this.head}`;
+    this.sayStep(seq);
     this.frames.want(seq);
   }
 
@@ -56,27 +156,60 @@ class SessionView {
     NNDraw.board($("board"), this.points, frame);
     for (const key of ["loss", "accuracy", "score"]) $(`r-${key}`).textContent = fmt[key](frame[key]);
     for (const key of ["test_loss", "test_accuracy"]) $(`r-${key}`).textContent = frame[key] === null ? "-" : fmt[key](frame[key]);
-    $("r-step").textContent = String(frame.seq);
+    $("r-step").textContent = String(frame.seq - 1);
+    $("r-seq").textContent = String(frame.seq);
     // the fingerprint is the newest head any answer has reported (a cached older answer knows an older one)
     if (!this.fingerprint || frame.head > this.fingerprint.head) {
       this.fingerprint = { head: frame.head, hash: frame.session_head_hash };
       $("head-hash").textContent = frame.session_head_hash;
-      $("head-step").textContent = String(frame.head);
+      $("head-step").textContent = `${frame.head - 1} (seq ${frame.head})`;
     }
     if (frame.posteriors) this.paintLearner(frame);
+    this.drawCurve(frame);
+    if (frame.network) {
+      NNInside.draw($("network"), frame, this.activation);
+      $("network").setAttribute("aria-label", NNInside.summary(frame, this.activation));
+      $("network-text").textContent = NNInside.describe(frame, this.activation);
+    }
+  }
+
+  drawCurve(frame) {
+    const s = this.series, canvas = $("curve");
+    if (!s) return;
+    const lines = [{ label: "loss", colour: "#a84300", values: s.loss }, { label: "accuracy", colour: "#1f5fa8", values: s.accuracy }];
+    if (s.test_accuracy.some((v) => v !== null)) {
+      lines.push({ label: "held-out loss", colour: "#a84300", values: s.test_loss, dash: [5, 4] },
+        { label: "held-out accuracy", colour: "#1f5fa8", values: s.test_accuracy, dash: [5, 4] });
+    }
+    this.curve = NNDraw.lines(canvas, lines, { step: frame.seq - 1, lo: 0, hi: 1 });
+    const at = frame.seq - 1, first = s.loss.length ? 0 : null;
+    const words = `At step ${at}: loss ${fmt.loss(frame.loss)}, accuracy ${fmt.accuracy(frame.accuracy)}` +
+      (frame.test_accuracy === null ? "" : `, held-out accuracy ${fmt.test_accuracy(frame.test_accuracy)}`) +
+      (first === null ? "." : `. Over steps 0 to ${s.loss.length - 1} the loss went from ${fmt.loss(s.loss[0])} to ` +
+        `${fmt.loss(s.loss[s.loss.length - 1])} and the accuracy from ${fmt.accuracy(s.accuracy[0])} to ` +
+        `${fmt.accuracy(s.accuracy[s.accuracy.length - 1])}. Click the chart to go to a step.`);
+    canvas.setAttribute("aria-label", `Learning curve. ${words}`);
+    $("curve-text").textContent = words;
   }
 
   paintLearner(frame) {
-    $("r-applied").textContent = frame.score.toFixed(3);
-    const p = frame.event.payload, reward = p.reward === null || p.reward === undefined ? "-" : p.reward.toFixed(2);
-    $("r-action").textContent = frame.event.type === "session_started" ? "no action yet" :
-      `last action ${p.action} · reward credited ${reward}${p.button ? ` (${p.button})` : ""} · ` +
-      (p.undone ? "the change before it was undone" : "nothing undone");
+    const p = frame.event.payload;
+    let words;
+    if (frame.event.type === "session_started") words = "No nudge yet: the first press makes one.";
+    else {
+      const reward = p.reward === null || p.reward === undefined ? null : p.reward;
+      const judged = p.button ? `You said ${p.button}` : reward === null ? "" : reward > 0 ? "The score rose" : "The score did not rise";
+      const credit = reward === null ? "Nothing to credit yet (the first nudge)." :
+        `${judged}, so the last nudge was credited ${reward.toFixed(2)}` + (p.undone ? " and undone (it made things worse)." : ".");
+      words = `${credit} Then the learner ${nudgeWords(p.action)}.`;
+    }
+    $("r-action").textContent = words;
     // a network has two arms per parameter: like `show`, list the six likeliest to help
     const arms = frame.posteriors.length > SHOWN_ARMS
       ? [...frame.posteriors].sort((a, b) => b.mean - a.mean).slice(0, SHOWN_ARMS) : frame.posteriors;
     $("posteriors").caption.textContent = arms.length < frame.posteriors.length
-      ? `${frame.posteriors.length} arms; the ${SHOWN_ARMS} likeliest to help` : "";
+      ? `Posteriors: ${frame.posteriors.length} nudges (arms); the ${SHOWN_ARMS} likeliest to help`
+      : "Posterior of each nudge (arm): how likely it is to help";
     const body = $("posteriors").tBodies[0];
     body.replaceChildren(...arms.map((arm) => {
       const row = document.createElement("tr");
@@ -91,52 +224,92 @@ class SessionView {
     }));
   }
 
-  scrubTo(seq) {
+  scrubTo(seq, keepTraining = false) {
     seq = Math.max(1, Math.min(this.head, seq));
+    if (!keepTraining && this.training && seq !== this.head) this.stopTraining();
     this.following = seq === this.head;
     $("fork-offer").hidden = true;
     this.show(seq);
   }
 
-  // presses go out one after another, in the order they were made
-  press(name) {
-    this.queue = (this.queue || Promise.resolve()).then(() => this.pressNow(name));
+  // presses go out one after another, in the order they were made; each resolves to whether it was recorded
+  press(name, count = 1) {
+    this.queue = (this.queue || Promise.resolve()).then(() => this.pressNow(name, count));
     return this.queue;
   }
 
-  async pressNow(name) {
+  async pressNow(name, count = 1) {
     $("press-error").textContent = "";
-    if (server.read_only) { $("press-error").textContent = "this server is read-only: presses are refused"; return; }
-    if (!this.following) { this.offerFork(name); return; }
+    if (view !== this) return false;
+    if (server.read_only) { $("press-error").textContent = "this server is read-only: presses are refused"; return false; }
+    if (!this.following) { this.offerFork(name); return false; }
     try {
-      const frame = await post(`/api/sessions/${this.id}/presses`, { press: name });
+      const body = count === 1 ? { press: name } : { press: name, count };
+      const frame = await post(`/api/sessions/${this.id}/presses?grid=${GRID}&units=${UNITS}&points=false`, body);
       this.frames.put(frame);
+      this.extendSeries(frame);
       if (frame.head >= this.head) { this.setHead(frame.head); if (this.following) this.show(frame.head); }
-      // what a sighted user sees on the board, said once per press to a screen reader
-      $("announce").textContent = `${name === "next" ? "Next iteration" : name}: step ${frame.seq}, ` +
-        `accuracy ${fmt.accuracy(frame.accuracy)}, loss ${fmt.loss(frame.loss)}`;
-    } catch (e) { $("press-error").textContent = e.message; }
+      // what a sighted user sees on the board, said once per press to a screen reader (not per Train press)
+      if (!this.training) {
+        $("announce").textContent = `${name === "next" ? "Next iteration" : name}${count > 1 ? ` ×${count}` : ""}: ` +
+          `step ${frame.seq - 1}, accuracy ${fmt.accuracy(frame.accuracy)}, loss ${fmt.loss(frame.loss)}`;
+      }
+      return true;
+    } catch (e) { $("press-error").textContent = e.message; return false; }
+  }
+
+  // Train: Next presses one after another at the chosen rate, each an event, until Pause, a refusal, or
+  // leaving the session
+  async train() {
+    if (this.training) { this.stopTraining(); return; }
+    if (server.read_only) { $("press-error").textContent = "this server is read-only: presses are refused"; return; }
+    if (!this.following) this.scrubTo(this.head);
+    this.training = true;
+    $("train").textContent = "Pause"; $("train").classList.add("primary");
+    $("announce").textContent = "training";
+    while (this.training && view === this) {
+      const began = performance.now(), rate = Math.max(1, Math.min(50, Number($("rate").value) || 10));
+      if (!(await this.press("next"))) break;
+      const wait = 1000 / rate - (performance.now() - began);
+      if (wait > 0) await new Promise((done) => { this.trainTimer = setTimeout(done, wait); });
+    }
+    this.stopTraining();
+  }
+
+  stopTraining() {
+    if (!this.training) return;
+    this.training = false; clearTimeout(this.trainTimer);
+    $("train").textContent = "Train"; $("train").classList.remove("primary");
+    if (this.shown) $("announce").textContent = `paused at step ${this.head - 1}`;
   }
 
   offerFork(name) {
     const at = Number($("scrubber").value);
-    $("fork-text").textContent = `You are looking at step ${at} of ${this.head}. A press records at the head. ` +
-      `Fork a new session that shares steps 1 to ${at}, and press "${name === "next" ? "Next iteration" : name}" there?`;
+    $("fork-text").textContent = `You are looking at step ${at - 1} of ${this.head - 1}; presses are recorded at the latest step. ` +
+      `Fork a new session that shares steps 0 to ${at - 1} (seq 1 to ${at}), and press "${name === "next" ? "Next iteration" : name}" there?`;
     $("fork-offer").hidden = false;
     $("fork-here").focus();  // the choice is the next thing to do: a keyboard user lands on it
     $("fork-here").onclick = async () => {
       try {
         const made = await post(`/api/sessions/${this.id}/fork`, { at });
         await post(`/api/sessions/${made.id}/presses`, { press: name });
-        navigate(`/sessions/${made.id}`);
+        await refreshSessions();
+        navigate(`/sessions/${made.id}${this.asked ? `?demo=${this.demo}` : ""}`);
       } catch (e) { $("press-error").textContent = e.message; }
     };
     $("to-head").onclick = () => { this.scrubTo(this.head); $("scrubber").focus(); };
     $("fork-cancel").onclick = () => { $("fork-offer").hidden = true; $("scrubber").focus(); };
   }
 
+  pickOnCurve(event) {
+    if (!this.curve) return;
+    const box = $("curve").getBoundingClientRect();
+    this.scrubTo(this.curve.stepAt(event.clientX - box.left) + 1);
+  }
+
   togglePlay() {
     if (this.timer) { this.stopPlay(); return; }
+    this.stopTraining();
     if (this.following || Number($("scrubber").value) >= this.head) this.scrubTo(1);
     $("play").textContent = "Pause";  // the name says what a press does; no aria-pressed on top of it
     const stride = Math.max(1, Math.round(this.head / 600));   // a history plays in about ten seconds at most
@@ -153,7 +326,13 @@ class SessionView {
 
   live(changed) {
     const head = changed[this.id];
-    if (head !== undefined && head > this.head) { this.setHead(head); if (this.following) this.show(head); }
+    if (head !== undefined && head > this.head) {
+      this.setHead(head);
+      if (this.following) this.show(head);
+      if (this.series && head > this.series.loss.length + 1 && !this.training && !this.seriesTimer) {
+        this.seriesTimer = setTimeout(() => { this.seriesTimer = null; this.loadSeries(); }, 300);
+      }
+    }
   }
 
   key(event) {
@@ -170,7 +349,8 @@ class SessionView {
   }
 
   close() {
-    this.stopPlay(); $("session-view").hidden = true; $("fork-offer").hidden = true;
+    this.stopPlay(); this.stopTraining(); clearTimeout(this.seriesTimer);
+    $("session-view").hidden = true; $("fork-offer").hidden = true;
     for (const id of ["step-error", "press-error"]) $(id).textContent = "";
   }
 }
