@@ -28,7 +28,7 @@ def test_a_refused_new_session_says_why_and_puts_the_focus_on_the_field(page, se
     page.goto(server.url + "/")
     page.get_by_role("button", name="New session").click()
     page.get_by_label("Hidden layers").fill("8,x")
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="hidden")).to_contain_text("hidden layers are up to")
     expect(page.get_by_label("Hidden layers")).to_be_focused()
     with server.client() as http:
