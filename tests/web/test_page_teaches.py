@@ -112,6 +112,10 @@ def test_at_1280x800_next_and_the_readouts_stay_in_view_with_the_fork_offer_open
     expect(page.get_by_role("alertdialog")).to_be_visible()
     for selector in ("#next", "#train", "#buttons", "#fork-here", "#title", ".readouts", "#r-score"):
         assert inside_viewport(page, selector), selector
+    # a long error (a refusal naming a 200-character session, say) wraps in its column, widening nothing
+    page.evaluate("document.getElementById('press-error').textContent = 'x'.repeat(400) + ' refused'")
+    for selector in ("#next", "#board", ".readouts", "#r-score", "#press-error"):
+        assert inside_viewport(page, selector), selector
     page.keyboard.press("Escape")
 
 
