@@ -23,11 +23,12 @@ MAX_GRID = 128
 
 
 def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID, points: bool = True,
-               state=None, units: int | None = None) -> dict:
+               state=None, units: int | None = None, truth: bool = True) -> dict:
     """The show object at `at` (default: the head) plus the picture, the event recorded at that seq and,
     for thompson, a credible band per arm. `points=False` leaves out what never changes within a session
     (points, test_points, separator, settings), for a scrubber that already has them. `state`, when the caller has just
-    recorded it, saves folding it again. `units=N` adds `network` (service.units): the inputs' and hidden
+    recorded it, saves folding it again. `truth=False` leaves out `truth` (the data set's rule: the same at
+every step, so a scrubber that has it asks for less). `units=N` adds `network` (service.units): the inputs' and hidden
     units' outputs on an N x N grid and every layer's weights, for a network diagram."""
     if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= MAX_GRID:
         raise StoreError(f"grid must be from 2 to {MAX_GRID}, got {grid}", field="grid")
@@ -51,6 +52,8 @@ def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID,
     if not points:
         for key in ("points", "test_points", "separator", "settings"):
             out.pop(key)
+    if not truth:
+        out.pop("truth")
     return out
 
 

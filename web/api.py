@@ -115,8 +115,9 @@ async def show(request):
     grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
     points = query_flag(request, "points", True)
     units = query_int(request, "units", None, 2, service.units.MAX_UNIT_GRID)
+    truth = query_flag(request, "truth", True)
     return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points, None,
-                                                       units))
+                                                       units, truth))
 
 
 @endpoint
@@ -131,10 +132,11 @@ async def press(request):
     grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
     units = query_int(request, "units", None, 2, service.units.MAX_UNIT_GRID)
     points = query_flag(request, "points", True)
+    truth = query_flag(request, "truth", True)
 
     def record(log):
         info, state = service.record(log, _ref(request), body["press"], count, source="web")
-        return service.page_state(log, info.id, grid=grid, points=points, state=state, units=units)
+        return service.page_state(log, info.id, grid=grid, points=points, state=state, units=units, truth=truth)
 
     return JSONResponse(await request.app.state.db.run(record))
 

@@ -47,11 +47,14 @@ def test_the_network_holds_every_unit_and_weight_of_a_hidden_layer_model(log):
 
 
 def test_the_units_grid_is_checked_and_costs_nothing_when_not_asked(log):
-    """units out of 2..48 is refused naming `units`; without it the answer has no network."""
+    """units out of 2..48 is refused naming `units`; without it the answer has no network; truth=False
+    leaves the data set's rule out (a scrubber has it from its first answer)."""
     with pytest.raises(StoreError) as refused:
         service.page_state(log, "grad", units=1)
     assert refused.value.field == "units"
     assert "network" not in service.page_state(log, "grad", points=False)
+    assert "truth" not in service.page_state(log, "grad", points=False, truth=False)
+    assert service.page_state(log, "grad", points=False)["truth"] is not None
 
 
 def test_a_perceptrons_input_grids_are_x_and_y(log):

@@ -4,7 +4,8 @@
 const $ = (id) => document.getElementById(id);
 // the board's grid: fine enough that the interpolated bands and the contour follow the model closely; the
 // network diagram's unit heatmaps are small and need less
-const GRID = 64, UNITS = 16, CACHE = 4000;
+// frames kept per session: a 64 x 64 frame with its network is ~60 KB in the page, so 1,000 stay under 64 MB
+const GRID = 64, UNITS = 16, CACHE = 1000;
 // as `show` prints them
 const fmt = { step: (v) => String(v), loss: (v) => v.toFixed(4), accuracy: (v) => v.toFixed(3), score: (v) => v.toFixed(4),
   test_loss: (v) => v.toFixed(4), test_accuracy: (v) => v.toFixed(3) };
@@ -43,6 +44,9 @@ class Frames {
     this.extra = extra;
   }
   put(frame) {
+    // the data set's rule is the same at every step: frames asked without it share the first one's
+    if (frame.truth === undefined) frame.truth = this.truth;    // asked without it (?truth=false)
+    else this.truth = frame.truth;
     this.cache.set(frame.seq, frame);
     if (this.cache.size > CACHE) this.cache.delete(this.cache.keys().next().value);
   }

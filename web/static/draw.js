@@ -20,46 +20,57 @@ const NNDraw = (() => {
     return { px: (x) => margin + (x + 1) / 2 * span, py: (y) => margin + (1 - y) / 2 * span, margin, span };
   }
 
-  // The shaded bands, pixel by pixel: the probability is interpolated (bilinearly, between the grid's cell
-  // centres) at every pixel and then given its band, so a band's edge is as smooth as the screen, with no
-  // stair steps and no pale halo of a small image scaled up.
+  // The shaded bands: the probability is interpolated (bilinearly, between the grid's cell centres) at
+  // every pixel of a half-resolution image and then given its band, which is drawn scaled up: a band's
+  // edge is as smooth as the screen, with no stair steps and no pale halo of a small grid scaled up.
   function shade(ctx, grid, m) {
-    const n = grid.length, span = Math.round(m.span), flat = new Float32Array(n * n);
+    const n = grid.length, span = Math.max(2, Math.round(m.span / 2)), flat = new Float32Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) flat[i * n + j] = grid[i][j];
-    const at = new Int32Array(span), frac = new Float32Array(span);
+    const at = new Int32Array(span), frac = new Float32Array(span), one = n > 1 ? 1 : 0;
     for (let k = 0; k < span; k++) {            // pixel k's position in cell-centre units, clamped at the edges
-      const u = Math.min(n - 1, Math.max(0, ((k + 0.5) / span) * n - 0.5)), i = Math.min(n - 2, Math.floor(u));
-      at[k] = Math.max(0, i); frac[k] = n > 1 ? u - at[k] : 0;
+      const u = Math.min(n - 1, Math.max(0, ((k + 0.5) / span) * n - 0.5));
+      at[k] = Math.max(0, Math.min(n - 2, Math.floor(u))); frac[k] = n > 1 ? u - at[k] : 0;
     }
     shadeCanvas.width = span; shadeCanvas.height = span;
     const sctx = shadeCanvas.getContext("2d"), image = sctx.createImageData(span, span), data = image.data;
-    const one = n > 1 ? 1 : 0;
     for (let r = 0; r < span; r++) {
       const k = span - 1 - r, i = at[k], fy = frac[k], row0 = i * n, row1 = (i + one) * n;  // canvas rows go down, grid rows up
       for (let c = 0; c < span; c++) {
         const j = at[c], fx = frac[c];
         const low = flat[row0 + j] + (flat[row0 + j + one] - flat[row0 + j]) * fx;
         const high = flat[row1 + j] + (flat[row1 + j + one] - flat[row1 + j]) * fx;
-        const colour = band(low + (high - low) * fy), o = 4 * (r * span + c);
+        const p = low + (high - low) * fy;
+        let b = 0;
+        while (b < 7 && p >= RAMP_EDGES[b]) b++;
+        const colour = RAMP[b], o = 4 * (r * span + c);
         data[o] = colour[0]; data[o + 1] = colour[1]; data[o + 2] = colour[2]; data[o + 3] = 255;
       }
     }
     sctx.putImageData(image, 0, 0);
-    ctx.drawImage(shadeCanvas, m.margin, m.margin);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(shadeCanvas, m.margin, m.margin, m.span, m.span);
   }
 
-  // a small heatmap of any field (a unit's output): cell by cell, diverging from the middle of `range`
+  // a small heatmap of any field (a unit's output), one image pixel per cell, diverging from the middle of
+  // [lo, hi]: white there, the page's red above, its blue below
+  const heatCanvas = document.createElement("canvas");
   function heatmap(ctx, grid, x, y, size, lo, hi) {
-    const n = grid.length, cell = size / n, mid = (lo + hi) / 2, half = Math.max(1e-9, (hi - lo) / 2);
+    const n = grid.length, mid = (lo + hi) / 2, half = Math.max(1e-9, (hi - lo) / 2);
+    heatCanvas.width = n; heatCanvas.height = n;
+    const hctx = heatCanvas.getContext("2d"), image = hctx.createImageData(n, n), data = image.data;
     for (let i = 0; i < n; i++) {
+      const row = grid[i], out = (n - 1 - i) * n;
       for (let j = 0; j < n; j++) {
-        const t = Math.max(-1, Math.min(1, (grid[i][j] - mid) / half));
-        const c = t > 0 ? [255 - t * (255 - 214), 255 - t * (255 - 39), 255 - t * (255 - 40)]
-          : [255 + t * (255 - 33), 255 + t * (255 - 102), 255 + t * (255 - 172)];
-        ctx.fillStyle = `rgb(${c[0] | 0},${c[1] | 0},${c[2] | 0})`;
-        ctx.fillRect(x + j * cell, y + (n - 1 - i) * cell, Math.ceil(cell), Math.ceil(cell));
+        const t = Math.max(-1, Math.min(1, (row[j] - mid) / half)), o = 4 * (out + j);
+        if (t > 0) { data[o] = 255 - t * 41; data[o + 1] = 255 - t * 216; data[o + 2] = 255 - t * 215; } else {
+          data[o] = 255 + t * 222; data[o + 1] = 255 + t * 153; data[o + 2] = 255 + t * 83;
+        }
+        data[o + 3] = 255;
       }
     }
+    hctx.putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(heatCanvas, x, y, size, size);
   }
 
   // the grid with a border at the square's edges, extrapolated half a cell from the outermost centres,

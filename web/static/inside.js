@@ -32,7 +32,8 @@ const NNInside = (() => {
     const width = Math.max(280, canvas.clientWidth || 720);
     const node = Math.max(22, Math.min(44, Math.floor((width - 40) / (cols.length * 2.4))));
     const gap = Math.max(8, Math.round(node * 0.35)), top = 22, bottom = 22;
-    canvas.style.height = `${top + bottom + tallest * node + (tallest - 1) * gap}px`;
+    const height = `${top + bottom + tallest * node + (tallest - 1) * gap}px`;
+    if (canvas.style.height !== height) canvas.style.height = height;
     const [ctx, w, h] = NNDraw.fit(canvas);
     ctx.clearRect(0, 0, w, h); ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
     const colX = (c) => 20 + c * (w - 40 - node) / Math.max(1, cols.length - 1);

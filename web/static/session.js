@@ -45,7 +45,7 @@ class SessionView {
     this.label = full.name || full.session_id.slice(0, 8);
     this.activation = full.model.activation || "";
     this.frames = new Frames(this.id, painter((frame) => this.paint(frame)),
-      (error) => { $("step-error").textContent = error ? error.message : ""; }, `&units=${UNITS}`);
+      (error) => { $("step-error").textContent = error ? error.message : ""; }, `&units=${UNITS}&truth=false`);
     this.frames.put(full);
     this.series = null;
     this.demo = demoOf(full.learner, this.asked, full.last_button, full.head);
@@ -245,7 +245,7 @@ class SessionView {
     if (!this.following) { this.offerFork(name); return false; }
     try {
       const body = count === 1 ? { press: name } : { press: name, count };
-      const frame = await post(`/api/sessions/${this.id}/presses?grid=${GRID}&units=${UNITS}&points=false`, body);
+      const frame = await post(`/api/sessions/${this.id}/presses?grid=${GRID}&units=${UNITS}&points=false&truth=false`, body);
       this.frames.put(frame);
       this.extendSeries(frame);
       if (frame.head >= this.head) { this.setHead(frame.head); if (this.following) this.show(frame.head); }
