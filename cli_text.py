@@ -201,8 +201,9 @@ def print_log(records, metrics: bool, csv_: bool) -> None:
             writer.writerow([printable(record[c]) if isinstance(record[c], str) else record[c] for c in columns])
     else:
         for record in records:
-            extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
-                     if metrics else "")
+            # the state after event seq is step seq - 1, as the page, `frame` and `show` name it
+            extra = (f"  step {record['seq'] - 1}: acc {record['accuracy']:.3f} loss {record['loss']:.4f} "
+                     f"score {record['score']:.4f}" if metrics else "")
             if held_out:
                 extra += f"  held out acc {record['test_accuracy']:.3f} loss {record['test_loss']:.4f}"
             typer.echo(f"{record['seq']:>6}  {printable(record['recorded_at'])}  {printable(record['type']):<15} "
