@@ -24,7 +24,8 @@ async function refreshSessions() {
 }
 
 function showSessions() {
-  const picker = $("session-picker"), current = view instanceof SessionView ? view.id : "";
+  // a choice made but not yet confirmed (Open) survives the list being rebuilt by a live update
+  const picker = $("session-picker"), current = picker.value || (view instanceof SessionView ? view.id : "");
   picker.replaceChildren(new Option("choose a session…", ""), ...sessions.map((s) =>
     new Option(`${shortName(s.name || s.id.slice(0, 8))} · ${s.learner} · ${countEvents(s.events)}`, s.id)));
   picker.value = current;

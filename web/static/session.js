@@ -259,7 +259,8 @@ class SessionView {
   }
 
   // Train: Next presses one after another at the chosen rate, each an event, until Pause, a refusal, or
-  // leaving the session
+  // leaving the session. Pause stops at once; a press already sent still lands, and only then does the
+  // page say where it paused (a click on Train before that carries on the same loop).
   async train() {
     if (this.training) { this.stopTraining(); return; }
     if (server.read_only) { $("press-error").textContent = "this server is read-only: presses are refused"; return; }
@@ -267,20 +268,23 @@ class SessionView {
     this.training = true;
     $("train").textContent = "Pause"; $("train").classList.add("primary");
     $("announce").textContent = "training";
+    if (this.looping) return;
+    this.looping = true;
     while (this.training && view === this) {
       const began = performance.now(), rate = Math.max(1, Math.min(50, Number($("rate").value) || 10));
       if (!(await this.press("next"))) break;
       const wait = 1000 / rate - (performance.now() - began);
-      if (wait > 0) await new Promise((done) => { this.trainTimer = setTimeout(done, wait); });
+      if (wait > 0 && this.training) await new Promise((done) => { this.wake = done; this.trainTimer = setTimeout(done, wait); });
     }
+    this.looping = false;
     this.stopTraining();
+    if (view === this) $("announce").textContent = `paused at step ${this.head - 1}`;
   }
 
   stopTraining() {
-    if (!this.training) return;
     this.training = false; clearTimeout(this.trainTimer);
+    if (this.wake) { this.wake(); this.wake = null; }
     $("train").textContent = "Train"; $("train").classList.remove("primary");
-    if (this.shown) $("announce").textContent = `paused at step ${this.head - 1}`;
   }
 
   offerFork(name) {
