@@ -18,7 +18,7 @@ from web.live import Live
 # the page's files, by name: nothing outside this list is ever served, whatever the path asks for
 STATIC = {"app.js": "text/javascript", "common.js": "text/javascript", "session.js": "text/javascript",
           "compare.js": "text/javascript", "draw.js": "text/javascript", "form.js": "text/javascript",
-          "inside.js": "text/javascript", "style.css": "text/css",
+          "inside.js": "text/javascript", "readouts.js": "text/javascript", "style.css": "text/css",
           "index.html": "text/html",
           # the New-session form's data-set thumbnails (docs/make_thumbnails.py draws them)
           **{f"data-{kind}.png": "image/png" for kind in ("linear", "xor", "circle", "gauss", "spiral")}}

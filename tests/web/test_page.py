@@ -196,6 +196,6 @@ def test_the_sessions_list_follows_presses_made_elsewhere(page, server, recorded
 def test_the_page_loads_nothing_from_elsewhere(client):
     """No file of the page names a remote address: it works without internet."""
     for name in ("", "static/app.js", "static/common.js", "static/session.js", "static/compare.js",
-                 "static/draw.js", "static/form.js", "static/style.css"):
+                 "static/draw.js", "static/form.js", "static/inside.js", "static/readouts.js", "static/style.css"):
         text = client.get("/" + name).text
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
