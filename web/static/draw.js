@@ -21,12 +21,12 @@ const NNDraw = (() => {
   }
 
   // The shaded bands: the probability is interpolated (bilinearly, between the grid's cell centres) at
-  // every pixel of a half-resolution image and then given its band, which is drawn scaled up: a band's
-  // edge is as smooth as the screen, with no stair steps and no pale halo of a small grid scaled up.
+  // every pixel of a half-resolution image and then given its band (antialiased), which is drawn scaled
+  // up: a band's edge is as smooth as the screen, with no stair steps and no pale halo of a small grid.
   function shade(ctx, grid, m) {
     const n = grid.length, span = Math.max(2, Math.round(m.span / 2)), flat = new Float32Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) flat[i * n + j] = grid[i][j];
-    const at = new Int32Array(span), frac = new Float32Array(span), one = n > 1 ? 1 : 0;
+    const at = new Int32Array(span), frac = new Float32Array(span), one = n > 1 ? 1 : 0, scale = n / span;
     for (let k = 0; k < span; k++) {            // pixel k's position in cell-centre units, clamped at the edges
       const u = Math.min(n - 1, Math.max(0, ((k + 0.5) / span) * n - 0.5));
       at[k] = Math.max(0, Math.min(n - 2, Math.floor(u))); frac[k] = n > 1 ? u - at[k] : 0;
@@ -42,7 +42,15 @@ const NNDraw = (() => {
         const p = low + (high - low) * fy;
         let b = 0;
         while (b < 7 && p >= RAMP_EDGES[b]) b++;
-        const colour = RAMP[b], o = 4 * (r * span + c);
+        // antialiased band edges: within half a pixel of an edge (measured with the field's gradient), the
+        // neighbouring band's colour is mixed in by how far the edge runs into the pixel
+        const gx = ((flat[row0 + j + one] - flat[row0 + j]) * (1 - fy) + (flat[row1 + j + one] - flat[row1 + j]) * fy) * scale;
+        const gradient = Math.hypot(gx, (high - low) * scale) + 1e-12;
+        let colour = RAMP[b], other = null, w = 0;
+        if (b > 0 && (p - RAMP_EDGES[b - 1]) / gradient < 0.5) { other = RAMP[b - 1]; w = 0.5 - (p - RAMP_EDGES[b - 1]) / gradient; }
+        else if (b < 7 && (RAMP_EDGES[b] - p) / gradient < 0.5) { other = RAMP[b + 1]; w = 0.5 - (RAMP_EDGES[b] - p) / gradient; }
+        const o = 4 * (r * span + c);
+        if (other) colour = [colour[0] + (other[0] - colour[0]) * w, colour[1] + (other[1] - colour[1]) * w, colour[2] + (other[2] - colour[2]) * w];
         data[o] = colour[0]; data[o + 1] = colour[1]; data[o + 2] = colour[2]; data[o + 3] = 255;
       }
     }
