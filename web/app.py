@@ -63,7 +63,8 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
             live.close()
 
     routes = [
-        Route("/", page), Route("/sessions/{ref}", page), Route("/compare", page),
+        # every address under /sessions/ is the page's, malformed ones too: it says "not found" itself
+        Route("/", page), Route("/sessions/{ref:path}", page), Route("/compare", page),
         Route("/static/{name}", static),
         Route("/api/server", api.server_info),
         Route("/api/sessions", api.list_sessions, methods=["GET"]),

@@ -159,16 +159,18 @@ def test_axe_finds_no_serious_violation_on_any_view(at, lesson, viewport):
 
 
 def test_every_view_has_one_h1_and_a_malformed_address_says_not_found(at, lesson):
-    """Home, a session and compare each have exactly one visible h1; /sessions/%E0%A4%A (not UTF-8) opens
-    the page's own list with a not-found message instead of a blank page."""
+    """Home, a session and compare each have exactly one visible h1; /sessions/%E0%A4%A (not UTF-8), an
+    empty reference and a path below a session open the page's own list with a not-found message instead
+    of a blank page or the server's JSON."""
     server, _ = lesson
     page = at()
     for path in ("/", "/sessions/grad", "/compare?s=grad&s=auto"):
         page.goto(server.url + path)
         expect(page.locator("h1:visible")).to_have_count(1)
-    page.goto(server.url + "/sessions/%E0%A4%A")
-    expect(page.get_by_role("status").filter(has_text="not found")).to_contain_text("not found")
-    expect(page.get_by_role("heading", level=1)).to_have_text("nnreplay")
+    for path in ("/sessions/%E0%A4%A", "/sessions/", "/sessions/a/b%2"):
+        page.goto(server.url + path)
+        expect(page.get_by_role("status").filter(has_text="not found")).to_contain_text("not found")
+        expect(page.get_by_role("heading", level=1)).to_have_text("nnreplay")
 
 
 def test_lists_act_on_a_confirm_and_shift_arrow_moves_ten(at, lesson):
