@@ -23,14 +23,16 @@ def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionIn
     head, _ = log.head(parent.id)
     if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= head:
         raise StoreError(f"at must be a seq of session {parent.label} (1..{head}), got {at}", field="at")
-    if name is None:
-        suffix = f"-fork-{at}"
-        name = free_name(log, parent.label[:MAX_NAME - len(suffix) - 6] + suffix)
-    try:
-        return fork_session(log, parent, at, name)
-    except NameTaken as error:
-        error.field = "name"
-        raise
+    named = name is not None
+    base = parent.label[:MAX_NAME - len(f"-fork-{at}") - 6] + f"-fork-{at}"
+    for _ in range(5):  # a name of our choosing that another writer took meanwhile: choose again
+        try:
+            return fork_session(log, parent, at, name if named else free_name(log, base))
+        except NameTaken as error:
+            if named:
+                error.field = "name"
+                raise
+    raise NameTaken(f"no free name like {base!r}: other forks keep taking them; give --name", field="name")
 
 
 def export(log: EventLog, ref: str, out: TextIO) -> tuple[SessionInfo, int]:
