@@ -253,11 +253,11 @@ def test_each_demo_says_which_it_is_and_leads_with_its_own_presses(at, lesson):
     expect(page.locator("#thompson")).to_be_hidden()
     open_session(page, server, "feedback")
     expect(page.locator("#demo-line")).to_contain_text("Interactive-feedback demo")
-    assert order() == ["press-lead", "buttons", "nexts"]
+    assert order() == ["press-lead", "buttons", "other-note", "nexts"]
     expect(page.locator("#auto-explain")).to_be_hidden()
     open_session(page, server, "auto")
     expect(page.locator("#demo-line")).to_contain_text("Auto-scored demo")
-    assert order() == ["press-lead", "nexts", "buttons"]
+    assert order() == ["press-lead", "nexts", "other-note", "buttons"]
     expect(page.locator("#auto-explain")).to_be_visible()
     expect(page.locator("#score-name")).to_have_text("applied reinforcement score")
     assert "select_next_action" not in page.locator("#auto-explain").text_content()

@@ -73,8 +73,12 @@ class SessionView {
     const thompson = this.learner === "thompson", feedback = this.demo === "feedback";
     $("press-lead").textContent = DEMOS[this.demo].lead;
     const presses = document.querySelector(".presses");
-    if (feedback) presses.append($("press-lead"), $("buttons"), $("nexts"));
-    else presses.append($("press-lead"), $("nexts"), $("buttons"));
+    if (feedback) presses.append($("press-lead"), $("buttons"), $("other-note"), $("nexts"));
+    else presses.append($("press-lead"), $("nexts"), $("other-note"), $("buttons"));
+    // the same learner takes both kinds of press: the other kind is there, said as the second choice
+    $("other-note").hidden = !thompson;
+    $("other-note").textContent = feedback ? "Or let the score judge the next nudges (Next, Train):"
+      : "Or judge the picture yourself:";
     $("buttons").hidden = !thompson;
     $("thompson").hidden = !thompson;
     $("auto-explain").hidden = this.demo !== "auto";
