@@ -42,7 +42,8 @@ if _sigint_before is not None:
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Record perceptron training as an immutable event log; replay it; audit it.\n\n"
-                       "Start with `nnreplay demo`, or `nnreplay new` then `nnreplay next SESSION`.")
+                       "Start with `nnreplay demo`, or `nnreplay new` then `nnreplay next SESSION`; "
+                       "`nnreplay serve --open` shows it all in a browser.")
 
 DEFAULT_DB = "nnreplay.db"
 SessionArg = Annotated[str, typer.Argument(help="Session id, unambiguous id prefix (4+ characters), or name.")]
@@ -575,7 +576,8 @@ def fork(
     ctx: typer.Context,
     session: SessionArg,
     at: Annotated[int, typer.Option("--at", metavar="SEQ", help="The last event the fork shares with SESSION.")],
-    name: Annotated[Optional[str], typer.Option(help="A unique name for the new session.")] = None,
+    name: Annotated[Optional[str], typer.Option(help="A unique name for the new session (default: SESSION-fork-SEQ, "
+                                                       "with -2, -3, ... when that is taken).")] = None,
 ) -> None:
     """Start a new session that shares SESSION's history up to SEQ; print its id.
 

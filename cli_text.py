@@ -115,7 +115,11 @@ def print_show(info, state, out: dict) -> None:
     # the log's settings, not the sessions table's copy: that table is not hashed, and may have been edited
     typer.echo(f"learner   {s.learner}   seed {s.seed}   points {s.points}   noise {s.noise}"
                + (f"   lr {s.lr}" if s.learner == "gradient" else f"   step {s.step}   discount {s.discount}"))
-    typer.echo(f"seq       {state.seq}")
+    # one step vocabulary (docs/api.md): a step counts presses, as `frame`, `replay` and the page say it
+    presses = state.seq - 1
+    typer.echo(f"seq       {state.seq}   (step {presses}: {presses} press{'' if presses == 1 else 'es'} since the start)")
+    if info.parent_id is not None:
+        typer.echo(f"forked    from {info.parent_id} at seq {info.parent_seq}")
     origin = out.get("origin")
     if origin:
         changed = ", ".join(origin["changed"]) or "none: the original's settings"
@@ -213,8 +217,9 @@ def print_log(records, metrics: bool, csv_: bool) -> None:
             writer.writerow([printable(record[c]) if isinstance(record[c], str) else record[c] for c in columns])
     else:
         for record in records:
-            extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
-                     if metrics else "")
+            # the state after event seq is step seq - 1, as the page, `frame` and `show` name it
+            extra = (f"  step {record['seq'] - 1}: acc {record['accuracy']:.3f} loss {record['loss']:.4f} "
+                     f"score {record['score']:.4f}" if metrics else "")
             if held_out:
                 extra += f"  held out acc {record['test_accuracy']:.3f} loss {record['test_loss']:.4f}"
             typer.echo(f"{record['seq']:>6}  {printable(record['recorded_at'])}  {printable(record['type']):<15} "
@@ -370,6 +375,7 @@ def print_demo(target: str, rows, reports, sizes: dict) -> None:
                f"      {os.path.join(target, 'lesson.gif')}    a perceptron and a hidden layer of 8 on xor\n"
                f"      {os.path.join(target, 'curves.png')}    accuracy of {sizes['seeds']} seeds per group\n"
                f"      {db}       the event log (your ./nnreplay.db is untouched)\n\nnext, try:\n"
+               f"  nnreplay --db {quoted} serve --open              the same runs in your browser: scrub, press, fork\n"
                f"  nnreplay --db {quoted} play thompson-person      rate the separator yourself: keys 1-4\n"
                f"  nnreplay --db {quoted} log thompson-person       what the simulated person pressed\n"
                f"  nnreplay --db {quoted} show thompson-next        weights, posteriors, head hash\n"

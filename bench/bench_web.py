@@ -49,7 +49,8 @@ def timed(fn, repeat: int) -> list[float]:
 def press_figures(db: str, server, presses: int) -> None:
     """The three ways of pressing, interleaved press by press, so that the VM's drifting speed hits
     each of them alike."""
-    times = {"service.record": [], "service.record + page_state": [], "HTTP POST presses": []}
+    times = {"service.record": [], "service.record + page_state": [], "HTTP POST presses": [],
+             "HTTP POST presses, as the page asks": []}
     with EventLog(db) as log, server.client() as http:
         refs = {}
         for label in times:
@@ -63,7 +64,10 @@ def press_figures(db: str, server, presses: int) -> None:
         ways = {"service.record": lambda ref: service.record(log, ref, "next", source="bench"),
                 "service.record + page_state": press_and_answer,
                 "HTTP POST presses": lambda ref: http.post(f"/api/sessions/{ref}/presses", json={"press": "next"})
-                .raise_for_status()}
+                .raise_for_status(),
+                # the page's own press: a 64 x 64 grid, the network's unit grids, no points (common.js)
+                "HTTP POST presses, as the page asks": lambda ref: http.post(
+                    f"/api/sessions/{ref}/presses", params=PAGE_QUERY, json={"press": "next"}).raise_for_status()}
         for _ in range(presses):
             for label, way in ways.items():
                 started = time.perf_counter()
@@ -76,6 +80,9 @@ def press_figures(db: str, server, presses: int) -> None:
         print(f"  {label:<40} {p50:7.2f}  {p99:7.2f}   {p50 / base[0]:8.2f}x   {p99 / base[1]:8.2f}x")
 
 
+PAGE_QUERY = {"grid": 64, "units": 16, "points": "false", "truth": "false"}
+
+
 def long_session(db: str, events: int) -> str:
     with EventLog(db) as log:
         info = service.new_session(log, name="long", learner="thompson", seed=2)
@@ -85,11 +92,16 @@ def long_session(db: str, events: int) -> str:
 
 def state_figures(db: str, server, session_id: str, events: int, samples: int) -> None:
     rng = random.Random(0)
-    times = {"service.page_state": [], "HTTP GET ?at=SEQ&points=false": []}
+    times = {"service.page_state": [], "HTTP GET ?at=SEQ&points=false": [],
+             "service.page_state, as the page asks": [], "HTTP GET, as the page asks": []}
     with EventLog(db) as log, server.client() as http:
         ways = {"service.page_state": lambda seq: service.page_state(log, session_id, seq, points=False),
                 "HTTP GET ?at=SEQ&points=false": lambda seq: http.get(
-                    f"/api/sessions/{session_id}", params={"at": seq, "points": "false"}).raise_for_status()}
+                    f"/api/sessions/{session_id}", params={"at": seq, "points": "false"}).raise_for_status(),
+                "service.page_state, as the page asks": lambda seq: service.page_state(
+                    log, session_id, seq, grid=64, points=False, units=16, truth=False),
+                "HTTP GET, as the page asks": lambda seq: http.get(
+                    f"/api/sessions/{session_id}", params={"at": seq, **PAGE_QUERY}).raise_for_status()}
         for _ in range(samples):
             seq = rng.randint(1, events)
             for label, way in ways.items():

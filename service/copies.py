@@ -6,13 +6,14 @@ from store import EventLog, SessionInfo
 from store.errors import InvalidExport, NameTaken, StoreError
 from store.targets import check_target
 
-from service.sessions import check_name_field, check_name_free
+from service.sessions import MAX_NAME, check_name_field, check_name_free, free_name
 
 __all__ = ["check_target", "export", "export_to_file", "fork", "import_export", "read_export"]
 
 
 def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionInfo:
-    """A new session sharing session `ref`'s events 1..at (refused if that prefix fails its audit)."""
+    """A new session sharing session `ref`'s events 1..at (refused if that prefix fails its audit). Without
+    a name it is called after its origin, `PARENT-fork-AT` (`-2`, `-3`, ... when that is taken)."""
     from store.fork import fork as fork_session
 
     if name is not None:
@@ -22,11 +23,16 @@ def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionIn
     head, _ = log.head(parent.id)
     if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= head:
         raise StoreError(f"at must be a seq of session {parent.label} (1..{head}), got {at}", field="at")
-    try:
-        return fork_session(log, parent, at, name)
-    except NameTaken as error:
-        error.field = "name"
-        raise
+    named = name is not None
+    base = parent.label[:MAX_NAME - len(f"-fork-{at}") - 6] + f"-fork-{at}"
+    for _ in range(5):  # a name of our choosing that another writer took meanwhile: choose again
+        try:
+            return fork_session(log, parent, at, name if named else free_name(log, base))
+        except NameTaken as error:
+            if named:
+                error.field = "name"
+                raise
+    raise NameTaken(f"no free name like {base!r}: other forks keep taking them; give --name", field="name")
 
 
 def export(log: EventLog, ref: str, out: TextIO) -> tuple[SessionInfo, int]:

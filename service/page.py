@@ -16,19 +16,24 @@ from store.errors import StoreError
 
 from service.history import tracks
 from service.sessions import check_at, drawing, record_fields, state_json
+from service.units import MAX_UNIT_GRID, network
 
 GRID = 32
 MAX_GRID = 128
 
 
 def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID, points: bool = True,
-               state=None) -> dict:
+               state=None, units: int | None = None, truth: bool = True) -> dict:
     """The show object at `at` (default: the head) plus the picture, the event recorded at that seq and,
     for thompson, a credible band per arm. `points=False` leaves out what never changes within a session
     (points, test_points, separator, settings), for a scrubber that already has them. `state`, when the caller has just
-    recorded it, saves folding it again."""
+    recorded it, saves folding it again. `truth=False` leaves out `truth` (the data set's rule: the same at
+every step, so a scrubber that has it asks for less). `units=N` adds `network` (service.units): the inputs' and hidden
+    units' outputs on an N x N grid and every layer's weights, for a network diagram."""
     if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= MAX_GRID:
         raise StoreError(f"grid must be from 2 to {MAX_GRID}, got {grid}", field="grid")
+    if units is not None and (isinstance(units, bool) or not isinstance(units, int) or not 2 <= units <= MAX_UNIT_GRID):
+        raise StoreError(f"units must be from 2 to {MAX_UNIT_GRID}, got {units}", field="units")
     info = log.resolve(ref)
     head, head_hash = log.head(info.id)
     if state is None or state.seq != head or at is not None:
@@ -36,15 +41,20 @@ def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID,
     row = next(log.rows(info.id, state.seq, state.seq))
     out = state_json(info, state, row.hash, state_digest(state))
     out.update(record_fields(log, info, state, row, out["digest"]))
-    out.update(drawing(state, grid), head=head, session_head_hash=head_hash, grid_size=grid,
+    # a step counts presses, as `frame`, `replay` and `play` do: the state after event seq is step seq - 1
+    out.update(drawing(state, grid), step=state.seq - 1, head=head, session_head_hash=head_hash, grid_size=grid,
                event={"type": row.type, "payload": json.loads(row.payload), "recorded_at": row.recorded_at},
                # a seed drawn from the OS has 63 bits; JavaScript's numbers keep 53, so the page shows this
                seed_text=str(state.settings.seed))
+    if units is not None:
+        out["network"] = network(state, units)
     for arm in out.get("posteriors", ()):
         arm["low"], arm["high"] = _band(arm["alpha"], arm["beta"])
     if not points:
         for key in ("points", "test_points", "separator", "settings"):
             out.pop(key)
+    if not truth:
+        out.pop("truth")
     return out
 
 
@@ -67,15 +77,15 @@ def _band(a: float, b: float) -> tuple[float, float]:
 
 
 def metric_series(log: EventLog, ref: str) -> dict:
-    """Loss, accuracy and score after every event of session `ref`, as columns (index 0 is seq 1)."""
+    """Loss, accuracy and score (and the held-out loss and accuracy, null where none are held out) after
+    every event of session `ref`, as columns (index 0 is seq 1)."""
     info = log.resolve(ref)
     series = {"session_id": info.id, "label": info.label, "learner": info.learner,
-              "loss": [], "accuracy": [], "score": []}
+              "loss": [], "accuracy": [], "score": [], "test_loss": [], "test_accuracy": []}
     for _, state in log.states(info.id):
         m = state.metrics
-        series["loss"].append(m.loss)
-        series["accuracy"].append(m.accuracy)
-        series["score"].append(m.score)
+        for key in ("loss", "accuracy", "score", "test_loss", "test_accuracy"):
+            series[key].append(getattr(m, key))
     return series
 
 

@@ -14,6 +14,7 @@ from engine.view import model_fields, probability, probability_grid, truth_grid
 from store import EventLog, SessionInfo
 from store.errors import NameTaken, SessionNotFound, StoreError
 from store.log import check_name
+from store.names import MAX_NAME
 
 MAX_COUNT = 1_000_000
 # a thompson press records one posterior draw per arm (~20 bytes each, two arms per parameter): 128
@@ -114,6 +115,20 @@ def check_name_free(log: EventLog, name: str | None) -> None:
     raise NameTaken(f"the name {name!r} is taken by another session; choose another", field="name")
 
 
+def free_name(log: EventLog, base: str) -> str:
+    """`base` if no session has it, else the first free of `base-2`, `base-3`, ... (cut to fit a name)."""
+    for n in range(1, 10_000):
+        suffix = "" if n == 1 else f"-{n}"
+        name = base[:MAX_NAME - len(suffix)] + suffix
+        try:
+            log.resolve(name)
+        except SessionNotFound:
+            return name
+        except StoreError:  # reads as an ambiguous id prefix: not a name we can give
+            continue
+    raise StoreError(f"no free name like {base!r}", field="name")
+
+
 def refuse_early(log: EventLog, info: SessionInfo, command) -> None:
     """Decide `command` once on the head, by reading, so that a press the engine refuses (a button on a
     gradient session) is refused before the log is opened for writing. Only buttons can be refused."""
@@ -187,6 +202,7 @@ def state_json(info: SessionInfo, state, head_hash: str, digest: str) -> dict:
     model = state.settings.model
     out = {
         "session_id": info.id, "name": info.name, "seq": state.seq, "learner": state.settings.learner,
+        "parent_id": info.parent_id, "parent_seq": info.parent_seq,
         "settings": state.settings.to_dict(),
         "loss": m.loss, "accuracy": m.accuracy, "score": m.score, "head_hash": head_hash, "digest": digest,
         "arithmetic": state.settings.arithmetic,

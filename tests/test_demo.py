@@ -19,6 +19,7 @@ def test_demo_writes_a_gif_a_png_and_a_clean_audited_log(nnreplay, tmp_path, db_
     assert [line.split()[0] for line in lines[4:6]] == ["xor-perceptron", "xor-hidden-8"]
     assert "audit: 11 sessions, 341 events: every check holds" in result.stdout
     assert f"--db {out / 'demo.db'} play thompson-person" in result.stdout
+    assert f"--db {out / 'demo.db'} serve --open" in result.stdout  # the page, named on the first run
     with Image.open(out / "compare.gif") as gif:
         assert gif.format == "GIF" and gif.n_frames > 1 and gif.size[0] == 600
     with Image.open(out / "curves.png") as png:

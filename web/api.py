@@ -117,7 +117,10 @@ async def show(request):
     at = query_int(request, "at", least=1)
     grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
     points = query_flag(request, "points", True)
-    return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points))
+    units = query_int(request, "units", None, 2, service.units.MAX_UNIT_GRID)
+    truth = query_flag(request, "truth", True)
+    return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points, None,
+                                                       units, truth))
 
 
 @endpoint
@@ -128,10 +131,15 @@ async def press(request):
     if not 1 <= count <= MAX_WEB_COUNT:
         raise Refused(400, f"count must be from 1 to {MAX_WEB_COUNT:,} per request, got {count}", "count")
     service.check_press(body["press"])
+    # the answer as a page draws it: the same ?grid and ?units as a GET, checked before anything is written
+    grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
+    units = query_int(request, "units", None, 2, service.units.MAX_UNIT_GRID)
+    points = query_flag(request, "points", True)
+    truth = query_flag(request, "truth", True)
 
     def record(log):
         info, state = service.record(log, _ref(request), body["press"], count, source="web")
-        return service.page_state(log, info.id, state=state)
+        return service.page_state(log, info.id, grid=grid, points=points, state=state, units=units, truth=truth)
 
     return JSONResponse(await request.app.state.db.run(record))
 

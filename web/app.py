@@ -18,8 +18,10 @@ from web.live import Live
 # the page's files, by name: nothing outside this list is ever served, whatever the path asks for
 STATIC = {"app.js": "text/javascript", "common.js": "text/javascript", "session.js": "text/javascript",
           "compare.js": "text/javascript", "draw.js": "text/javascript", "form.js": "text/javascript",
-          "style.css": "text/css",
-          "index.html": "text/html"}
+          "inside.js": "text/javascript", "readouts.js": "text/javascript", "style.css": "text/css",
+          "index.html": "text/html",
+          # the New-session form's data-set thumbnails (docs/make_thumbnails.py draws them)
+          **{f"data-{kind}.png": "image/png" for kind in ("linear", "xor", "circle", "gauss", "spiral")}}
 
 
 def _read_static() -> dict[str, bytes]:
@@ -39,7 +41,8 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
         name = request.path_params["name"]
         if name not in STATIC:
             return error(404, "no such file", "path")
-        return Response(files[name], media_type=STATIC[name] + "; charset=utf-8", headers={"Cache-Control": "no-cache"})
+        kind = STATIC[name] + ("" if STATIC[name].startswith("image/") else "; charset=utf-8")
+        return Response(files[name], media_type=kind, headers={"Cache-Control": "no-cache"})
 
     async def not_found(request, exc):
         return error(404, f"nothing at {request.url.path[:200]}", "path")
@@ -60,7 +63,8 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
             live.close()
 
     routes = [
-        Route("/", page), Route("/sessions/{ref}", page), Route("/compare", page),
+        # every address under /sessions/ is the page's, malformed ones too: it says "not found" itself
+        Route("/", page), Route("/sessions/{ref:path}", page), Route("/compare", page),
         Route("/static/{name}", static),
         Route("/api/server", api.server_info),
         Route("/api/sessions", api.list_sessions, methods=["GET"]),

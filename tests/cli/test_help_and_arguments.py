@@ -67,3 +67,9 @@ def test_import_from_a_terminal_says_what_it_expects(tmp_path):
         os.close(terminal)
     assert done.returncode == 1 and done.stderr.startswith("Error: import - reads an export from standard input")
     assert os.listdir(tmp_path) == []
+
+
+def test_the_help_names_the_page(runner):
+    """`nnreplay --help` points a first-time user at `serve` as well as `demo`."""
+    result = runner.invoke(cli.app, ["--help"])
+    assert result.exit_code == 0 and "nnreplay serve --open" in squeezed(result.stdout)

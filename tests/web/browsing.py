@@ -24,9 +24,17 @@ def show(ref: str, db_path: str, *args: str) -> dict:
 
 def open_session(page, server, ref: str) -> None:
     page.goto(f"{server.url}/sessions/{ref}")
-    expect(page.locator("#r-step")).not_to_have_text("-")
+    expect(page.locator("#r-seq")).not_to_have_text("-")
 
 
 def step_is(page, seq: int, timeout: float = 5000) -> None:
+    """The page shows the state after event `seq` (its step, seq - 1, beside it)."""
     # expect() polls without eval, which the page's Content-Security-Policy (rightly) forbids
-    expect(page.locator("#r-step")).to_have_text(str(seq), timeout=timeout)
+    expect(page.locator("#r-seq")).to_have_text(str(seq), timeout=timeout)
+
+
+def about(page) -> None:
+    """Open the session's details section (seed, fingerprint, audit, downloads)."""
+    summary = page.get_by_text("About this run")
+    if page.locator("details.about").get_attribute("open") is None:
+        summary.click()

@@ -263,3 +263,19 @@ def test_gifs_asked_for_at_once_take_turns_and_presses_go_on(server, recorded):
     assert [p.status_code for p in presses] == [200] * 3
     after = heads(recorded)
     assert sorted(after[k] - before[k] for k in before) == [0, 3]  # th pressed three times, grad untouched
+
+
+def test_the_page_asks_for_the_network_and_leaves_out_the_rule_on_a_get_and_a_press(client, recorded):
+    """?units=N adds the network, ?truth=false drops the data set's rule, on a GET and on a press alike; a
+    bad units is refused (400 naming it) before the press is written; a fork without a name is th-fork-2."""
+    shown = client.get("/api/sessions/th", params={"units": 4, "truth": "false", "points": "false"}).json()
+    assert "truth" not in shown and len(shown["network"]["inputs"]) == 2 and shown["step"] == shown["seq"] - 1
+    pressed = client.post("/api/sessions/th/presses", params={"units": 4, "truth": "false", "grid": 8},
+                          json={"press": "next"}).json()
+    assert pressed["seq"] == 5 and "truth" not in pressed and len(pressed["grid"]) == 8 and "network" in pressed
+    before = heads(recorded)
+    refused = client.post("/api/sessions/th/presses", params={"units": 99}, json={"press": "next"})
+    assert refused.status_code == 400 and refused.json()["field"] == "units" and heads(recorded) == before
+    fork = client.post("/api/sessions/th/fork", json={"at": 2})
+    assert fork.status_code == 201 and fork.json()["name"] == "th-fork-2"
+    assert client.get("/api/sessions/th-fork-2").json()["parent_seq"] == 2

@@ -5,7 +5,7 @@ import sys
 
 from playwright.sync_api import expect
 
-from browsing import open_session, rows, show, step_is
+from browsing import about, open_session, rows, show, step_is
 from serving import ROOT
 
 NAMES = ("Next iteration", "bad", "meh", "good", "great")
@@ -127,7 +127,7 @@ def test_every_control_has_its_name_and_the_addresses_open_their_views(page, ser
     assert page.get_by_role("slider", name="Step").count() == 1
     page.goto(f"{server.url}/compare?s=th&s=grad")
     expect(page.locator("#panels canvas")).to_have_count(2)
-    expect(page.locator("#panels figcaption").first).to_contain_text("step 4")
+    expect(page.locator("#panels figcaption").first).to_contain_text("step 3 (seq 4)")
     assert page.get_by_role("slider", name="Step").count() == 1
 
 
@@ -136,14 +136,15 @@ def test_a_new_session_from_the_form_opens_at_its_own_address(page, server, reco
     settings (and the defaults of settings the form builds from the server), and the page shows it."""
     page.goto(server.url + "/")
     page.get_by_role("button", name="New session").click()
-    page.get_by_role("button", name="Interactive feedback").click()
+    page.get_by_role("button", name="Interactive feedback", exact=True).click()
     page.get_by_label("Seed").fill("5")
     page.get_by_label("Name").fill("made-in-page")
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     expect(page.locator("#title")).to_have_text("made-in-page")
     made = show("made-in-page", recorded)
     assert made["learner"] == "thompson" and made["settings"]["seed"] == 5 and made["settings"]["discount"] == 0.9
-    assert page.url.endswith("/sessions/" + made["session_id"])
+    assert page.url.endswith("/sessions/" + made["session_id"] + "?demo=feedback")
+    expect(page.locator("#demo-line")).to_contain_text("Interactive-feedback demo")
 
 
 def test_thompson_readouts_show_the_arms_the_action_and_its_reward(page, server, recorded):
@@ -153,9 +154,10 @@ def test_thompson_readouts_show_the_arms_the_action_and_its_reward(page, server,
     step_is(page, 5)
     last = rows(recorded, "th")[-1]["payload"]
     expect(page.locator("#posteriors tbody tr")).to_have_count(6)
-    expect(page.locator("#r-action")).to_contain_text(f"last action {last['action']}")
-    expect(page.locator("#r-action")).to_contain_text(f"reward credited {last['reward']:.2f} (great)")
-    expect(page.locator("#r-applied")).to_have_text(f"{show('th', recorded)['score']:.3f}")
+    up = "up" if last["action"].endswith("+") else "down"
+    expect(page.locator("#r-action")).to_contain_text(f"the learner nudged {last['action'][:-1]} {up}")
+    expect(page.locator("#r-action")).to_contain_text(f"You said great, so the last nudge was credited {last['reward']:.2f}")
+    expect(page.locator("#r-score")).to_have_text(f"{show('th', recorded)['score']:.4f}")
 
 
 def test_keys_scrub_play_runs_to_the_head_and_audit_and_export_work(page, server, recorded, tmp_path):
@@ -171,6 +173,7 @@ def test_keys_scrub_play_runs_to_the_head_and_audit_and_export_work(page, server
     page.get_by_role("button", name="Play").click()
     step_is(page, 6)
     expect(page.get_by_role("button", name="Play")).to_be_visible()  # "Pause" while it plays
+    about(page)
     page.get_by_role("button", name="Audit").click()
     expect(page.locator("#audit-verdict")).to_have_text("audit: every check holds (6 events)")
     with page.expect_download() as download:
@@ -193,6 +196,6 @@ def test_the_sessions_list_follows_presses_made_elsewhere(page, server, recorded
 def test_the_page_loads_nothing_from_elsewhere(client):
     """No file of the page names a remote address: it works without internet."""
     for name in ("", "static/app.js", "static/common.js", "static/session.js", "static/compare.js",
-                 "static/draw.js", "static/form.js", "static/style.css"):
+                 "static/draw.js", "static/form.js", "static/inside.js", "static/readouts.js", "static/style.css"):
         text = client.get("/" + name).text
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, name

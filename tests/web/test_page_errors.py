@@ -28,8 +28,22 @@ def test_a_refused_new_session_says_why_and_puts_the_focus_on_the_field(page, se
     page.goto(server.url + "/")
     page.get_by_role("button", name="New session").click()
     page.get_by_label("Hidden layers").fill("8,x")
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="hidden")).to_contain_text("hidden layers are up to")
     expect(page.get_by_label("Hidden layers")).to_be_focused()
     with server.client() as http:
         assert [s["name"] for s in http.get("/api/sessions").json()] == ["grad", "th"]
+
+
+def test_train_stops_on_a_refused_press_and_says_why(page, server):
+    """Training when the server goes away: the press that fails is said on the page and Train stops
+    (its button says Train again, not Pause)."""
+    open_session(page, server, "grad")
+    page.get_by_label("presses/s").fill("20")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    expect(page.locator("#r-seq")).not_to_have_text("6", timeout=10_000)
+    server.stop()
+    expect(page.locator("#press-error")).to_contain_text("the server did not answer", timeout=10_000)
+    expect(page.get_by_role("button", name="Train")).to_be_visible()
+    expect(page.get_by_role("button", name="Pause")).to_have_count(0)

@@ -10,20 +10,20 @@ def test_the_form_starts_a_hidden_layer_session_with_held_out_points(page, serve
     session has exactly those settings, and the page shows its held-out loss and accuracy as `show` does."""
     page.goto(server.url + "/")
     page.get_by_role("button", name="New session").click()
-    page.get_by_role("combobox", name="Data set").select_option("xor")
+    page.get_by_role("radio", name="xor").check()
     page.get_by_role("combobox", name="Activation").select_option("relu")
     page.get_by_label("Hidden layers").fill("8")
     page.get_by_label("Held-out share").fill("0.25")
     page.get_by_label("Seed", exact=True).fill("11")
     page.get_by_label("Name").fill("xor-net")
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     expect(page.locator("#title")).to_have_text("xor-net")
     made = show("xor-net", recorded)
     assert {k: made["settings"][k] for k in ("data", "hidden", "activation", "test_share", "seed")} == \
         {"data": "xor", "hidden": [8], "activation": "relu", "test_share": 0.25, "seed": 11}
     expect(page.locator("#r-test_accuracy")).to_have_text(f"{made['test_accuracy']:.3f}")
     expect(page.locator("#r-test_loss")).to_have_text(f"{made['test_loss']:.4f}")
-    expect(page.get_by_text("held-out accuracy")).to_be_visible()
+    expect(page.get_by_text("held-out accuracy", exact=True)).to_be_visible()
 
 
 def test_scrubbing_a_network_shows_the_numbers_of_show_at_that_step(page, server, recorded, nnreplay):
@@ -54,7 +54,7 @@ def test_a_seed_beyond_javascripts_exact_integers_is_shown_exactly(page, server,
 def test_a_plain_session_shows_no_held_out_readouts(page, server):
     """A session that holds no point out shows no held-out rows (not a row of dashes)."""
     open_session(page, server, "grad")
-    expect(page.get_by_text("held-out accuracy")).to_be_hidden()
+    expect(page.get_by_text("held-out accuracy", exact=True)).to_be_hidden()
 
 
 def test_compare_names_the_held_out_accuracy_of_a_session_that_keeps_some(page, server, recorded, nnreplay):

@@ -6,7 +6,10 @@
 let server = { read_only: false }, view = null;
 
 class HomeView {
-  async open() { $("home-view").hidden = false; document.title = "nnreplay"; }
+  async open() {
+    $("home-view").hidden = false; document.title = "nnreplay";
+    $("no-sessions").hidden = sessions.length > 0;
+  }
   live() {}
   key() { return false; }
   close() { $("home-view").hidden = true; }
@@ -21,10 +24,12 @@ async function refreshSessions() {
 }
 
 function showSessions() {
-  const picker = $("session-picker"), current = view instanceof SessionView ? view.id : "";
+  // a choice made but not yet confirmed (Open) survives the list being rebuilt by a live update
+  const picker = $("session-picker"), current = picker.value || (view instanceof SessionView ? view.id : "");
   picker.replaceChildren(new Option("choose a session…", ""), ...sessions.map((s) =>
     new Option(`${shortName(s.name || s.id.slice(0, 8))} · ${s.learner} · ${countEvents(s.events)}`, s.id)));
   picker.value = current;
+  if (view instanceof HomeView) $("no-sessions").hidden = sessions.length > 0;
   $("session-list").replaceChildren(...sessions.map((s) => {
     const item = document.createElement("li"), link = document.createElement("a");
     link.href = `/sessions/${s.id}`; link.textContent = s.name || s.id.slice(0, 8);
@@ -55,7 +60,11 @@ function followSessions(changed) {
 async function route() {
   if (view) view.close();
   const path = location.pathname, query = new URLSearchParams(location.search);
-  if (path.startsWith("/sessions/")) view = new SessionView(decodeURIComponent(path.slice("/sessions/".length)));
+  let ref = null;
+  if (path.startsWith("/sessions/")) {
+    try { ref = decodeURIComponent(path.slice("/sessions/".length)); } catch (e) { ref = null; }
+  }
+  if (ref) view = new SessionView(ref, query);
   else if (path === "/compare") view = new CompareView(query.getAll("s"));
   else view = new HomeView();
   // a quick second navigation may start before this one's answers arrive: only the newest view shows
@@ -64,7 +73,8 @@ async function route() {
     await opening.open();
     if (view !== opening) return;
     $("session-picker").value = view instanceof SessionView ? view.id : "";
-    note("route", "");
+    // an address the page has no view for (a malformed one, /sessions/%E0%A4%A) opens the list and says so
+    note("route", view instanceof HomeView && path !== "/" ? `not found: nothing at ${shortName(path)}` : "");
   } catch (e) {
     if (view !== opening) return;
     view.close();
@@ -113,21 +123,34 @@ document.addEventListener("visibilitychange", () => {
 
 // -- wiring ----------------------------------------------------------------------------------------------
 function wire() {
-  $("session-picker").addEventListener("change", (e) => e.target.value && navigate(`/sessions/${e.target.value}`));
+  // a list acts when its choice is confirmed (Open, or Enter), never on each change: arrowing through it
+  // must not navigate (WCAG 3.2.2)
+  const openPicked = () => $("session-picker").value && navigate(`/sessions/${$("session-picker").value}`);
+  $("open-session").addEventListener("click", openPicked);
+  $("session-picker").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); openPicked(); } });
   $("compare-link").addEventListener("click", (e) => { e.preventDefault(); navigate(e.currentTarget.getAttribute("href")); });
   wireForm();
   for (const button of document.querySelectorAll("[data-press]")) {
     button.addEventListener("click", () => view instanceof SessionView && view.press(button.dataset.press));
   }
+  for (const button of document.querySelectorAll("[data-start]")) {
+    button.addEventListener("click", () => startDemo(button.dataset.start));
+  }
+  $("next10").addEventListener("click", () => view instanceof SessionView && view.press("next", 10));
+  $("train").addEventListener("click", () => view instanceof SessionView && view.train());
+  $("curve").addEventListener("click", (e) => view instanceof SessionView && view.pickOnCurve(e));
   $("scrubber").addEventListener("input", (e) => view.scrubTo(Number(e.target.value)));
   $("play").addEventListener("click", () => view.togglePlay());
   $("compare-scrubber").addEventListener("input", (e) => view.scrubTo(Number(e.target.value)));
   $("compare-play").addEventListener("click", () => view.togglePlay());
   $("metric").addEventListener("change", () => view.drawChart());
-  $("compare-add").addEventListener("change", (e) => {
-    if (!e.target.value) return;
-    navigate(compareAddress([...new URLSearchParams(location.search).getAll("s"), e.target.value].slice(0, 4)));
-  });
+  const addPicked = () => {
+    const chosen = $("compare-add").value;
+    if (!chosen) return;
+    navigate(compareAddress([...new URLSearchParams(location.search).getAll("s"), chosen].slice(0, 4)));
+  };
+  $("compare-add-go").addEventListener("click", addPicked);
+  $("compare-add").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); addPicked(); } });
   $("audit").addEventListener("click", async () => {
     $("audit-verdict").textContent = "auditing…";
     try {
@@ -140,9 +163,9 @@ function wire() {
   document.addEventListener("keydown", (e) => {
     const t = e.target, tag = t.tagName;
     if (e.ctrlKey || e.metaKey || e.altKey || !view) return;
-    if (tag === "INPUT" && t.type !== "range" || tag === "SELECT" || tag === "TEXTAREA") return;
+    if (tag === "INPUT" && t.type !== "range" || tag === "SELECT" || tag === "TEXTAREA" || tag === "SUMMARY") return;
     if (t.closest("form")) return;                                            // keys in the new-session form are its own
-    if (t.type === "range" && e.key.startsWith("Arrow")) return;            // the slider moves itself
+    if (t.type === "range" && e.key.startsWith("Arrow") && !e.shiftKey) return;  // the slider moves itself; Shift: ten
     if (e.key === " " && tag === "BUTTON") return;                            // space clicks the focused button
     if (view.key(e)) e.preventDefault();
   });
@@ -155,7 +178,7 @@ async function start() {
     server = await api("/api/server");
     addSettingFields();
     if (server.read_only) {
-      for (const b of document.querySelectorAll("[data-press], #new-toggle")) { b.disabled = true; b.title = "read-only server"; }
+      for (const b of document.querySelectorAll("[data-press], [data-start], #new-toggle, #next10, #train")) { b.disabled = true; b.title = "read-only server"; }
     }
     await refreshSessions();
   } catch (e) {
@@ -166,3 +189,8 @@ async function start() {
   connectLive();
 }
 start();
+// canvases drawn at the size they are shown: a new window size redraws them
+window.addEventListener("resize", painter(() => {
+  if (view instanceof CompareView) view.drawChart();
+  if (view instanceof SessionView && view.shown) view.paint(view.shown);
+}));

@@ -2,11 +2,16 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const GRID = 32, CACHE = 4000;
+// the board's grid: fine enough that the interpolated bands and the contour follow the model closely; the
+// network diagram's unit heatmaps are small and need less
+// frames kept per session: a 64 x 64 frame with its network is ~60 KB in the page, so 1,000 stay under 64 MB
+const GRID = 64, UNITS = 16, CACHE = 1000;
 // as `show` prints them
 const fmt = { step: (v) => String(v), loss: (v) => v.toFixed(4), accuracy: (v) => v.toFixed(3), score: (v) => v.toFixed(4),
   test_loss: (v) => v.toFixed(4), test_accuracy: (v) => v.toFixed(3) };
 
+// one step vocabulary with `frame`, `replay` and `show`: step N is N presses since the start, seq N + 1
+const stepWords = (seq, head) => `step ${seq - 1} of ${head - 1}`;
 const countEvents = (n) => `${n} event${n === 1 ? "" : "s"}`;
 // a name in a list of choices: its start and its end, so that names alike at the start stay apart
 const shortName = (name) => (name.length > 48 ? `${name.slice(0, 30)}…${name.slice(-16)}` : name);
@@ -34,10 +39,14 @@ const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(bo
 // the latest wanted step waits, so dragging never queues a backlog; each answer is cached.
 // A failed fetch is handed to `onError` (the view shows it), and the next wanted step tries again.
 class Frames {
-  constructor(id, onFrame, onError) {
+  constructor(id, onFrame, onError, extra = "") {
     this.id = id; this.onFrame = onFrame; this.onError = onError; this.cache = new Map(); this.busy = false; this.wanted = null;
+    this.extra = extra;
   }
   put(frame) {
+    // the data set's rule is the same at every step: frames asked without it share the first one's
+    if (frame.truth === undefined) frame.truth = this.truth;    // asked without it (?truth=false)
+    else this.truth = frame.truth;
     this.cache.set(frame.seq, frame);
     if (this.cache.size > CACHE) this.cache.delete(this.cache.keys().next().value);
   }
@@ -50,7 +59,7 @@ class Frames {
     this.busy = true;
     try {
       while (this.wanted !== null && !this.cache.has(this.wanted)) {
-        const frame = await api(`/api/sessions/${this.id}?at=${this.wanted}&points=false&grid=${GRID}`);
+        const frame = await api(`/api/sessions/${this.id}?at=${this.wanted}&points=false&grid=${GRID}${this.extra}`);
         this.put(frame);
         this.onFrame(frame);  // the newest answer is shown while a drag goes on
       }

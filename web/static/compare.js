@@ -18,7 +18,7 @@ class CompareView {
       canvas.width = 360; canvas.height = 360;
       const label = full.name || full.session_id.slice(0, 8);
       canvas.setAttribute("role", "img"); canvas.setAttribute("aria-label", `${label} at the shown step`);
-      caption.style.color = NNDraw.SESSION_COLOURS[n];
+      caption.style.setProperty("--swatch", NNDraw.SESSION_COLOURS[n]);  // the chart's colour, beside dark text
       const remove = document.createElement("button");
       remove.type = "button"; remove.textContent = "Remove"; remove.setAttribute("aria-label", `Remove ${label} from the comparison`);
       remove.addEventListener("click", () => navigate(compareAddress(this.refs.filter((_, k) => k !== n))));
@@ -43,7 +43,7 @@ class CompareView {
     const shown = new Set(this.panels.map((p) => p.id)), add = $("compare-add");
     add.replaceChildren(new Option("…", ""), ...sessions.filter((s) => !shown.has(s.id))
       .map((s) => new Option(shortName(s.name || s.id.slice(0, 8)), s.id)));
-    add.disabled = this.panels.length >= 4;
+    add.disabled = this.panels.length >= 4; $("compare-add-go").disabled = add.disabled;
   }
 
   setLength() {
@@ -53,7 +53,7 @@ class CompareView {
 
   paint(panel, frame) {
     NNDraw.board(panel.canvas, panel.points, frame);
-    panel.caption.textContent = `${panel.label} · step ${frame.seq} · accuracy ${fmt.accuracy(frame.accuracy)} · ` +
+    panel.caption.textContent = `${panel.label} · step ${frame.seq - 1} (seq ${frame.seq}) · accuracy ${fmt.accuracy(frame.accuracy)} · ` +
       `loss ${fmt.loss(frame.loss)} · score ${fmt.score(frame.score)}` +
       (frame.test_accuracy === null ? "" : ` · held-out accuracy ${fmt.test_accuracy(frame.test_accuracy)}`);
   }
@@ -61,13 +61,20 @@ class CompareView {
   scrubTo(step) {
     step = Math.max(1, Math.min(this.length, step));
     $("compare-scrubber").value = String(step);
-    $("compare-step").textContent = `${step} / ${this.length}`;
-    $("compare-scrubber").setAttribute("aria-valuetext", `step ${step} of ${this.length}`);
+    $("compare-step").textContent = `${stepWords(step, this.length)} · seq ${step}`;
+    $("compare-scrubber").setAttribute("aria-valuetext", stepWords(step, this.length));
     for (const panel of this.panels) panel.frames.want(Math.min(step, panel.head));  // in step; a short run holds its end
     this.drawChart();
   }
 
-  drawChart() { NNDraw.chart($("chart"), this.panels.map((p) => ({ label: p.label, ...p.series })), $("metric").value, Number($("compare-scrubber").value)); }
+  drawChart() {
+    if (!this.panels.length) return;
+    NNDraw.chart($("chart"), this.panels.map((p) => ({ label: p.label, ...p.series })), $("metric").value, Number($("compare-scrubber").value));
+    $("chart").setAttribute("aria-label", `${$("metric").value} against steps: ` + this.panels.map((p) => {
+      const values = p.series[$("metric").value], at = Math.min(Number($("compare-scrubber").value), values.length) - 1;
+      return `${p.label} ${values[at].toFixed(3)} at step ${at}`;
+    }).join("; "));
+  }
 
   togglePlay() {
     if (this.timer) { clearInterval(this.timer); this.timer = null; $("compare-play").textContent = "Play"; return; }

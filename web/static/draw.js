@@ -3,10 +3,16 @@
 "use strict";
 
 const NNDraw = (() => {
-  const INK = "#222222", GREY = "#787878", RED = "#d62728", BLUE = "#2166ac";
-  const RED_SHADE = [251, 224, 218], BLUE_SHADE = [221, 233, 246];
-  const SESSION_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"];
+  const INK = "#1f1f1f", GREY = "#666666", RED = "#d62728", BLUE = "#2166ac";
+  // the GIFs' confidence bands (replay/palette.py): p(red) below each edge gets the shade at that position,
+  // deep blue ... pale blue | pale red ... deep red; palest next to the boundary, deeper where the model is surer
+  const RAMP = [[175, 200, 225], [193, 212, 232], [208, 223, 238], [221, 233, 246],
+    [251, 224, 218], [246, 210, 210], [244, 195, 195], [240, 177, 178]];
+  const RAMP_EDGES = [0.05, 0.15, 0.3, 0.5, 0.7, 0.85, 0.95];
+  // one colour per session; dark enough to read as text and lines on white (WCAG AA)
+  const SESSION_COLOURS = ["#1f5fa8", "#a84300", "#2a7a2a", "#7a3f9e"];
   const shadeCanvas = document.createElement("canvas");
+  const band = (p) => { let k = 0; while (k < 7 && p >= RAMP_EDGES[k]) k++; return RAMP[k]; };
 
   // [-1, 1]² to pixels, y up, with a margin so that points on the edge are drawn whole
   function mapper(size) {
@@ -14,22 +20,65 @@ const NNDraw = (() => {
     return { px: (x) => margin + (x + 1) / 2 * span, py: (y) => margin + (1 - y) / 2 * span, margin, span };
   }
 
-  // the shaded sides: one pixel per grid cell, scaled up smoothly
+  // The shaded bands: the probability is interpolated (bilinearly, between the grid's cell centres) at
+  // every pixel of a half-resolution image and then given its band (antialiased), which is drawn scaled
+  // up: a band's edge is as smooth as the screen, with no stair steps and no pale halo of a small grid.
   function shade(ctx, grid, m) {
-    const n = grid.length;
-    shadeCanvas.width = n; shadeCanvas.height = n;
-    const sctx = shadeCanvas.getContext("2d");
-    const image = sctx.createImageData(n, n);
-    for (let i = 0; i < n; i++) {            // grid row i is y = centre i, bottom row first
-      const row = grid[i], out = (n - 1 - i) * n;
-      for (let j = 0; j < n; j++) {
-        const c = row[j] > 0.5 ? RED_SHADE : BLUE_SHADE, k = 4 * (out + j);
-        image.data[k] = c[0]; image.data[k + 1] = c[1]; image.data[k + 2] = c[2]; image.data[k + 3] = 255;
+    const n = grid.length, span = Math.max(2, Math.round(m.span / 2)), flat = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) flat[i * n + j] = grid[i][j];
+    const at = new Int32Array(span), frac = new Float32Array(span), one = n > 1 ? 1 : 0, scale = n / span;
+    for (let k = 0; k < span; k++) {            // pixel k's position in cell-centre units, clamped at the edges
+      const u = Math.min(n - 1, Math.max(0, ((k + 0.5) / span) * n - 0.5));
+      at[k] = Math.max(0, Math.min(n - 2, Math.floor(u))); frac[k] = n > 1 ? u - at[k] : 0;
+    }
+    shadeCanvas.width = span; shadeCanvas.height = span;
+    const sctx = shadeCanvas.getContext("2d"), image = sctx.createImageData(span, span), data = image.data;
+    for (let r = 0; r < span; r++) {
+      const k = span - 1 - r, i = at[k], fy = frac[k], row0 = i * n, row1 = (i + one) * n;  // canvas rows go down, grid rows up
+      for (let c = 0; c < span; c++) {
+        const j = at[c], fx = frac[c];
+        const low = flat[row0 + j] + (flat[row0 + j + one] - flat[row0 + j]) * fx;
+        const high = flat[row1 + j] + (flat[row1 + j + one] - flat[row1 + j]) * fx;
+        const p = low + (high - low) * fy;
+        let b = 0;
+        while (b < 7 && p >= RAMP_EDGES[b]) b++;
+        // antialiased band edges: within half a pixel of an edge (measured with the field's gradient), the
+        // neighbouring band's colour is mixed in by how far the edge runs into the pixel
+        const gx = ((flat[row0 + j + one] - flat[row0 + j]) * (1 - fy) + (flat[row1 + j + one] - flat[row1 + j]) * fy) * scale;
+        const gradient = Math.hypot(gx, (high - low) * scale) + 1e-12;
+        let colour = RAMP[b], other = null, w = 0;
+        if (b > 0 && (p - RAMP_EDGES[b - 1]) / gradient < 0.5) { other = RAMP[b - 1]; w = 0.5 - (p - RAMP_EDGES[b - 1]) / gradient; }
+        else if (b < 7 && (RAMP_EDGES[b] - p) / gradient < 0.5) { other = RAMP[b + 1]; w = 0.5 - (RAMP_EDGES[b] - p) / gradient; }
+        const o = 4 * (r * span + c);
+        if (other) colour = [colour[0] + (other[0] - colour[0]) * w, colour[1] + (other[1] - colour[1]) * w, colour[2] + (other[2] - colour[2]) * w];
+        data[o] = colour[0]; data[o + 1] = colour[1]; data[o + 2] = colour[2]; data[o + 3] = 255;
       }
     }
     sctx.putImageData(image, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(shadeCanvas, m.margin, m.margin, m.span, m.span);
+  }
+
+  // a small heatmap of any field (a unit's output), one image pixel per cell, diverging from the middle of
+  // [lo, hi]: white there, the page's red above, its blue below
+  const heatCanvas = document.createElement("canvas");
+  function heatmap(ctx, grid, x, y, size, lo, hi) {
+    const n = grid.length, mid = (lo + hi) / 2, half = Math.max(1e-9, (hi - lo) / 2);
+    heatCanvas.width = n; heatCanvas.height = n;
+    const hctx = heatCanvas.getContext("2d"), image = hctx.createImageData(n, n), data = image.data;
+    for (let i = 0; i < n; i++) {
+      const row = grid[i], out = (n - 1 - i) * n;
+      for (let j = 0; j < n; j++) {
+        const t = Math.max(-1, Math.min(1, (row[j] - mid) / half)), o = 4 * (out + j);
+        if (t > 0) { data[o] = 255 - t * 41; data[o + 1] = 255 - t * 216; data[o + 2] = 255 - t * 215; } else {
+          data[o] = 255 + t * 222; data[o + 1] = 255 + t * 153; data[o + 2] = 255 + t * 83;
+        }
+        data[o + 3] = 255;
+      }
+    }
+    hctx.putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(heatCanvas, x, y, size, size);
   }
 
   // the grid with a border at the square's edges, extrapolated half a cell from the outermost centres,
@@ -113,7 +162,7 @@ const NNDraw = (() => {
     ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, size, size);
     shade(ctx, frame.grid, m);
     ctx.strokeStyle = GREY; ctx.lineWidth = 1; ctx.setLineDash([]);
-    ctx.strokeRect(m.margin, m.margin, m.span, m.span);
+    ctx.strokeRect(m.margin + 0.5, m.margin + 0.5, Math.round(m.span) - 1, Math.round(m.span) - 1);
     if (frame.truth) {                                        // the data set's true boundary, dashed
       ctx.setLineDash([8, 6]); ctx.lineWidth = 1.5; ctx.strokeStyle = GREY;
       stroke(ctx, m, chain(contour(frame.truth, 0)));
@@ -133,30 +182,68 @@ const NNDraw = (() => {
     }
   }
 
-  // a metric against steps for several sessions, with the shown step marked
-  function chart(canvas, series, metric, step) {
-    const ctx = canvas.getContext("2d"), w = canvas.width, h = canvas.height, pad = 36;
-    ctx.clearRect(0, 0, w, h); ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
-    const all = series.flatMap((s) => s[metric]);
-    if (!all.length) return;
-    const longest = Math.max(...series.map((s) => s[metric].length));
-    let lo = Math.min(...all), hi = Math.max(...all);
-    if (metric !== "loss") { lo = Math.min(lo, 0); hi = Math.max(hi, 1); }
-    if (hi === lo) hi = lo + 1;
-    const X = (k) => pad + k / Math.max(1, longest - 1) * (w - 2 * pad), Y = (v) => h - pad + (lo - v) / (hi - lo) * (h - 2 * pad);
-    ctx.strokeStyle = GREY; ctx.lineWidth = 1; ctx.strokeRect(pad, pad, w - 2 * pad, h - 2 * pad);
-    ctx.fillStyle = INK; ctx.font = "12px system-ui, sans-serif";
-    ctx.fillText(hi.toFixed(2), 2, pad + 4); ctx.fillText(lo.toFixed(2), 2, h - pad); ctx.fillText(metric, pad, pad - 8);
-    series.forEach((s, n) => {
-      const values = s[metric], stride = Math.max(1, Math.floor(values.length / (w - 2 * pad)));
-      ctx.beginPath(); ctx.strokeStyle = SESSION_COLOURS[n % 4]; ctx.lineWidth = 1.8;
-      for (let k = 0; k < values.length; k += stride) (k ? ctx.lineTo : ctx.moveTo).call(ctx, X(k), Y(values[k]));
-      ctx.lineTo(X(values.length - 1), Y(values[values.length - 1])); ctx.stroke();
-      if (values.length === 1) { ctx.fillStyle = SESSION_COLOURS[n % 4]; ctx.fillRect(X(0) - 2, Y(values[0]) - 2, 5, 5); }
-      ctx.fillStyle = SESSION_COLOURS[n % 4]; ctx.fillText(s.label.slice(0, 24), pad + 90 + 160 * n, pad - 8);  // legend above
-    });
-    ctx.strokeStyle = INK; ctx.beginPath(); ctx.moveTo(X(step - 1), pad); ctx.lineTo(X(step - 1), h - pad); ctx.stroke();
+  // the canvas's drawing buffer made the size it is shown at (times the screen's density), so that its
+  // text is as large as the page's: returns the context, drawing in CSS pixels, and the width and height
+  function fit(canvas) {
+    const ratio = window.devicePixelRatio || 1, w = Math.max(200, canvas.clientWidth || canvas.width),
+      h = Math.max(120, canvas.clientHeight || canvas.height);
+    if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
+      canvas.width = Math.round(w * ratio); canvas.height = Math.round(h * ratio);
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    return [ctx, w, h];
   }
 
-  return { board, chart, chain, contour, SESSION_COLOURS };
+  // Lines against steps (index k is step k, seq k + 1), the shown step marked. `lines`: {label, colour,
+  // values, dash}. Returns the x of a step and its inverse, for a click to pick a step.
+  function lines(canvas, all, options) {
+    const [ctx, w, h] = fit(canvas), left = 42, right = 12, top = 26, bottom = 26;
+    ctx.clearRect(0, 0, w, h); ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
+    const longest = Math.max(1, ...all.map((l) => l.values.length));
+    const numbers = all.flatMap((l) => l.values).filter((v) => v !== null && Number.isFinite(v));
+    let lo = options.lo ?? Math.min(0, ...numbers), hi = Math.max(options.hi ?? 0, ...numbers);
+    if (hi === lo) hi = lo + 1;
+    const X = (k) => left + k / Math.max(1, longest - 1) * (w - left - right);
+    const Y = (v) => h - bottom + (lo - v) / (hi - lo) * (h - top - bottom);
+    ctx.strokeStyle = "#8a8a8a"; ctx.lineWidth = 1; ctx.setLineDash([]);
+    ctx.strokeRect(left, top, w - left - right, h - top - bottom);
+    ctx.fillStyle = INK; ctx.font = "12px system-ui, sans-serif"; ctx.textBaseline = "middle";
+    ctx.fillText(hi.toFixed(2), 4, Y(hi)); ctx.fillText(lo.toFixed(2), 4, Y(lo));
+    ctx.textBaseline = "alphabetic";
+    ctx.fillText("step", w - right - 26, h - 8); ctx.fillText("0", left, h - 8);
+    ctx.fillText(String(longest - 1), Math.min(w - right - 60, X(longest - 1) - 10), h - 8);
+    let legend = left;
+    for (const line of all) {
+      const values = line.values, stride = Math.max(1, Math.floor(values.length / (w - left - right)));
+      ctx.strokeStyle = line.colour; ctx.lineWidth = 2; ctx.setLineDash(line.dash || []);
+      ctx.beginPath();
+      let drawing = false;
+      for (let k = 0; k < values.length; k += stride) {
+        if (values[k] === null) { drawing = false; continue; }
+        (drawing ? ctx.lineTo : ctx.moveTo).call(ctx, X(k), Y(values[k])); drawing = true;
+      }
+      const last = values.length - 1;
+      if (last >= 0 && values[last] !== null) ctx.lineTo(X(last), Y(values[last]));
+      ctx.stroke();
+      if (values.length === 1 && values[0] !== null) { ctx.fillStyle = line.colour; ctx.fillRect(X(0) - 2, Y(values[0]) - 2, 5, 5); }
+      ctx.setLineDash([]);
+      ctx.fillStyle = line.colour; ctx.fillRect(legend, 8, 14, 3);
+      ctx.fillStyle = INK; const text = line.label.slice(0, 28); ctx.fillText(text, legend + 18, 14);
+      legend += 18 + ctx.measureText(text).width + 14;
+    }
+    if (options.step !== undefined) {
+      const x = X(Math.min(options.step, longest - 1));
+      ctx.strokeStyle = INK; ctx.lineWidth = 1.5; ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, h - bottom); ctx.stroke();
+    }
+    return { stepAt: (px) => Math.round((px - left) / Math.max(1, w - left - right) * Math.max(1, longest - 1)), longest };
+  }
+
+  // a metric against steps for several sessions (the compare view), with the shown step marked
+  function chart(canvas, series, metric, seq) {
+    return lines(canvas, series.map((s, n) => ({ label: s.label, colour: SESSION_COLOURS[n % 4], values: s[metric] })),
+      metric === "loss" ? { step: seq - 1 } : { step: seq - 1, lo: 0, hi: 1 });
+  }
+
+  return { board, chart, lines, heatmap, fit, chain, contour, band, SESSION_COLOURS, RED, BLUE, INK };
 })();
