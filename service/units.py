@@ -33,7 +33,7 @@ def network(state, n: int = UNIT_GRID) -> dict:
     one into the output unit."""
     model = state.settings.model
     xy = _cells(n)
-    inputs = feature_matrix(model.features, xy)
+    inputs = feature_matrix(model.features, xy, model.ops.sinpi)
     _, trace = model.forward(state.params, inputs)
     return {"features": list(model.features), "inputs": _rows(inputs, n),
             "hidden": [_rows(h, n) for _, h in trace],
