@@ -34,6 +34,10 @@ function showSessions() {
     const item = document.createElement("li"), link = document.createElement("a");
     link.href = `/sessions/${s.id}`; link.textContent = s.name || s.id.slice(0, 8);
     item.append(link, ` ${s.learner}, ${countEvents(s.events)}, started ${s.created_at.slice(0, 19).replace("T", " ")}`);
+    if (s.problem) {  // said in words: a session of nnreplay 0.1/0.2 on other arithmetic is not a broken one
+      item.append(s.problem.verdict === "other arithmetic" ? " · recorded on other arithmetic (open it to re-press)"
+        : ` · cannot be read from seq ${s.problem.seq}: ${s.problem.reason}`);
+    }
     return item;
   }));
 }
@@ -137,6 +141,7 @@ function wire() {
     button.addEventListener("click", () => startDemo(button.dataset.start));
   }
   $("next10").addEventListener("click", () => view instanceof SessionView && view.press("next", 10));
+  $("repress").addEventListener("click", () => view instanceof SessionView && view.repress());
   $("train").addEventListener("click", () => view instanceof SessionView && view.train());
   $("curve").addEventListener("click", (e) => view instanceof SessionView && view.pickOnCurve(e));
   $("scrubber").addEventListener("input", (e) => view.scrubTo(Number(e.target.value)));

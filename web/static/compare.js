@@ -22,7 +22,18 @@ class CompareView {
       const remove = document.createElement("button");
       remove.type = "button"; remove.textContent = "Remove"; remove.setAttribute("aria-label", `Remove ${label} from the comparison`);
       remove.addEventListener("click", () => navigate(compareAddress(this.refs.filter((_, k) => k !== n))));
-      figure.append(canvas, caption, remove);
+      // the same presses again in portable arithmetic, shown beside the original
+      const again = document.createElement("button");
+      again.type = "button"; again.textContent = "Re-press"; again.disabled = server.read_only || this.refs.length >= 4;
+      again.setAttribute("aria-label", `Re-press ${label}: a new session pressing its presses again, added here`);
+      again.addEventListener("click", async () => {
+        try {
+          const made = await post(`/api/sessions/${full.session_id}/repress`, {});
+          await refreshSessions();
+          navigate(compareAddress([...this.refs, made.id]));
+        } catch (e) { $("compare-error").textContent = `${label}: ${e.message}`; }
+      });
+      figure.append(canvas, caption, remove, again);
       const panel = { id: full.session_id, label, points: full.points, head: full.head, series, canvas, caption };
       panel.frames = new Frames(panel.id, painter((frame) => this.paint(panel, frame)),
         (error) => { $("compare-error").textContent = error ? `${label}: ${error.message}` : ""; });

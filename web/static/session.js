@@ -58,6 +58,7 @@ class SessionView {
       origin.replaceChildren("Forked from ", link, ` at step ${full.parent_seq - 1} (seq ${full.parent_seq}): ` +
         `it shares that session's history up to there.`);
     }
+    this.describeRecord(full);
     const s = full.settings;
     // and every other setting that differs from its default (the model, the data set, ...), named as sent
     const shown = new Set(["learner", "seed", "points", "noise", "lr", "step", "discount"]);
@@ -66,6 +67,40 @@ class SessionView {
     $("subtitle").textContent = `${full.learner} · seed ${full.seed_text} · ${s.points} points · noise ${s.noise}` +
       (full.learner === "gradient" ? ` · lr ${s.lr}` : ` · step size ${s.step} · discount ${s.discount}`) +
       others.map(([key, value]) => ` · ${key} ${Array.isArray(value) ? value.join(",") : value}`).join("");
+  }
+
+  // a re-press names the session whose presses it presses again; a session of nnreplay 0.1/0.2 that this
+  // machine's arithmetic replays differently says so (never "broken") and offers Re-press
+  describeRecord(full) {
+    const from = $("repressed-from"), origin = full.origin;
+    from.hidden = !origin;
+    if (origin) {
+      const original = sessions.find((s) => s.id === origin.session_id), link = document.createElement("a");
+      link.href = `/sessions/${origin.session_id}`;
+      link.textContent = original ? original.name || original.id.slice(0, 8) : origin.session_id.slice(0, 8);
+      link.addEventListener("click", (e) => { e.preventDefault(); navigate(link.getAttribute("href")); });
+      const changed = origin.changed.length ? `with ${origin.changed.join(", ")} changed` : "with its settings";
+      from.replaceChildren("Re-pressed from ", link, `: its ${origin.seq - 1} presses pressed again, ${changed}, ` +
+        "in portable arithmetic.");
+    }
+    $("repress").disabled = server.read_only;
+    const other = $("other-arithmetic");
+    other.hidden = full.replay !== "other arithmetic";
+    if (!other.hidden) {
+      const at = full.problem ? full.problem.seq : null;
+      other.textContent = "Recorded on other arithmetic: nnreplay 0.1 or 0.2 recorded this session with arithmetic " +
+        "that depends on the machine" + (at ? `, and this machine's replay departs from the record at step ${at - 1} ` +
+        `(seq ${at})` : "") + ". Its log is intact; the numbers shown are this machine's. Use Re-press (under " +
+        "\"About this run\") to carry it on in portable arithmetic.";
+    }
+  }
+
+  async repress() {
+    try {
+      const made = await post(`/api/sessions/${this.id}/repress`, {});
+      await refreshSessions();
+      navigate(`/sessions/${made.id}`);
+    } catch (e) { $("press-error").textContent = e.message; }
   }
 
   // the demo decides what leads: the four buttons (feedback), or Next and the score's explanation
