@@ -280,32 +280,31 @@ def _normal(draw, n):
 
 def _gamma_round(u, pending, d, c, g):
     """One Marsaglia–Tsang attempt per pending shape; sets g[i] = d·v where accepted, returns the rest."""
+    widths, inner, squeeze = ZIG_W, ZIG_Q, SQUEEZE
     p = len(pending)
     p2 = p + p
     rejected = []
-    for j, i in enumerate(pending):
-        v9 = u[j] * 512.0
+    for i, uz, uw, u3 in zip(pending, u[:p], u[p:p2], u[p2 : p2 + p]):
+        v9 = uz * 512.0
         k = int(v9)
         f = v9 - k
-        z = f * ZIG_W[k]
-        if f >= ZIG_Q[k]:
-            z = _edge(z, u[p + j], k)
+        z = f * widths[k]
+        if f >= inner[k]:
+            z = _edge(z, uw, k)
             if z is None:
                 rejected.append(i)
                 continue
-        di = d[i]
         x = c[i] * z
         t = 1.0 + x
-        v = t * t * t
         z2 = z * z
-        u3 = u[p2 + j]
-        if u3 < 1.0 - SQUEEZE * (z2 * z2):
-            g[i] = di * v
+        if u3 < 1.0 - squeeze * (z2 * z2):
+            g[i] = d[i] * (t * t * t)
             continue
+        v = t * t * t
         zx = z * x
         if 12.0 * ((1.0 - u3) * (1.0 - abs(x))) > zx * zx or (
-                t > 0.0 and log(u3) < 0.5 * z2 + di * ((1.0 - v) + log(v))):
-            g[i] = di * v
+                t > 0.0 and log(u3) < 0.5 * z2 + d[i] * ((1.0 - v) + log(v))):
+            g[i] = d[i] * v
         else:
             rejected.append(i)
     return rejected
@@ -313,6 +312,15 @@ def _gamma_round(u, pending, d, c, g):
 
 def _gamma_parts(draw, shapes, root):
     """(G, L) with Gamma(s) = G·exp(L) per shape, L None where s ≥ 1; `root` is a correctly rounded √."""
+    m = len(shapes)
+    if m and min(shapes) >= 1.0 and max(shapes) < INF:  # no shape boosted (min/max of floats: exact)
+        d = [x - THIRD for x in shapes]
+        c = [1.0 / root(9.0 * x) for x in d]
+        g = [0.0] * m
+        pending = _gamma_round(draw(3 * m), range(m), d, c, g)
+        while pending:
+            pending = _gamma_round(draw(3 * len(pending)), pending, d, c, g)
+        return g, None
     s, d, c, boosted = [], [], [], []
     for j, x in enumerate(shapes):
         if not (x > 0.0 and x < INF):
@@ -327,7 +335,6 @@ def _gamma_parts(draw, shapes, root):
         s.append(x)
         d.append(dj)
         c.append(1.0 / root(9.0 * dj))
-    m = len(s)
     g = [0.0] * m
     u = draw(3 * m + len(boosted))
     pending = _gamma_round(u, range(m), d, c, g)
