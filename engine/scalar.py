@@ -313,7 +313,8 @@ def _gamma_round(u, pending, d, c, g):
 def _gamma_parts(draw, shapes, root):
     """(G, L) with Gamma(s) = G·exp(L) per shape, L None where s ≥ 1; `root` is a correctly rounded √."""
     m = len(shapes)
-    if m and min(shapes) >= 1.0 and max(shapes) < INF:  # no shape boosted (min/max of floats: exact)
+    # no shape boosted; the sum (only a check) is NaN or ±inf when a shape is NaN or infinite
+    if m and min(shapes) >= 1.0 and sum(shapes) < INF:
         d = [x - THIRD for x in shapes]
         c = [1.0 / root(9.0 * x) for x in d]
         g = [0.0] * m
