@@ -72,7 +72,8 @@ _W, _Q, _F, _D = (np.array(t) for t in (scalar.ZIG_W, scalar.ZIG_Q, scalar.ZIG_F
 
 
 def _draw_list(rng):
-    return lambda k: rng.random(k).tolist()
+    random = rng.random  # once: the engine's generator is built lazily behind __getattr__
+    return lambda k: random(k).tolist()
 
 
 def uniform(rng, low, high, size=None):
@@ -166,7 +167,7 @@ def _gamma_complete(u, p, d, c):
     return d * v, accept & ok
 
 
-def _gamma_attempts(u, p, d, c):
+def _gamma_attempts(u, p, lifted, d, c):
     """(d·v, accepted) for p Marsaglia–Tsang attempts on the uniforms u[0 … 3p−1].
 
     The squeezes run on every lane; a lane outside its inner rectangle or failing both squeezes (a few
@@ -192,7 +193,7 @@ def _gamma_attempts(u, p, d, c):
     if r <= SCALAR_LANES:
         sub = [0.0] * r
         kept = scalar._gamma_round(np.concatenate((uz[rare], u[p : 2 * p][rare], u3[rare])).tolist(), range(r),
-                                   d[rare].tolist(), c[rare].tolist(), sub)
+                                   lifted[rare].tolist(), sub, math.sqrt)
         for j in set(range(r)).difference(kept):
             g[rare[j]] = sub[j]
             accept[rare[j]] = True
@@ -219,14 +220,15 @@ def _gamma_parts(rng, values):
         if low < TINY_SHAPE:
             s = np.where(s < TINY_SHAPE, TINY_SHAPE, s)
         boosted = s < _ONE
-        d = np.where(boosted, s + _ONE, s) - THIRD
+        lifted = np.where(boosted, s + _ONE, s)
         b = int(np.count_nonzero(boosted))
     else:
-        d = s - THIRD
+        lifted = s
         b = 0
+    d = lifted - THIRD
     c = _ONE / np.sqrt(9.0 * d)
     u = rng.random(3 * m + b)
-    g, accept = _gamma_attempts(u, m, d, c)
+    g, accept = _gamma_attempts(u, m, lifted, d, c)
     if b:
         lb = np.zeros(m)
         lb[boosted] = _log(_ONE - u[3 * m :]) / s[boosted]
@@ -234,16 +236,16 @@ def _gamma_parts(rng, values):
         pending = np.flatnonzero(~accept)
         while pending.size > SCALAR_LANES:
             p = pending.size
-            gp, ap = _gamma_attempts(rng.random(3 * p), p, d[pending], c[pending])
+            gp, ap = _gamma_attempts(rng.random(3 * p), p, lifted[pending], d[pending], c[pending])
             g[pending[ap]] = gp[ap]
             pending = pending[~ap]
         if pending.size:  # the last few shapes: the twin's rounds, the same uniforms and operations
             p = pending.size
             sub = [0.0] * p
             local = range(p)
-            dl, cl = d[pending].tolist(), c[pending].tolist()
+            shapes = lifted[pending].tolist()
             while local:
-                local = scalar._gamma_round(rng.random(3 * len(local)).tolist(), local, dl, cl, sub)
+                local = scalar._gamma_round(rng.random(3 * len(local)).tolist(), local, shapes, sub, math.sqrt)
             g[pending] = sub
     return g, lb, boosted
 

@@ -278,9 +278,10 @@ def _normal(draw, n):
     return out
 
 
-def _gamma_round(u, pending, d, c, g):
-    """One Marsaglia–Tsang attempt per pending shape; sets g[i] = d·v where accepted, returns the rest."""
-    widths, inner, squeeze = ZIG_W, ZIG_Q, SQUEEZE
+def _gamma_round(u, pending, shapes, g, root):
+    """One Marsaglia–Tsang attempt per pending shape on the round's uniforms u; sets g[i] = d·v where
+    accepted and returns the rest. shapes[i] is s, or s + 1 when boosted; d and c are computed here."""
+    widths, inner, squeeze, third = ZIG_W, ZIG_Q, SQUEEZE, THIRD
     p = len(pending)
     p2 = p + p
     rejected = []
@@ -294,17 +295,18 @@ def _gamma_round(u, pending, d, c, g):
             if z is None:
                 rejected.append(i)
                 continue
-        x = c[i] * z
+        d = shapes[i] - third
+        x = (1.0 / root(9.0 * d)) * z
         t = 1.0 + x
         z2 = z * z
         if u3 < 1.0 - squeeze * (z2 * z2):
-            g[i] = d[i] * (t * t * t)
+            g[i] = d * (t * t * t)
             continue
         v = t * t * t
         zx = z * x
         if 12.0 * ((1.0 - u3) * (1.0 - abs(x))) > zx * zx or (
-                t > 0.0 and log(u3) < 0.5 * z2 + d[i] * ((1.0 - v) + log(v))):
-            g[i] = d[i] * v
+                t > 0.0 and log(u3) < 0.5 * z2 + d * ((1.0 - v) + log(v))):
+            g[i] = d * v
         else:
             rejected.append(i)
     return rejected
@@ -315,14 +317,12 @@ def _gamma_parts(draw, shapes, root):
     m = len(shapes)
     # no shape boosted; the sum (only a check) is NaN or ±inf when a shape is NaN or infinite
     if m and min(shapes) >= 1.0 and sum(shapes) < INF:
-        d = [x - THIRD for x in shapes]
-        c = [1.0 / root(9.0 * x) for x in d]
         g = [0.0] * m
-        pending = _gamma_round(draw(3 * m), range(m), d, c, g)
+        pending = _gamma_round(draw(3 * m), range(m), shapes, g, root)
         while pending:
-            pending = _gamma_round(draw(3 * len(pending)), pending, d, c, g)
+            pending = _gamma_round(draw(3 * len(pending)), pending, shapes, g, root)
         return g, None
-    s, d, c, boosted = [], [], [], []
+    s, lifted, boosted = [], [], []
     for j, x in enumerate(shapes):
         if not (x > 0.0 and x < INF):
             raise ValueError(f"gamma and beta shapes must be positive and finite, got {x!r}")
@@ -330,22 +330,20 @@ def _gamma_parts(draw, shapes, root):
             if x < TINY_SHAPE:
                 x = TINY_SHAPE
             boosted.append(j)
-            dj = (x + 1.0) - THIRD
+            lifted.append(x + 1.0)
         else:
-            dj = x - THIRD
+            lifted.append(x)
         s.append(x)
-        d.append(dj)
-        c.append(1.0 / root(9.0 * dj))
     g = [0.0] * m
     u = draw(3 * m + len(boosted))
-    pending = _gamma_round(u, range(m), d, c, g)
+    pending = _gamma_round(u, range(m), lifted, g, root)
     lb = None
     if boosted:
         lb = [None] * m
         for q, j in enumerate(boosted, 3 * m):
             lb[j] = log(1.0 - u[q]) / s[j]
     while pending:
-        pending = _gamma_round(draw(3 * len(pending)), pending, d, c, g)
+        pending = _gamma_round(draw(3 * len(pending)), pending, lifted, g, root)
     return g, lb
 
 
