@@ -208,6 +208,7 @@ def uniform(us, low, high):
 THIRD = 1.0 / 3.0
 TINY_SHAPE = 1e-300
 SQUEEZE = 0.0331
+FIFTEENTH, TWELFTH = 1.0 / 15.0, 1.0 / 12.0  # the rejection bound R (engine/samplers.py)
 # The ziggurat: 256 strips of equal area V under e^(-x²/2) (plus, on the base strip, the envelope
 # f(R)·e^(-R(x-R)) beyond R, so that a rejected point anywhere restarts the whole attempt). R is the root
 # (60 digits, mpmath) of the recurrence below landing on x_256 = 0; the tables are computed here once,
@@ -304,8 +305,12 @@ def _gamma_round(u, pending, shapes, g, root):
             continue
         v = t * t * t
         zx = z * x
-        if 12.0 * ((1.0 - u3) * (1.0 - abs(x))) > zx * zx or (
-                t > 0.0 and log(u3) < 0.5 * z2 + d * ((1.0 - v) + log(v))):
+        q = zx * zx
+        if 12.0 * ((1.0 - u3) * (1.0 - abs(x))) > q:  # S2
+            g[i] = d * v
+        elif abs(x) <= 1.0 and u3 - 1.0 >= u3 * (q * (x * FIFTEENTH - TWELFTH)):  # R: surely rejected
+            rejected.append(i)
+        elif t > 0.0 and log(u3) < 0.5 * z2 + d * ((1.0 - v) + log(v)):
             g[i] = d * v
         else:
             rejected.append(i)
