@@ -1,11 +1,13 @@
 """µs per call of the portable samplers against numpy's own, measured in the same run (best of --runs).
 
-    python bench/bench_samplers.py [--runs 7] [--sweep]
+    python bench/bench_samplers.py [--runs 7] [--sweep] [--engine]
 
 Prints, for 6, 50 and 256 arms, samplers.beta_draws (what thompson's decide calls: the twin's pure-Python
 path up to SCALAR_ARMS arms, numpy above), each of the two paths forced, and numpy's `rng.beta` loop
 (machine-dependent, the speed to beat); then samplers.normal(1000) against rng.standard_normal(1000).
 --sweep prints both paths for 1 … 256 arms, to choose SCALAR_ARMS. Shapes are thompson-like (1 to 20).
+--engine adds thompson's decide + evolve for the default perceptron (events/s of CPU time, best of
+--runs), and the µs per event that seeding the event's generator and drawing its Beta take in it.
 """
 
 import argparse
@@ -47,10 +49,31 @@ def beta_row(arms: int, runs: int) -> dict:
     }
 
 
+def engine_thompson(runs: int, n: int = 2000) -> None:
+    from engine import Next, Settings, Start, decide, evolve, rng_for
+
+    def once() -> float:
+        state = evolve(None, decide(None, Start(Settings(learner="thompson", seed=11)), rng_for(11, 1))[0])
+        started = time.process_time()
+        for _ in range(n):
+            for event in decide(state, Next(), rng_for(11, state.seq + 1)):
+                state = evolve(state, event)
+        return n / (time.process_time() - started)
+
+    rate = max(once() for _ in range(runs))
+    a, b = shapes(6)
+    seq = iter(range(10**9))
+    seeding = best_us(lambda: rng_for(11, next(seq)).random(1), runs)
+    drawing = best_us(lambda: samplers.beta_draws(rng_for(11, next(seq)), a, b), runs) - seeding
+    print(f"thompson decide+evolve (perceptron, 6 arms): {rate:,.0f} events/s = {1e6 / rate:.1f} µs per event, "
+          f"of which seeding the event's generator {seeding:.1f} µs and the Beta draws {drawing:.1f} µs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--engine", action="store_true")
     args = parser.parse_args()
     print(f"SCALAR_ARMS = {samplers.SCALAR_ARMS}, SCALAR_LANES = {samplers.SCALAR_LANES}; "
           f"µs of CPU per call, best of {args.runs}")
@@ -66,6 +89,8 @@ def main() -> None:
     print(f"normal(1000): ours {ours:.1f} µs, rng.standard_normal {theirs:.1f} µs ({ours / theirs:.1f}x)")
     one = best_us(lambda: samplers.normal(rng), args.runs)
     print(f"normal(): ours {one:.2f} µs, rng.standard_normal() {best_us(rng.standard_normal, args.runs):.2f} µs")
+    if args.engine:
+        engine_thompson(args.runs)
 
 
 if __name__ == "__main__":
