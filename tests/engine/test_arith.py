@@ -358,6 +358,37 @@ def test_the_documented_consumption_order():
     assert samplers.beta_draws(RareStreamList(u), [3.0], [5.0]) == [draw]
 
 
+def _fast_gamma(s, z_uniform, u3):
+    """G of an attempt that stays on every fast path, from the docstring's formulas."""
+    k = int(512.0 * z_uniform)
+    f = 512.0 * z_uniform - k
+    assert f < twin.ZIG_Q[k]
+    z = f * twin.ZIG_W[k]
+    d = s - 1.0 / 3.0
+    t = 1.0 + (1.0 / math.sqrt(9.0 * d)) * z
+    assert u3 < 1.0 - 0.0331 * ((z * z) * (z * z))
+    return d * (t * t * t)
+
+
+@pytest.mark.parametrize("which", sorted(PATHS))
+def test_the_documented_order_with_a_boost_and_a_second_round(which, monkeypatch):
+    """Beta(0.5, 2): round 1 takes (Z_a, Z_b, W_a, W_b, U_a, U_b, B_a); a's attempt is rejected in the top
+    strip's wedge, so round 2 takes (Z, W, U) for a alone; the draw is 1/(1 + (G_b/G_a)·exp(0 − L_a))."""
+    monkeypatch.setattr(samplers, "SCALAR_ARMS", PATHS[which][0])
+    monkeypatch.setattr(samplers, "SCALAR_LANES", PATHS[which][1])
+    top = 1.0 - 2.0**-53
+    u = [511.5 / 512.0, 0.40, top, 0.3, 0.2, 0.25, 0.6,  # round 1
+         0.35, 0.5, 0.45]  # round 2, shape a
+    g_a = _fast_gamma(1.5, u[7], u[9])
+    g_b = _fast_gamma(2.0, u[1], u[5])
+    l_a = twin.log(1.0 - u[6]) / 0.5
+    expected = 1.0 / (1.0 + (g_b / g_a) * twin.exp(0.0 - l_a))
+    assert twin.beta(iter(u), [0.5], [2.0]) == [expected]
+    assert samplers.beta(RareStreamList(u), np.array([0.5]), np.array([2.0])).tolist() == [expected]
+    assert samplers.beta_draws(RareStreamList(u), [0.5], [2.0]) == [expected]
+    assert twin.gamma(iter(u[:7] + u[7:]), [0.5, 2.0]) == [g_a * twin.exp(l_a), g_b]
+
+
 class RareStreamList:
     """A generator stand-in that hands out a fixed list of uniforms."""
 
