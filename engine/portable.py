@@ -41,7 +41,7 @@ def _perceptron_start(rng) -> tuple[float, float, float]:
 
 
 def _beta_draws(rng, alphas, betas) -> tuple[float, ...]:
-    return tuple(samplers.beta(rng, np.array(alphas, dtype=np.float64), np.array(betas, dtype=np.float64)).tolist())
+    return tuple(samplers.beta_draws(rng, alphas, betas))
 
 
 PORTABLE = Arithmetic(

@@ -5,12 +5,15 @@ CPython floats are IEEE-754 doubles on every platform and each Python operator i
 operation, so these functions give the portable result by construction; tests/engine/test_arith.py holds
 the numpy functions to them bit for bit, and tests/engine/reference_fold.py folds whole sessions with them. No numpy and no math module: the
 square root is computed exactly from integers and rounded once. The samplers take an iterator of raw
-uniform doubles and consume them in the order documented in engine/samplers.py.
+uniform doubles and consume them in the order documented in engine/samplers.py. Their cores (_normal,
+_gamma_round, _beta, …) take `draw(k)`, a function returning the next k uniforms as a list, and `root`, a
+correctly rounded square root: the twin passes its iterator and exact sqrt; engine/samplers.py, for a few
+arms, passes `rng.random(k).tolist()` and math.sqrt (C's sqrt, IEEE-754's correctly rounded square root;
+tests/engine/test_arith.py checks it against the exact one), and so draws the same bits faster.
 """
 
 from engine.arith import (COSPI_C, INVLN2, LG1, LG2, LG3, LG4, LG5, LG6, LG7, LN2_HI, LN2_LO, O_THRESHOLD,
                           P1, P2, P3, P4, P5, SINPI_S, SQRT2, TANH_CLAMP, TANH_P, TANH_SMALL, U_THRESHOLD)
-from engine.samplers import SQUEEZE, THIRD, TINY_SHAPE
 
 INF = float("inf")
 NAN = float("nan")
@@ -232,59 +235,190 @@ def uniform(us, low, high):
     return low + (high - low) * next(us)
 
 
-def normal(us, n):
-    out = []
-    while len(out) < n:
-        u1, u2 = next(us), next(us)
-        radius = sqrt(-2.0 * log(1.0 - u1))
-        out.append(radius * cospi(2.0 * u2))
-        if len(out) < n:
-            out.append(radius * sinpi(2.0 * u2))
+# -- the samplers (engine/samplers.py documents the algorithms and the order of the uniforms) -------------
+THIRD = 1.0 / 3.0
+TINY_SHAPE = 1e-300
+SQUEEZE = 0.0331
+FIFTEENTH, TWELFTH = 1.0 / 15.0, 1.0 / 12.0  # the rejection bound R (engine/samplers.py)
+# The ziggurat: 256 strips of equal area V under e^(-x²/2) (plus, on the base strip, the envelope
+# f(R)·e^(-R(x-R)) beyond R, so that a rejected point anywhere restarts the whole attempt). R is the root
+# (60 digits, mpmath) of the recurrence below landing on x_256 = 0; the tables are computed here once,
+# with this module's exp, log and exact sqrt, so they are the same bits everywhere.
+ZIG_R = 3.6554204190269415
+ZIG_STRIPS = 256
+
+
+def _ziggurat_tables():
+    """(W, Q, F, D), each indexed by k = 0 … 511 (strip k >> 1, negative values for odd k).
+
+    x_1 = R, x_(i+1) = √(−2·log(f(x_i) + V/x_i)) for i = 1 … 254, x_256 = 0, with f(x) = exp(−0.5·(x·x))
+    and V = f(R)·(R + 1/R). Strip 0 has width W = R + 1/R (its rectangle [0, R] and the tail envelope,
+    stretched to one width), strip i ≥ 1 width x_i. Q = (inner width)/W: x_1/W for strip 0, x_(i+1)/x_i
+    above. F = f(x_i) and D = f(x_(i+1)) − f(x_i) (f(x_256) = 1) bound strip i's wedge; 0 for strip 0.
+    """
+    r = ZIG_R
+    fr = exp(-0.5 * (r * r))
+    v = fr * (r + 1.0 / r)
+    x = [r + 1.0 / r, r]
+    fx = [0.0, fr]
+    for i in range(1, ZIG_STRIPS - 1):
+        x.append(sqrt(-2.0 * log(fx[i] + v / x[i])))
+        fx.append(exp(-0.5 * (x[i + 1] * x[i + 1])))
+    x.append(0.0)
+    fx.append(1.0)
+    widths, inner, low, step = [], [], [], []
+    for i in range(ZIG_STRIPS):
+        widths += [x[i], -x[i]]
+        inner += [x[i + 1] / x[i]] * 2
+        low += [0.0 if i == 0 else fx[i]] * 2
+        step += [0.0 if i == 0 else fx[i + 1] - fx[i]] * 2
+    return widths, inner, low, step
+
+
+ZIG_W, ZIG_Q, ZIG_F, ZIG_D = _ziggurat_tables()
+
+
+def _edge(z, w, k):
+    """A normal attempt whose point is outside its strip's inner rectangle: its value, or None (rejected)."""
+    if k < 2:  # the base strip's tail: the envelope's exponential, then f/envelope = exp(−e²/2)
+        e = -log(1.0 - (abs(z) - ZIG_R) * ZIG_R) / ZIG_R
+        if w < exp(-0.5 * (e * e)):
+            return ZIG_R + e if z > 0.0 else -(ZIG_R + e)
+        return None
+    return z if ZIG_F[k] + w * ZIG_D[k] < exp(-0.5 * (z * z)) else None
+
+
+def _normal(draw, n):
+    out = [0.0] * n
+    pending = range(n)
+    while pending:
+        p = len(pending)
+        u = draw(2 * p)
+        rejected = []
+        for j, i in enumerate(pending):
+            v9 = u[j] * 512.0
+            k = int(v9)
+            f = v9 - k
+            z = f * ZIG_W[k]
+            if f >= ZIG_Q[k]:
+                z = _edge(z, u[p + j], k)
+                if z is None:
+                    rejected.append(i)
+                    continue
+            out[i] = z
+        pending = rejected
     return out
 
 
-def _proposal(u1, u2, u3, d, c):
-    """Marsaglia–Tsang: G = d·v when the proposal is accepted, else None."""
-    z = sqrt(-2.0 * log(1.0 - u1)) * cospi(2.0 * u2)
-    t = 1.0 + c * z
-    v = t * t * t
-    z2 = z * z
-    if t > 0.0 and (u3 < 1.0 - SQUEEZE * (z2 * z2) or log(u3) < 0.5 * z2 + d * ((1.0 - v) + log(v))):
-        return d * v
-    return None
-
-
-def _gamma_log(us, shapes):
-    s = [x if x >= TINY_SHAPE else TINY_SHAPE for x in shapes]
-    d = [(x + 1.0 if x < 1.0 else x) - THIRD for x in s]
-    c = [1.0 / sqrt(9.0 * di) for di in d]
-    g = [0.0] * len(s)
-    lb = [0.0] * len(s)
-    pending = list(range(len(s)))
-    first_round = True
-    while pending:
-        draws = [[next(us) for _ in range(7 if first_round else 6)] for _ in pending]
-        rejected = []
-        for i, u in zip(pending, draws):
-            if first_round and s[i] < 1.0:
-                lb[i] = log(1.0 - u[6]) / s[i]
-            value = _proposal(u[0], u[1], u[2], d[i], c[i])
-            if value is None:
-                value = _proposal(u[3], u[4], u[5], d[i], c[i])
-            if value is None:
+def _gamma_round(u, pending, shapes, g, root):
+    """One Marsaglia–Tsang attempt per pending shape on the round's uniforms u; sets g[i] = d·v where
+    accepted and returns the rest. shapes[i] is s, or s + 1 when boosted; d and c are computed here."""
+    widths, inner, squeeze, third = ZIG_W, ZIG_Q, SQUEEZE, THIRD
+    p = len(pending)
+    p2 = p + p
+    rejected = []
+    for i, uz, uw, u3 in zip(pending, u[:p], u[p:p2], u[p2 : p2 + p]):
+        v9 = uz * 512.0
+        k = int(v9)
+        f = v9 - k
+        z = f * widths[k]
+        if f >= inner[k]:
+            z = _edge(z, uw, k)
+            if z is None:
                 rejected.append(i)
-            else:
-                g[i] = value
-        pending, first_round = rejected, False
+                continue
+        d = shapes[i] - third
+        x = (1.0 / root(9.0 * d)) * z
+        t = 1.0 + x
+        z2 = z * z
+        if u3 < 1.0 - squeeze * (z2 * z2):
+            g[i] = d * (t * t * t)
+            continue
+        v = t * t * t
+        zx = z * x
+        q = zx * zx
+        if 12.0 * ((1.0 - u3) * (1.0 - abs(x))) > q:  # S2
+            g[i] = d * v
+        elif abs(x) <= 1.0 and u3 - 1.0 >= u3 * (q * (x * FIFTEENTH - TWELFTH)):  # R: surely rejected
+            rejected.append(i)
+        elif t > 0.0 and log(u3) < 0.5 * z2 + d * ((1.0 - v) + log(v)):
+            g[i] = d * v
+        else:
+            rejected.append(i)
+    return rejected
+
+
+def _gamma_parts(draw, shapes, root):
+    """(G, L) with Gamma(s) = G·exp(L) per shape, L None where s ≥ 1; `root` is a correctly rounded √."""
+    m = len(shapes)
+    # no shape boosted; the sum (only a check) is NaN or ±inf when a shape is NaN or infinite
+    if m and min(shapes) >= 1.0 and sum(shapes) < INF:
+        g = [0.0] * m
+        pending = _gamma_round(draw(3 * m), range(m), shapes, g, root)
+        while pending:
+            pending = _gamma_round(draw(3 * len(pending)), pending, shapes, g, root)
+        return g, None
+    s, lifted, boosted = [], [], []
+    for j, x in enumerate(shapes):
+        if not (x > 0.0 and x < INF):
+            raise ValueError(f"gamma and beta shapes must be positive and finite, got {x!r}")
+        if x < 1.0:
+            if x < TINY_SHAPE:
+                x = TINY_SHAPE
+            boosted.append(j)
+            lifted.append(x + 1.0)
+        else:
+            lifted.append(x)
+        s.append(x)
+    g = [0.0] * m
+    u = draw(3 * m + len(boosted))
+    pending = _gamma_round(u, range(m), lifted, g, root)
+    lb = None
+    if boosted:
+        lb = [None] * m
+        for q, j in enumerate(boosted, 3 * m):
+            lb[j] = log(1.0 - u[q]) / s[j]
+    while pending:
+        pending = _gamma_round(draw(3 * len(pending)), pending, lifted, g, root)
     return g, lb
 
 
+def _gamma(draw, shapes, root):
+    g, lb = _gamma_parts(draw, shapes, root)
+    if lb is None:
+        return g
+    return [gi if li is None else gi * exp(li) for gi, li in zip(g, lb)]
+
+
+def _beta(draw, a, b, root):
+    n = len(a)
+    g, lb = _gamma_parts(draw, list(a) + list(b), root)
+    if lb is None:
+        return [x / (x + y) for x, y in zip(g[:n], g[n:])]
+    out = []
+    for i in range(n):
+        x, y, lx, ly = g[i], g[n + i], lb[i], lb[n + i]
+        if lx is None and ly is None:
+            out.append(x / (x + y))
+        else:
+            out.append(1.0 / (1.0 + (y / x) * exp((0.0 if ly is None else ly) - (0.0 if lx is None else lx))))
+    return out
+
+
+def _drawer(us):
+    return lambda k: [next(us) for _ in range(k)]
+
+
+def normal(us, n):
+    """n standard normal draws from the iterator `us` of raw uniform doubles."""
+    return _normal(_drawer(us), n)
+
+
 def gamma(us, shapes):
-    g, lb = _gamma_log(us, shapes)
-    return [gi * exp(li) for gi, li in zip(g, lb)]
+    """Gamma(s, 1) draws, one per shape."""
+    return _gamma(_drawer(us), shapes, sqrt)
 
 
 def beta(us, a, b):
-    g, lb = _gamma_log(us, list(a) + list(b))
-    n = len(a)
-    return [1.0 / (1.0 + (g[n + i] / g[i]) * exp(lb[n + i] - lb[i])) for i in range(n)]
+    """Beta(a_i, b_i) draws, one per arm."""
+    return _beta(_drawer(us), a, b, sqrt)
