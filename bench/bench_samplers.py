@@ -4,7 +4,7 @@
 
 Prints, for 6, 50 and 256 arms, samplers.beta_draws (what thompson's decide calls: the twin's pure-Python
 path up to SCALAR_ARMS arms, numpy above), each of the two paths forced, and numpy's `rng.beta` loop
-(machine-dependent, the speed to beat); then samplers.normal(1000) against rng.standard_normal(1000).
+(machine-dependent, the speed to beat); then samplers.gaussian(1000) against rng.standard_normal(1000).
 --sweep prints both paths for 1 … 256 arms, to choose SCALAR_ARMS. Shapes are thompson-like (1 to 20).
 --engine adds thompson's decide + evolve for the default perceptron (events/s of CPU time, best of
 --runs), and the µs per event that seeding the event's generator and drawing its Beta take in it.
@@ -84,10 +84,10 @@ def main() -> None:
         print(f"{arms:>5} {row['ours']:>9.1f} {row['twin path']:>10.1f} {row['numpy path']:>11.1f} "
               f"{row['rng.beta loop']:>14.1f} {row['ours'] / row['rng.beta loop']:>9.2f}x")
     rng = np.random.default_rng(2)
-    ours = best_us(lambda: samplers.normal(rng, 1000), args.runs)
+    ours = best_us(lambda: samplers.gaussian(rng, 1000), args.runs)
     theirs = best_us(lambda: rng.standard_normal(1000), args.runs)
     print(f"normal(1000): ours {ours:.1f} µs, rng.standard_normal {theirs:.1f} µs ({ours / theirs:.1f}x)")
-    one = best_us(lambda: samplers.normal(rng), args.runs)
+    one = best_us(lambda: samplers.gaussian(rng), args.runs)
     print(f"normal(): ours {one:.2f} µs, rng.standard_normal() {best_us(rng.standard_normal, args.runs):.2f} µs")
     if args.engine:
         engine_thompson(args.runs)

@@ -108,7 +108,7 @@ def _circle(n: int, rng):
 def _gauss(n: int, rng):
     red = samplers.uniform(rng, 0.0, 1.0, n) < 0.5
     centres = np.where(red[:, None], 0.4, -0.4)
-    points = np.clip(centres + 0.25 * samplers.normal(rng, (n, 2)), -1.0, 1.0)
+    points = np.clip(centres + 0.25 * samplers.gaussian(rng, (n, 2)), -1.0, 1.0)
     return points, red, (math.sqrt(0.5), math.sqrt(0.5), 0.0)
 
 

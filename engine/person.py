@@ -42,7 +42,7 @@ def person_rng(seed: int, press: int) -> np.random.Generator:
 
 def judge(accuracy: float, rng: np.random.Generator) -> str:
     """The button the person presses for a separator with this accuracy."""
-    perceived = accuracy + EYE_NOISE * samplers.normal(rng)
+    perceived = accuracy + EYE_NOISE * samplers.gaussian(rng)
     button = next((name for limit, name in BANDS if perceived < limit), "great")
     softened = samplers.uniform(rng, 0.0, 1.0) < RESTRAINT
     if softened and button in ("bad", "great"):

@@ -19,7 +19,7 @@ own path (SCALAR_ARMS). The order in which uniforms are consumed defines the rec
     ±(R + e) (the sign of z) if W < exp(−0.5·(e·e)); 0.03% of attempts;
   * else takes z if ZIG_F[k] + W·ZIG_D[k] < exp(−0.5·(z·z)) (the wedge);
   * and otherwise is rejected (0.67% of attempts): the value is drawn again, by a whole new attempt.
-- normal(rng, size): n values in C order. A round draws 2p uniforms in one call for its p pending values
+- gaussian(rng, size): n standard normal values in C order. A round draws 2p uniforms in one call for its p pending values
   (the first round: all n), u[0 … p−1] the Z and u[p … 2p−1] the W of the pending values in index order;
   the values whose attempts are rejected are pending in the next round. size None: one value, n = 1.
 
@@ -121,7 +121,7 @@ def _normal_attempts(uz, uw):
     return z, fast
 
 
-def normal(rng, size=None):
+def gaussian(rng, size=None):
     """Standard normal draws by the ziggurat, in the order of the module docstring."""
     if size is None:
         return scalar._normal(_draw_list(rng), 1)[0]

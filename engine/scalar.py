@@ -409,7 +409,7 @@ def _drawer(us):
     return lambda k: [next(us) for _ in range(k)]
 
 
-def normal(us, n):
+def gaussian(us, n):
     """n standard normal draws from the iterator `us` of raw uniform doubles."""
     return _normal(_drawer(us), n)
 

@@ -246,7 +246,7 @@ def drawn_start(settings) -> tuple:
         separator = (0.0, 0.0, 0.0) if kind == "xor" else (0.0, 0.0, RADIUS)
     elif kind == "gauss":
         red = [ra.uniform(us, 0.0, 1.0) < 0.5 for _ in range(n)]
-        z = ra.normal(us, 2 * n)
+        z = ra.gaussian(us, 2 * n)
         clip = lambda v: -1.0 if v < -1.0 else 1.0 if v > 1.0 else v  # noqa: E731
         xy = [tuple(clip((0.4 if r else -0.4) + 0.25 * z[2 * p + k]) for k in (0, 1)) for p, r in enumerate(red)]
         half = ra.sqrt(0.5)

@@ -247,9 +247,9 @@ def test_samplers_match_the_twin_and_consume_the_same_uniforms(seed, path):
     assert samplers.beta_draws(ours, a.tolist(), b.tolist()) == twin.beta(uniforms, a.tolist(), b.tolist())
     assert samplers.gamma(ours, a).tobytes() == packed(twin.gamma(uniforms, a.tolist()))
     for n in (1, 2, 7, 1000):
-        assert samplers.normal(ours, n).tobytes() == packed(twin.normal(uniforms, n))
-    assert samplers.normal(ours) == twin.normal(uniforms, 1)[0]
-    assert samplers.normal(ours, (3, 2)).tobytes() == packed(twin.normal(uniforms, 6))
+        assert samplers.gaussian(ours, n).tobytes() == packed(twin.gaussian(uniforms, n))
+    assert samplers.gaussian(ours) == twin.gaussian(uniforms, 1)[0]
+    assert samplers.gaussian(ours, (3, 2)).tobytes() == packed(twin.gaussian(uniforms, 6))
     assert samplers.uniform(ours, -1.0, 3.0, 2).tobytes() == packed([twin.uniform(uniforms, -1.0, 3.0) for _ in "ab"])
     assert samplers.beta(ours, 2.0, 0.5) == twin.beta(uniforms, [2.0], [0.5])[0]
     assert ours.random() == next(uniforms)
@@ -287,7 +287,7 @@ def test_gamma_and_normal_match_the_twin(seed, shapes, n, which):
     samplers.SCALAR_LANES = PATHS[which][1]
     try:
         assert samplers.gamma(ours, np.array(shapes)).tobytes() == packed(twin.gamma(uniforms, shapes))
-        assert samplers.normal(ours, n).tobytes() == packed(twin.normal(uniforms, n))
+        assert samplers.gaussian(ours, n).tobytes() == packed(twin.gaussian(uniforms, n))
     finally:
         samplers.SCALAR_LANES = saved
     assert ours.random() == next(uniforms)
@@ -328,8 +328,8 @@ def test_the_rare_paths_match_the_twin(seed, path):
     shapes = SHAPES + [1.0] * 20 + [2.0] * 20
     a, b = np.array(shapes), np.array(shapes[::-1])
     ours, theirs = RareStream([seed, 4]), RareStream([seed, 4]).uniforms()
-    z = samplers.normal(ours, 3000)
-    assert z.tobytes() == packed(twin.normal(theirs, 3000))
+    z = samplers.gaussian(ours, 3000)
+    assert z.tobytes() == packed(twin.gaussian(theirs, 3000))
     assert (np.abs(z) > twin.ZIG_R).sum() > 20  # the tail was taken
     for _ in range(5):
         assert samplers.beta(ours, a, b).tobytes() == packed(twin.beta(theirs, a.tolist(), b.tolist()))
@@ -461,7 +461,7 @@ def test_the_same_seed_gives_the_same_draws():
         rng = np.random.default_rng([seed, 3])
         return b"".join(x.tobytes() for x in (samplers.beta(rng, np.full(6, 2.0), np.full(6, 3.0)),
                                               samplers.beta(rng, np.full(60, 2.0), np.full(60, 3.0)),
-                                              samplers.normal(rng, 5), samplers.gamma(rng, np.array(SHAPES))))
+                                              samplers.gaussian(rng, 5), samplers.gamma(rng, np.array(SHAPES))))
     assert draws(1) == draws(1) != draws(2)
 
 
@@ -511,7 +511,7 @@ def test_gamma_has_the_right_mean_and_variance(shape):
 
 def test_normal_has_mean_0_and_variance_1():
     """20,000 normal draws have mean 0 and variance 1 within 5 standard errors, and a symmetric tail."""
-    x = samplers.normal(np.random.default_rng(13), 20000)
+    x = samplers.gaussian(np.random.default_rng(13), 20000)
     assert abs(x.mean()) < 5 / math.sqrt(20000) and abs(x.var() - 1.0) < 5 * math.sqrt(2 / 20000)
     assert abs((x > 1.96).mean() - 0.025) < 0.006 and abs((x < -1.96).mean() - 0.025) < 0.006
 
@@ -520,7 +520,7 @@ def test_normal_follows_the_normal_distribution_into_the_tail():
     """10^6 draws: the share below each of 41 points (−5 … 5, both sides of the tail boundary R) is Φ's
     within 5 standard errors (and 3 counts), and the shares beyond ±R are the tail's."""
     n = 10**6
-    x = np.sort(samplers.normal(np.random.default_rng(14), n))
+    x = np.sort(samplers.gaussian(np.random.default_rng(14), n))
     points = np.concatenate((np.linspace(-5.0, 5.0, 37), [-twin.ZIG_R - 0.1, -twin.ZIG_R, twin.ZIG_R, twin.ZIG_R + 0.1]))
     for q in points:
         p = 0.5 * (1.0 + math.erf(q / math.sqrt(2.0)))
@@ -560,7 +560,7 @@ DIGEST_SCRIPT = textwrap.dedent("""
     rng = np.random.default_rng([5, 7])
     outputs["beta"] = np.concatenate([samplers.beta(rng, np.abs(x[:200]) + 1e-3, np.abs(x[200:400]) / 10 + 0.01)
                                       for _ in range(20)])
-    outputs["normal"] = samplers.normal(rng, 999)
+    outputs["normal"] = samplers.gaussian(rng, 999)
     digests = {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest() for k, v in outputs.items()}
     print(json.dumps({"digests": digests, "features": sorted(k for k, v in features.items() if v)}))
 """)
