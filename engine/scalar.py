@@ -201,16 +201,35 @@ def total(values):
 
 
 def log1p_total(values):
-    """Σ log(1 + e_i) for e_i in [0, 1] as engine.arith.log1p_total computes it: factors 1 + e_i as m·2^k
-    with m in [0.5, 1), multiplied in total's tree order, each product brought back to [0.5, 1) exactly
-    (a product of two such m lies in [0.25, 1)); then log(m) + k·ln 2."""
+    """Σ log(1 + e_i) for e_i in [0, 1] as engine.arith.log1p_total computes it: the factors 1 + e_i
+    multiplied in total's tree order, then log(m) + k·ln 2 for the product m·2^k (m in [0.5, 1)).
+
+    arith renormalises every product to [0.5, 1) by an exact power of two, so that no n overflows; scaling
+    by 2^k changes no rounding of a product in the normal range, so up to 1,023 factors (each at most 2: no
+    overflow, and all above 1: no underflow) the plain tree product here has the same bits."""
+    if len(values) > 1023:
+        return _log1p_total_renormalised(values)
+    rows = [1.0 + v for v in values]
+    if not rows:
+        return 0.0
+    while len(rows) > 1:
+        level = [a * b for a, b in zip(rows[0::2], rows[1::2])]
+        if len(rows) & 1:
+            level.append(rows[-1])
+        rows = level
+    product = rows[0]
+    if product != product:
+        return NAN
+    exponent = int(product.hex().split("p")[1]) + 1  # product = m·2^exponent with m in [0.5, 1), exactly
+    return log(product * _pow2(-exponent)) + float(exponent) * LN2
+
+
+def _log1p_total_renormalised(values):
     ms, ks = [], []
     for v in values:
         x = 1.0 + v  # in (1, 2]
         ms.append(x * 0.5 if x < 2.0 else 0.5)
         ks.append(1 if x < 2.0 else 2)
-    if not ms:
-        return 0.0
     while len(ms) > 1:
         level_m, level_k = [], []
         for m1, m2, k1, k2 in zip(ms[0::2], ms[1::2], ks[0::2], ks[1::2]):
