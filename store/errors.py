@@ -58,3 +58,11 @@ class InvalidExport(StoreError):
 
 class SessionExists(StoreError):
     """An import whose session id is already in the database."""
+
+
+class ForeignSchema(UnsoundLog):
+    """The file's schema is not one nnreplay creates (store.contract): nothing is written to it."""
+
+
+class ForeignWal(UnsoundLog):
+    """The -wal file beside the database belongs to another database: nothing is read from or written to it."""

@@ -14,7 +14,8 @@ from store import snapshots
 from store.names import MIN_PREFIX, check_name, could_be_id, is_session_id  # noqa: F401
 from store.recorder import (BATCH, EVENT_COLUMNS, RETRIES, SESSION_COLUMNS, EventRow, Recorder,  # noqa: F401
                             SessionInfo, utc_now)
-from store.schema import check_path, has_heads, open_reader, open_writer, translate
+from store.schema import (SCHEMA_VERSION, check_path, has_heads, open_reader, open_writer, refuse_foreign_schema,
+                          schema_cookie, translate)
 from store.transaction import Transaction
 
 
@@ -33,6 +34,7 @@ class EventLog(Recorder):
         # read-only until the first write; a file that does not exist yet is created by that write only
         self._conn = open_reader(path) if check_path(path, create) else None
         self._writer = False
+        self._cookie = None  # the schema cookie last found to be the contract's
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -69,7 +71,15 @@ class EventLog(Recorder):
     # -- the backend's primitives (store.recorder) -----------------------------------------------------
     def _write(self):
         self._become_writer()
-        return Transaction(self.conn, self.path)
+        return Transaction(self.conn, self.path, self._check_schema)
+
+    def _check_schema(self) -> None:
+        """Under the write lock, before a write: the schema is still the contract's. SQLite's schema cookie
+        changes with any schema change by any client, so the full comparison runs only when it moved."""
+        cookie = schema_cookie(self._conn)
+        if cookie != self._cookie:
+            refuse_foreign_schema(self._conn, self.path, SCHEMA_VERSION)
+            self._cookie = cookie
 
     def _lock(self, session_id: str) -> None:
         pass  # BEGIN IMMEDIATE already holds the database's one write lock
