@@ -54,11 +54,24 @@ class PgEventLog(Recorder):
     def _write(self):
         try:
             with self.conn.transaction():
+                self._check_schema()
                 yield
         except self._psycopg.IntegrityError:
             raise  # the caller retries from the new head, or names the taken id or name
         except self._psycopg.Error as error:
             raise self._translate(error) from None
+
+    def _check_schema(self) -> None:
+        """Before a write, in its transaction: the schema is the contract's (store.pg_guards reads the
+        catalogue; PostgreSQL has no schema cookie to skip it by, and it costs a few milliseconds)."""
+        from store.errors import ForeignSchema
+        from store.pg_guards import guard_problems
+
+        problems = guard_problems(self.conn)
+        if problems:
+            raise ForeignSchema(f"{self.path} does not have the schema nnreplay creates, so nothing was written: "
+                                f"{'; '.join(problems)}. Run `nnreplay audit`; copy the sessions you trust into a "
+                                f"new database with `nnreplay export` and `nnreplay import`")
 
     def _lock(self, session_id: str) -> None:
         pg_schema.lock_session(self.conn, session_id)

@@ -64,7 +64,7 @@ def test_processes_creating_one_empty_database_at_once_leave_one_schema(pg_url):
     done = run_together(OPENER, [[pg_url]] * 8)
     assert [(p.returncode, p.stderr) for p in done] == [(0, "")] * 8
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT key, value FROM nnreplay.meta").fetchall() == [("schema_version", "2")]
+        assert conn.execute("SELECT key, value FROM nnreplay.meta").fetchall() == [("schema_version", "3")]
         assert pg_guards.guard_problems(conn) == []
 
 
