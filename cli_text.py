@@ -16,7 +16,7 @@ import sys
 import typer
 
 import service
-from console import exit_code, interrupted_by, printable, say, stop_on_signals, stop_received
+from console import defer_in, exit_code, interrupted_by, printable, say, stop_on_signals, stop_received
 from engine import InvalidCommand, NnreplayError
 from store import EventLog
 
@@ -33,6 +33,8 @@ def fail(message: str, code: int = 1) -> None:
 
 def stopped(interruption: BaseException, what: str) -> None:
     """End a command that Ctrl-C, SIGTERM or SIGHUP stopped: one line saying what was kept, exit 128 + signal."""
+    if not hasattr(interruption, "signum"):  # SQLite work ended by a signal comes back as a plain interrupt
+        interruption = stop_received() or interruption
     say(f"Error: {interrupted_by(interruption)}: {printable(what)}")
     raise typer.Exit(exit_code(interruption))
 
@@ -51,6 +53,10 @@ def guarded(fn):
     @functools.wraps(fn)
     def wrapper(*a, **k):
         stop_on_signals()  # SIGTERM and SIGHUP clean up as Ctrl-C does
+        from store import progress
+
+        progress.reset()
+        defer_in(progress.HANDLER_CODE, progress.request_stop)  # a signal ends SQLite work too
         try:
             return fn(*a, **k)
         except NnreplayError as error:

@@ -10,11 +10,12 @@ from service.copies import check_target, export, export_to_file, fork, import_ex
 from service.history import (button_of, curve_table, curves, frame_track, held_out_curves, readable_curves,
                              replay_range, tracks)
 from service.page import data_version, export_text, heads, metric_series, page_state, replay_gif
-from service.sessions import (MAX_COUNT, PRESSES, SETTING_DEFAULTS, SETTINGS, check_at, check_count, check_name_field,
+from service.sessions import (MAX_COUNT, PRESSES, SETTING_DEFAULTS, SETTINGS, check_at, check_count, check_hidden,
+                              check_name_field,
                               check_new_session, check_press, commands, drawing, events, iter_events, list_sessions,
                               new_session, random_seed, record, recorded_digest, settings_from, show, state_json)
 
-__all__ = ["MAX_COUNT", "PRESSES", "SETTINGS", "SETTING_DEFAULTS", "audit", "button_of", "check_at", "check_count",
+__all__ = ["MAX_COUNT", "PRESSES", "SETTINGS", "check_hidden", "SETTING_DEFAULTS", "audit", "button_of", "check_at", "check_count",
            "check_name_field", "check_new_session", "check_press", "check_target", "commands", "count_events", "curve_table", "curves",
            "held_out_curves", "data_version", "drawing", "events", "export", "export_text", "export_to_file", "fork", "frame_track",
            "heads", "import_export", "iter_events", "list_sessions", "metric_series", "new_session", "page_state", "random_seed",

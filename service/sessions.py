@@ -5,6 +5,7 @@ per command, the server one per worker thread).
 """
 
 import os
+import re
 
 import attrs
 import numpy as np
@@ -41,12 +42,22 @@ def settings_from(values: dict) -> Settings:
         if key not in SETTINGS:
             raise InvalidSetting(f"{key} is not a setting; the settings are: {', '.join(SETTINGS)}", field=key)
     values = {key: _as_default_type(value, SETTING_DEFAULTS[key]) for key, value in values.items()}
+    check_hidden(values.get("hidden"))
     try:
         return Settings(**values)
     except InvalidSetting as error:
         raise InvalidSetting(str(error), field=_field_at_fault(values, str(error))) from None
-    except TypeError as error:  # a value of a type attrs cannot even hold
-        raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
+    except (TypeError, ValueError) as error:  # a value of a type attrs cannot even hold, or cannot convert
+        field = _field_at_fault(values)
+        raise InvalidSetting(f"{field or 'a setting'} cannot be read: {str(error)[:120]}", field=field) from None
+
+
+def check_hidden(text) -> None:
+    """The engine reads "8,4" with int(), which also takes "８", "٣", "1_0" and " 8": only ASCII digits
+    here, and "²" (which int() refuses with a ValueError) is refused naming the field."""
+    if isinstance(text, str) and text and not re.fullmatch(r"[0-9]{1,6}(,[0-9]{1,6}){0,15}", text):
+        raise InvalidSetting(f"hidden takes layer sizes in ASCII digits separated by commas, e.g. 8 or 8,4; got "
+                             f"{text[:40]!r}", field="hidden")
 
 
 def _as_default_type(value, default):
@@ -65,7 +76,7 @@ def _field_at_fault(values: dict, message: str = "") -> str | None:
     for key, value in values.items():
         try:
             Settings(**{key: value})
-        except (InvalidSetting, TypeError):
+        except (InvalidSetting, TypeError, ValueError):
             return key
     return next((key for key in values if message.startswith(f"{key} ")), None)
 

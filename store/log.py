@@ -9,7 +9,7 @@ the append retries from the new head.
 import sqlite3
 from typing import Iterator
 
-from store import snapshots
+from store import progress, snapshots
 # re-exported: other modules import these from here
 from store.names import MIN_PREFIX, check_name, could_be_id, is_session_id  # noqa: F401
 from store.recorder import (BATCH, EVENT_COLUMNS, RETRIES, SESSION_COLUMNS, EventRow, Recorder,  # noqa: F401
@@ -97,6 +97,17 @@ class EventLog(Recorder):
             return self.conn.execute(sql, params).fetchall()
         except sqlite3.Error as error:
             raise translate(error, self.path) from None
+
+    def _listing(self, sql: str, params: tuple = ()) -> list[tuple]:
+        # the file decides what reading `sessions` costs (a view over an endless recursive CTE): bounded
+        if self._conn is None:
+            return []
+        try:
+            steps = progress.listing_steps(self._conn)
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
+        with progress.budget(steps, "the list of sessions"):
+            return self._read(sql, params)
 
     def _stream(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
         if self._conn is None:

@@ -121,17 +121,22 @@ def is_url(db: str) -> bool:
 
 
 def describe(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password, for messages.
+
+    The user part ends at the last `@` of the URL, not where urlsplit ends the host (at `/`, `?` or `#`): a
+    password holding one of those would otherwise be printed, in part or whole."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "the PostgreSQL URL given"
+    if "@" in rest:
+        user_info, _, rest = rest.rpartition("@")
+        rest = f"{user_info.split(':', 1)[0]}@{rest}"
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(f"{scheme}://{rest}")
     except ValueError:  # an unreadable URL: say nothing of it rather than risk echoing its password
         return "the PostgreSQL URL given"
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.split(':', 1)[0]}@{host}"
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "password"], safe="/")
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    return urlunsplit(parts._replace(query=query, fragment=""))
 
 
 def _driver():

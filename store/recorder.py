@@ -46,8 +46,12 @@ class Recorder:
 
     # -- sessions --------------------------------------------------------------------------------------
     def sessions(self) -> list[SessionInfo]:
-        rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at, id")
+        rows = self._listing(f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at, id")
         return [SessionInfo(*row) for row in rows]
+
+    def _listing(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """A read of the sessions table: what a backend bounds (SQLite: a step budget, store.progress)."""
+        return self._read(sql, params)
 
     def unlisted_sessions(self) -> list[SessionInfo]:
         """Sessions that hold events but have no row in `sessions`: what a deleted row would hide."""
@@ -74,15 +78,15 @@ class Recorder:
         if could_be_id(ref):
             prefix = ref.lower()
             where, pattern = self._prefix(prefix)  # hex digits are neither GLOB nor LIKE wildcards
-            rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id LIMIT 6",
-                              (pattern,))
+            rows = self._listing(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id LIMIT 6",
+                                 (pattern,))
             exact = [row for row in rows if row[0] == prefix]
             if exact or len(rows) == 1:
                 return SessionInfo(*(exact or rows)[0])
             if rows:
                 ids = ", ".join(row[0][:12] for row in rows[:5])
                 raise AmbiguousSession(f"{ref!r} matches several sessions ({ids}); give more of the id")
-        row = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE name = ?", (ref,))
+        row = self._listing(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE name = ?", (ref,))
         if row:
             return SessionInfo(*row[0])
         raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
@@ -238,8 +242,8 @@ class Recorder:
     def head_seqs(self) -> dict[str, int]:
         """The last seq of every session: what the live channel compares to notice presses made elsewhere."""
         # one index seek per session; a GROUP BY over events would walk every event of the database
-        return dict(self._read("SELECT id, (SELECT MAX(seq) FROM events WHERE session_id = sessions.id) "
-                               "FROM sessions"))
+        return dict(self._listing("SELECT id, (SELECT MAX(seq) FROM events WHERE session_id = sessions.id) "
+                                  "FROM sessions"))
 
     def count(self, session_id: str) -> int:
         """How many events the session holds (export writes it in its header before streaming the rows)."""

@@ -19,7 +19,7 @@ import re
 import secrets
 import sqlite3
 
-from store import contract
+from store import contract, progress
 from store.contract import GUARD_TRIGGERS, HEADS_SQL, TRIGGERS_SQL  # noqa: F401  (tests lift and restore the guards)
 from store.errors import ForeignSchema, ForeignWal, NewerSchema, NotADatabase, ReadOnly, StoreError
 from store.write_queue import queue_for
@@ -77,7 +77,7 @@ def _uri(path: str, **options: str) -> str:
 def _connect(target: str, path: str, uri: bool = False) -> sqlite3.Connection:
     # uri only for the URIs built here: a file the person named "file:x.db" is a file name, not a URI
     try:
-        return sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri)
+        return progress.watch(sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri))
     except sqlite3.Error as error:
         raise NotADatabase(f"cannot open {path}: {error}") from None
 
@@ -237,7 +237,7 @@ def refuse_foreign_wal(conn: sqlite3.Connection, path: str) -> None:
             return
         row = conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
     except sqlite3.Error:
-        row = None
+        return  # not readable now (busy, damaged): only two ids read and found different say "foreign"
     if own == 0 and row is not None and row[0] == str(through):
         return
     raise ForeignWal(f"{wal} does not belong to {path}: it holds another database's changes (a file restored or "
@@ -275,7 +275,11 @@ def _set_journal(conn: sqlite3.Connection, path: str) -> None:
 
 
 def translate(error: sqlite3.Error, path: str) -> StoreError:
-    """An sqlite3 error as an nnreplay error with a sentence a person understands."""
+    """An sqlite3 error as an nnreplay error with a sentence a person understands (a query that a stop
+    signal ended as the KeyboardInterrupt it stands for: store.progress)."""
+    stopped = progress.interruption(error, path)
+    if stopped is not None:
+        return stopped
     text = str(error)
     if "readonly" in text or "read-only" in text:
         return ReadOnly(f"cannot write to {path}: the database is read-only")

@@ -28,7 +28,9 @@ class Refused(NnreplayError):
 
 
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
-    """One JSON line: {"error": message, "field": field}."""
+    """One JSON line: {"error": message, "field": field}. A long run of digits from the request (a count of
+    4,300 digits) is not echoed back whole."""
+    message = re.sub(r"[0-9]{31,}", lambda m: f"{m.group()[:12]}…({len(m.group()):,} digits)", message)
     return JSONResponse({"error": message, "field": field}, status_code=status)
 
 

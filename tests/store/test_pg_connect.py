@@ -144,6 +144,21 @@ def test_an_unreachable_server_is_one_line_without_the_password(tmp_path):
     assert "s3cret" not in message and "\n" not in message
 
 
+@pytest.mark.parametrize("password", ["s3#cret", "s3?cret", "s3/cret", "s3cret#?/", "#", "?x=/"])
+def test_a_password_with_url_delimiters_is_never_printed(tmp_path, password):
+    """Issue 17, item 9: urlsplit ends the host part at `#`, `?` or `/`, so the masking printed a password
+    holding one of them (libpq reads it whole); messages, serve's first line and the page's name of the
+    database now mask everything between `://` and the last `@`."""
+    import store
+
+    url = f"postgresql://teacher:{password}@/nnreplay?host={tmp_path}"
+    assert pg_schema.describe(url) == f"postgresql://teacher@/nnreplay?host={tmp_path}"
+    assert password not in store.describe(url) and password not in store.short_name(url)
+    with pytest.raises(NotADatabase) as refused:
+        pg_schema.connect(url)
+    assert password not in str(refused.value) and "teacher@" in str(refused.value)
+
+
 @pytest.mark.parametrize("url", ["postgresql://teacher:s3cret@[bad/db",
                                  "postgresql://teacher:s3cret@/db?host=/nowhere&sslmode=bogus"])
 def test_a_malformed_url_is_refused_without_echoing_its_password(url):
