@@ -77,7 +77,7 @@ def _whole(text) -> int:
     5,000-digit one raises a ValueError of its own."""
     if isinstance(text, int):
         return text
-    if not re.fullmatch(r"-?[0-9]{1,18}", text):
+    if not re.fullmatch(r"-?[0-9]{1,100}", text):
         raise typer.BadParameter(f"{text[:40]!r} is not a whole number in ASCII digits")
     return int(text)
 

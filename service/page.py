@@ -14,7 +14,7 @@ from engine import state_digest
 from store import EventLog
 from store.errors import StoreError
 
-from service.history import tracks
+from service.history import as_recorded, tracks
 from service.sessions import check_at, drawing, state_json
 
 GRID = 32
@@ -34,7 +34,13 @@ def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID,
     if state is None or state.seq != head or at is not None:
         state = log.state(info.id, check_at(log, info, at))
     row = next(log.rows(info.id, state.seq, state.seq))
-    out = state_json(info, state, row.hash, state_digest(state))
+    digest = state_digest(state)
+    out = state_json(info, state, row.hash, digest)
+    # what the CLI's show says with exit 1: the state is drawn (for whoever investigates), flagged
+    out["ok"] = digest == row.state_digest
+    out["problem"] = None if out["ok"] else {
+        "seq": state.seq, "reason": f"folding the log does not give the state recorded at seq {state.seq}; "
+                                    f"run `nnreplay audit`"}
     out.update(drawing(state, grid), head=head, session_head_hash=head_hash, grid_size=grid,
                event={"type": row.type, "payload": json.loads(row.payload), "recorded_at": row.recorded_at},
                # a seed drawn from the OS has 63 bits; JavaScript's numbers keep 53, so the page shows this
@@ -70,7 +76,7 @@ def metric_series(log: EventLog, ref: str) -> dict:
     info = log.resolve(ref)
     series = {"session_id": info.id, "label": info.label, "learner": info.learner,
               "loss": [], "accuracy": [], "score": []}
-    for _, state in log.states(info.id):
+    for _, state in as_recorded(info, log.states(info.id)):  # never plotted as the log's when it is not
         m = state.metrics
         series["loss"].append(m.loss)
         series["accuracy"].append(m.accuracy)

@@ -230,14 +230,17 @@ def drawing(state, grid: int) -> dict:
             "train_points": state.data.n_train}
 
 
-def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None) -> list[dict]:
+def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None,
+           checked: bool = False) -> list[dict]:
     """The objects of `log --json` (with `--metrics`: each event's resulting loss, accuracy and score, and
     test_loss and test_accuracy on the held-out points, null for a session that holds none out),
-    for events after seq `after`, at most `limit` of them."""
-    return list(iter_events(log, ref, metrics, after, limit))
+    for events after seq `after`, at most `limit` of them. `checked`: metrics only of states that are the
+    ones their events record (UnsoundLog otherwise, as a drawing is refused)."""
+    return list(iter_events(log, ref, metrics, after, limit, checked))
 
 
-def iter_events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None):
+def iter_events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None,
+                checked: bool = False):
     """`events`, one at a time as they are read: memory does not grow with the session. The arguments are
     checked and the session resolved before the first event is asked for."""
     for value, field, least in ((after, "after", 0), (limit, "limit", 1)):
@@ -251,6 +254,10 @@ def iter_events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, 
         return iter(())
     if metrics:
         pairs = log.states(info.id, start, end)
+        if checked:
+            from service.history import as_recorded
+
+            pairs = as_recorded(info, pairs)
     else:
         pairs = ((row, None) for row in log.rows(info.id, start, end))
     return (_record(row, state) for row, state in pairs)

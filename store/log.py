@@ -28,11 +28,15 @@ class EventLog(Recorder):
     _upsert_head = "INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?, ?, ?, ?)"
     parallel_audit = True  # audit may open the file again from worker processes
 
-    def __init__(self, path: str, create: bool = True, snapshot_every: int = snapshots.SNAPSHOT_EVERY):
+    def __init__(self, path: str, create: bool = True, snapshot_every: int = snapshots.SNAPSHOT_EVERY,
+                 any_thread: bool = False):
+        """`any_thread`: the log may be closed from another thread than the one using it (a server closes its
+        workers' logs when it stops, so that a reader leaves no -wal or -shm file behind)."""
         self.path = path
         self.snapshot_every = snapshot_every
+        self._any_thread = any_thread
         # read-only until the first write; a file that does not exist yet is created by that write only
-        self._conn = open_reader(path) if check_path(path, create) else None
+        self._conn = open_reader(path, any_thread) if check_path(path, create) else None
         self._writer = False
         self._cookie = None  # the schema cookie last found to be the contract's
 
@@ -55,7 +59,7 @@ class EventLog(Recorder):
     def _become_writer(self) -> None:
         if self._writer:
             return
-        conn, fresh_heads = open_writer(self.path)
+        conn, fresh_heads = open_writer(self.path, self._any_thread)
         if self._conn is not None:
             self._conn.close()
         self._conn, self._writer = conn, True

@@ -74,15 +74,17 @@ def _uri(path: str, **options: str) -> str:
     return pathlib.Path(path).resolve().as_uri() + "?" + "&".join(f"{k}={v}" for k, v in options.items())
 
 
-def _connect(target: str, path: str, uri: bool = False) -> sqlite3.Connection:
-    # uri only for the URIs built here: a file the person named "file:x.db" is a file name, not a URI
+def _connect(target: str, path: str, uri: bool = False, any_thread: bool = False) -> sqlite3.Connection:
+    # uri only for the URIs built here: a file the person named "file:x.db" is a file name, not a URI.
+    # any_thread: a server's worker keeps its connection, and the server closes them all when it stops
     try:
-        return progress.watch(sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri))
+        return progress.watch(sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri,
+                                              check_same_thread=not any_thread))
     except sqlite3.Error as error:
         raise NotADatabase(f"cannot open {path}: {error}") from None
 
 
-def open_reader(path: str) -> sqlite3.Connection:
+def open_reader(path: str, any_thread: bool = False) -> sqlite3.Connection:
     """A read-only connection to an existing nnreplay database: it never changes the file's bytes.
 
     No journal switch, no migration, no pragma that persists. When the file and folder are writable and
@@ -93,7 +95,7 @@ def open_reader(path: str) -> sqlite3.Connection:
     file is read as immutable."""
     folder = os.path.dirname(os.path.abspath(path))
     plain = os.access(path, os.W_OK) and os.access(folder, os.W_OK) and not os.path.exists(path + "-wal")
-    conn = _connect(path if plain else _uri(path, mode="ro"), path, uri=not plain)
+    conn = _connect(path if plain else _uri(path, mode="ro"), path, uri=not plain, any_thread=any_thread)
     try:
         try:
             version = _schema_version(conn, path)
@@ -101,7 +103,7 @@ def open_reader(path: str) -> sqlite3.Connection:
             if "unable to open" not in str(error) or os.access(folder, os.W_OK) or os.path.exists(path + "-wal"):
                 raise
             conn.close()
-            conn = _connect(_uri(path, mode="ro", immutable="1"), path, uri=True)
+            conn = _connect(_uri(path, mode="ro", immutable="1"), path, uri=True, any_thread=any_thread)
             version = _schema_version(conn, path)
         if version is None:
             raise NotADatabase(f"{path} holds no nnreplay data yet")
@@ -115,7 +117,7 @@ def open_reader(path: str) -> sqlite3.Connection:
     return conn
 
 
-def open_writer(path: str) -> tuple[sqlite3.Connection, bool]:
+def open_writer(path: str, any_thread: bool = False) -> tuple[sqlite3.Connection, bool]:
     """A connection for appends: creates the file and schema if absent, adds the `heads` read model to an
     older database, then switches to WAL. Returns (connection, whether `heads` was just added and needs
     filling). All under the write lock in one transaction: two processes opening one new or old database
@@ -127,7 +129,7 @@ def open_writer(path: str) -> tuple[sqlite3.Connection, bool]:
             refuse_foreign_wal(probe, path)
         finally:
             probe.close()
-    conn = _connect(path, path)
+    conn = _connect(path, path, any_thread=any_thread)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         fresh_heads = _initialise(conn, path)

@@ -137,6 +137,15 @@ def vet(body: dict, spec: dict[str, tuple[str, ...]], required: tuple[str, ...] 
     return body
 
 
+def refuse_repeats(request) -> None:
+    """`?at=1&at=2` means whatever the last one says, unseen by whoever wrote the first: refused, naming it."""
+    seen = set()
+    for key, _ in request.query_params.multi_items():
+        if key in seen:
+            raise Refused(400, f"{key[:40]} is given more than once; give it once", key[:40])
+        seen.add(key)
+
+
 def query_int(request, name: str, default: int | None = None, least: int | None = None,
               most: int | None = None) -> int | None:
     """An integer query parameter, checked; absent gives `default`."""

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 import service
 from engine import NnreplayError
-from web.answers import Refused, crash, query_flag, query_int, read_body, refusal, vet
+from web.answers import Refused, crash, query_flag, query_int, read_body, refusal, refuse_repeats, vet
 
 MAX_WEB_COUNT = 1_000  # presses per request: a page presses a few at a time, and a request must stay short
 MAX_EVENTS = 10_000
@@ -25,6 +25,7 @@ def endpoint(handler):
     @functools.wraps(handler)
     async def answer(request):
         try:
+            refuse_repeats(request)
             return await handler(request)
         except NnreplayError as exc:
             return refusal(exc, request.app.state.db.path)
@@ -137,7 +138,7 @@ async def press(request):
 async def events(request):
     after = query_int(request, "after", 0, 0)
     limit = query_int(request, "limit", 1_000, 1, MAX_EVENTS)
-    return JSONResponse(await request.app.state.db.run(service.events, _ref(request), True, after, limit))
+    return JSONResponse(await request.app.state.db.run(service.events, _ref(request), True, after, limit, True))
 
 
 @endpoint

@@ -45,7 +45,11 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
         return error(404, f"nothing at {request.url.path[:200]}", "path")
 
     async def not_allowed(request, exc):
-        return error(405, f"{request.method} is not allowed here", "method")
+        answer = error(405, f"{request.method[:20]} is not allowed here", "method")
+        allow = (getattr(exc, "headers", None) or {}).get("Allow")
+        if allow:  # RFC 9110: a 405 says which methods the resource takes
+            answer.headers["Allow"] = allow
+        return answer
 
     live = Live(path)
 
@@ -57,6 +61,9 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
         finally:
             live.stopping.set()
             await watcher
+            # the first connection opened (the watcher's) closes last: it is the one that opened the file
+            # without a -wal beside it, so it may checkpoint and remove the -wal and -shm files
+            app.state.db.close()
             live.close()
 
     routes = [

@@ -26,6 +26,8 @@ class Database:
         self._pooled = store.is_url(path)
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(POOL)
+        self._lock = threading.Lock()
+        self._opened: list = []
         if self._pooled:
             self._warm()
 
@@ -44,8 +46,23 @@ class Database:
         """This thread's SQLite log (tests and single calls; handlers go through `run`)."""
         log = getattr(self._local, "log", None)
         if log is None:
-            log = self._local.log = store.open_log(self.path)
+            log = self._local.log = store.open_log(self.path, any_thread=True)
+            with self._lock:
+                self._opened.append(log)
         return log
+
+    def close(self) -> None:
+        """Close every log the workers opened (the server is stopping): the last connection to close
+        removes the -wal and -shm files, so a stopped `serve --read-only` leaves the folder as it was."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for log in reversed(opened):  # the first opened last (see web/app.py)
+            try:
+                log.close()
+            except Exception:  # a worker still inside a query: the process ends anyway
+                pass
+        while not self._idle.empty():
+            self._idle.get_nowait().close()
 
     def _with_pooled(self, operation, args, kwargs):
         with self._slots:  # at most POOL logs exist, each used by one thread at a time
