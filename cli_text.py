@@ -31,6 +31,12 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def loss_text(loss: float) -> str:
+    """Four decimals, as always; a loss too large for them (a run far off) in scientific notation rather
+    than as 190 digits."""
+    return f"{loss:.4f}" if abs(loss) < 1e6 else f"{loss:.4g}"
+
+
 def stopped(interruption: BaseException, what: str) -> None:
     """End a command that Ctrl-C, SIGTERM or SIGHUP stopped: one line saying what was kept, exit 128 + signal."""
     if not hasattr(interruption, "signum"):  # SQLite work ended by a signal comes back as a plain interrupt
@@ -104,7 +110,7 @@ def stderr_console():
 
 def print_summary(state) -> None:
     m = state.metrics
-    typer.echo(f"seq {state.seq}  accuracy {m.accuracy:.3f}  loss {m.loss:.4f}  score {m.score:.4f}")
+    typer.echo(f"seq {state.seq}  accuracy {m.accuracy:.3f}  loss {loss_text(m.loss)}  score {m.score:.4f}")
 
 
 def print_show(info, state, out: dict) -> None:
@@ -123,11 +129,11 @@ def print_show(info, state, out: dict) -> None:
     else:
         for line in model_lines(state):
             typer.echo(line)
-    typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
+    typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {loss_text(out['loss'])}   score {out['score']:.4f}")
     if out["test_accuracy"] is not None:
         held = len(out["test_points"])
         typer.echo(f"held out  {held} point{'' if held == 1 else 's'}   accuracy {out['test_accuracy']:.3f}   "
-                   f"loss {out['test_loss']:.4f}")
+                   f"loss {loss_text(out['test_loss'])}")
     typer.echo(f"head      {out['head_hash']}")
     typer.echo(f"digest    {out['digest']}")
     if state.learner is not None:
@@ -203,10 +209,10 @@ def print_log(records, metrics: bool, csv_: bool) -> None:
             writer.writerow([printable(record[c]) if isinstance(record[c], str) else record[c] for c in columns])
     else:
         for record in records:
-            extra = (f"  acc {record['accuracy']:.3f} loss {record['loss']:.4f} score {record['score']:.4f}"
+            extra = (f"  acc {record['accuracy']:.3f} loss {loss_text(record['loss'])} score {record['score']:.4f}"
                      if metrics else "")
             if held_out:
-                extra += f"  held out acc {record['test_accuracy']:.3f} loss {record['test_loss']:.4f}"
+                extra += f"  held out acc {record['test_accuracy']:.3f} loss {loss_text(record['test_loss'])}"
             typer.echo(f"{record['seq']:>6}  {printable(record['recorded_at'])}  {printable(record['type']):<15} "
                        f"{describe(record['payload']):<34} {printable(record['hash'][:12])}{extra}")
 

@@ -5,7 +5,13 @@ naming the field it concerns where there is one; never prints. Rendering and the
 imported inside the functions that use them, so a press pays for neither.
 """
 
-from service.audit import audit, count_events, sessions_to_audit
+import numpy as _np
+
+# a run that diverges overflows on its way to NaN: numpy's RuntimeWarnings would reach the terminal and the
+# server's log as noise; the store refuses the non-finite state itself, with a sentence (store.recorder)
+_np.seterr(all="ignore")
+
+from service.audit import audit, count_events, sessions_to_audit  # noqa: E402
 from service.copies import check_target, export, export_to_file, fork, import_export, read_export
 from service.history import (button_of, curve_table, curves, frame_track, held_out_curves, readable_curves,
                              replay_range, tracks)

@@ -66,3 +66,7 @@ class ForeignSchema(UnsoundLog):
 
 class ForeignWal(UnsoundLog):
     """The -wal file beside the database belongs to another database: nothing is read from or written to it."""
+
+
+class Diverged(StoreError):
+    """A press whose resulting state is not finite (NaN or infinite parameters or loss): nothing is written."""

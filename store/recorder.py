@@ -14,16 +14,18 @@ through untouched), `_lock(session_id)`, `_retry` (the driver's integrity error:
 `_upsert_snapshot`, `_upsert_head`.
 """
 
+import math
 import secrets
 from typing import Callable, Iterable, Iterator
 
 import attrs
+import numpy as np
 
 from engine import Settings, Start, State, decide, evolve, rng_for, state_digest
 from engine.events import Event
 from store import snapshots
 from store.chain import GENESIS, encode_payload, event_hash
-from store.errors import (AmbiguousSession, Conflict, NameTaken, SessionExists, SessionNotFound, StoreError,
+from store.errors import (AmbiguousSession, Conflict, Diverged, NameTaken, SessionExists, SessionNotFound, StoreError,
                           UnsoundLog)
 from store.names import check_name, could_be_id
 from store.rows import (EVENT_COLUMNS, INSERT_EVENT, INSERT_SESSION, SESSION_COLUMNS, EventRow, SessionInfo,
@@ -31,6 +33,20 @@ from store.rows import (EVENT_COLUMNS, INSERT_EVENT, INSERT_SESSION, SESSION_COL
 
 BATCH = 500
 RETRIES = 5
+
+
+def refuse_non_finite(state: State, press: int) -> None:
+    """A state with NaN or infinite parameters or loss is no state to record (the heads cache could not even
+    hold it, and every later press would fold it): the press is refused, its batch is not written."""
+    m = state.metrics
+    if np.all(np.isfinite(state.params)) and all(math.isfinite(v) for v in (m.loss, m.accuracy, m.score)):
+        return
+    lr = state.settings.lr if state.settings.learner == "gradient" else None
+    hint = (f"lower the learning rate lr (it is {lr:g})" if lr is not None else "lower the step") + \
+        " or choose another activation, in a new session (or a fork of this one)"
+    raise Diverged(f"the run diverged at press {press + 1} of this request (it would be seq {state.seq}): its "
+                   f"loss or parameters are no longer finite numbers, so nothing of this batch was recorded; "
+                   f"{hint}", field="lr" if lr is not None else "step")
 
 
 class Recorder:
@@ -170,7 +186,7 @@ class Recorder:
         """
         iterator = iter(commands)
         cached: tuple[int, str, State] | None = self._fold_head_by_reading(session_id)
-        state = None
+        state, pressed = None, 0
         while True:
             chunk = [command for _, command in zip(range(batch), iterator)]
             if not chunk:
@@ -191,6 +207,7 @@ class Recorder:
                                 command = command(state)
                             for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
                                 state = evolve(state, event)
+                                refuse_non_finite(state, pressed + len(rows))
                                 head = self._row(rows, snaps, session_id, event, head, state)
                         self._flush(rows, snaps, state)
                     cached = (state.seq, head, state)
@@ -200,6 +217,7 @@ class Recorder:
             else:
                 raise Conflict(f"gave up after {RETRIES} attempts: other writers kept appending to session "
                                f"{session_id[:12]} at the same time")
+            pressed += len(chunk)
             if on_commit is not None:
                 on_commit(len(chunk))
         return state if state is not None else self.state(session_id)

@@ -9,14 +9,14 @@ import sys
 from starlette.responses import JSONResponse
 
 from engine import InvalidCommand, NnreplayError
-from store.errors import (AmbiguousSession, Busy, Conflict, NameTaken, NewerSchema, NotADatabase, ReadOnly,
-                          SessionExists, SessionNotFound, UnsoundLog)
+from store.errors import (AmbiguousSession, Busy, Conflict, Diverged, NameTaken, NewerSchema, NotADatabase,
+                          ReadOnly, SessionExists, SessionNotFound, UnsoundLog)
 
 MAX_BODY = 16 * 1024
 # most specific first; anything else nnreplay refuses on purpose is a 400
 STATUS = ((SessionNotFound, 404), (AmbiguousSession, 400), (NameTaken, 409), (SessionExists, 409),
           (Conflict, 409), (UnsoundLog, 409), (Busy, 503), (ReadOnly, 503), (NotADatabase, 503),
-          (NewerSchema, 503))
+          (NewerSchema, 503), (Diverged, 422))
 
 
 class Refused(NnreplayError):

@@ -98,3 +98,14 @@ def test_a_stopped_read_only_server_leaves_no_wal_or_shm(recorded):
         running.stop()
     assert running.process.returncode == 0
     assert sorted(os.listdir(folder)) == before
+
+
+def test_a_diverging_press_is_a_422_naming_lr_and_writes_nothing(client):
+    """Item 12: the page's press on a diverging run was a 409 "other writers kept appending"."""
+    made = client.post("/api/sessions", json={"name": "div", "seed": 7, "lr": 100, "activation": "linear",
+                                              "hidden": [64, 64], "data": "spiral", "noise": 0.3})
+    assert made.status_code == 201, made.text
+    answer = client.post("/api/sessions/div/presses", json={"press": "next", "count": 20})
+    assert answer.status_code == 422 and answer.json()["field"] == "lr", answer.text
+    assert "the run diverged at press" in answer.json()["error"]
+    assert client.get("/api/sessions/div").json()["seq"] == 1
