@@ -53,6 +53,15 @@ def page_state(log: EventLog, ref: str, at: int | None = None, grid: int = GRID,
     return out
 
 
+def _unless_abandoned(done: int, total: int) -> None:
+    # a server's request whose client left (or a server stopping): stop drawing between frames
+    from store import progress
+    from store.errors import Abandoned
+
+    if progress.abandoned():
+        raise Abandoned("the drawing was abandoned: its client left, or the server is stopping")
+
+
 def setting_choices() -> dict[str, list[str]]:
     """The values a setting can take where they are a fixed list, for a form to offer."""
     from engine.dataset import KINDS
@@ -114,7 +123,7 @@ def replay_gif(log: EventLog, ref: str, max_frames: int = 120, size: int = 480) 
     handle, path = tempfile.mkstemp(suffix=".gif")
     os.close(handle)
     try:
-        render_gif(made, steps, path, fps=12, size=size)
+        render_gif(made, steps, path, fps=12, size=size, on_frame=_unless_abandoned)
         with open(path, "rb") as gif:
             return made[0].title, gif.read()
     finally:

@@ -70,3 +70,7 @@ class ForeignWal(UnsoundLog):
 
 class Diverged(StoreError):
     """A press whose resulting state is not finite (NaN or infinite parameters or loss): nothing is written."""
+
+
+class Abandoned(Busy):
+    """Work a server abandoned (it is stopping, or the request's client already got its answer): rolled back."""

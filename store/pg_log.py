@@ -12,7 +12,7 @@ gap or a duplicate (primary key, append-only trigger), and the append retries fr
 import contextlib
 from typing import Iterator
 
-from store import pg_schema, snapshots
+from store import pg_schema, progress, snapshots
 from store.errors import NameTaken, SessionExists
 from store.recorder import Recorder
 
@@ -53,9 +53,15 @@ class PgEventLog(Recorder):
     @contextlib.contextmanager
     def _write(self):
         try:
-            with self.conn.transaction():
-                self._check_schema()
-                yield
+            try:
+                with self.conn.transaction():
+                    self._check_schema()
+                    yield
+                    # psycopg commits as this block closes: a server's request abandoned by now rolls back
+                    # instead, and from here until the commit ends it cannot be abandoned
+                    progress.begin_commit()
+            finally:
+                progress.end_commit()
         except self._psycopg.IntegrityError:
             raise  # the caller retries from the new head, or names the taken id or name
         except self._psycopg.Error as error:

@@ -16,7 +16,7 @@ import contextlib
 import sqlite3
 import threading
 
-from store.errors import StoreError
+from store.errors import Abandoned, StoreError
 
 EVERY = 20_000  # VM steps between two calls of the handler
 # a listing reads about 70 VM steps per page of the file (2,000 sessions, 2,232 pages: 154,000 steps); its
@@ -25,12 +25,13 @@ LISTING_STEPS_PER_PAGE = 1_000
 LISTING_FLOOR_STEPS = 20_000_000
 
 _stop: list[int] = []  # signals that arrived while SQLite was working
+_ending = threading.Event()  # the process is stopping for good (a server): every query ends, in every thread
 _local = threading.local()
 
 
 def _handler() -> int:
     # a pending signal's handler runs at this function's entry (console defers it to request_stop)
-    if _stop:
+    if _stop or _ending.is_set() or getattr(_local, "call", None) is not None and _local.call.abandoned():
         return 1
     limit = getattr(_local, "limit", None)
     if limit is not None:
@@ -47,6 +48,56 @@ HANDLER_CODE = _handler.__code__  # the frame a signal handler recognises
 def request_stop(signum: int) -> None:
     """A stop signal arrived while SQLite was working: end the query at once (the caller then raises)."""
     _stop.append(signum)
+
+
+def end_all() -> None:
+    """The process is stopping (a server): from now on every SQLite query, in every thread, is ended."""
+    _ending.set()
+
+
+@contextlib.contextmanager
+def abandonable(call):
+    """This thread's work, which a server may abandon (its client got an answer already): while
+    `call.abandoned()` holds, queries end at once, and a transaction commits only after
+    `call.begin_commit()` said yes (then `call.end_commit()`), so that abandoning and committing exclude
+    each other (store.transaction)."""
+    saved = getattr(_local, "call", None)
+    _local.call = call
+    try:
+        yield
+    finally:
+        _local.call = saved
+
+
+def abandoned() -> bool:
+    """Whether this thread's work was abandoned, or the process ends."""
+    call = getattr(_local, "call", None)
+    return _ending.is_set() or (call is not None and call.abandoned())
+
+
+def begin_commit() -> None:
+    """Right before a COMMIT: raises Abandoned when the work was abandoned (the caller rolls back);
+    otherwise the work cannot be abandoned until `end_commit`."""
+    call = getattr(_local, "call", None)
+    if _ending.is_set() or (call is not None and not call.begin_commit()):
+        raise Abandoned("the server is stopping, or this request's client already has its answer; nothing of it "
+                        "was recorded")
+
+
+def end_commit() -> None:
+    call = getattr(_local, "call", None)
+    if call is not None:
+        call.end_commit()
+
+
+@contextlib.contextmanager
+def committing():
+    """Around a COMMIT (see begin_commit)."""
+    begin_commit()
+    try:
+        yield
+    finally:
+        end_commit()
 
 
 def reset() -> None:
@@ -87,6 +138,9 @@ def interruption(error: sqlite3.Error, path: str) -> BaseException | None:
         return StoreError(f"{path}: reading {_local.what} took over {_local.limit * EVERY:,} SQLite steps, far more "
                           f"than a file of nnreplay's needs (a view or other object that nnreplay did not "
                           f"create?); gave up. Run `nnreplay audit` to see what the file holds")
+    if abandoned():
+        return Abandoned(f"{path}: the server is stopping, or this request's client already has its answer; "
+                         f"nothing of it was recorded")
     _stop.clear()  # the interruption now travels as an exception; cleanup may query again
     return KeyboardInterrupt("interrupted")
 

@@ -4,6 +4,8 @@ import random
 import sqlite3
 import time
 
+from store import progress
+from store.errors import Abandoned
 from store.schema import BUSY_TIMEOUT_MS, translate
 from store.write_queue import queue_for
 
@@ -60,8 +62,12 @@ class Transaction:
     def _finish(self, exc_type, exc) -> bool:
         if exc_type is None:
             try:
-                self.conn.execute("COMMIT")
+                with progress.committing():  # a server's request abandoned meanwhile: its client was told so
+                    self.conn.execute("COMMIT")
                 return False
+            except Abandoned:
+                self._rollback()
+                raise
             except sqlite3.Error as error:
                 self._rollback()
                 raise translate(error, self.path) from None

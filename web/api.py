@@ -45,6 +45,12 @@ def writable(handler):
     return check
 
 
+async def _left(request) -> None:
+    """Returns when the client has gone away (its connection closed): the work it asked for is abandoned."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 MAX_REF = 200  # the longest name; an id is 32 characters
 
 
@@ -95,7 +101,7 @@ async def server_info(request):
 
 @endpoint
 async def list_sessions(request):
-    return JSONResponse(await request.app.state.db.run(service.list_sessions))
+    return JSONResponse(await request.app.state.db.run(service.list_sessions, leaving=_left(request)))
 
 
 @endpoint
@@ -115,7 +121,8 @@ async def show(request):
     at = query_int(request, "at", least=1)
     grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
     points = query_flag(request, "points", True)
-    return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points))
+    return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points,
+                                                       leaving=_left(request)))
 
 
 @endpoint
@@ -138,17 +145,18 @@ async def press(request):
 async def events(request):
     after = query_int(request, "after", 0, 0)
     limit = query_int(request, "limit", 1_000, 1, MAX_EVENTS)
-    return JSONResponse(await request.app.state.db.run(service.events, _ref(request), True, after, limit, True))
+    return JSONResponse(await request.app.state.db.run(service.events, _ref(request), True, after, limit, True,
+                                                       leaving=_left(request)))
 
 
 @endpoint
 async def metrics(request):
-    return JSONResponse(await request.app.state.db.run(service.metric_series, _ref(request)))
+    return JSONResponse(await request.app.state.db.run(service.metric_series, _ref(request), leaving=_left(request)))
 
 
 @endpoint
 async def export(request):
-    label, text = await request.app.state.db.run(service.export_text, _ref(request))
+    label, text = await request.app.state.db.run(service.export_text, _ref(request), leaving=_left(request))
     return Response(text, media_type="application/x-ndjson",
                     headers={"Content-Disposition": _attachment(label, ".jsonl")})
 
@@ -159,7 +167,7 @@ async def audit(request):
         infos = service.sessions_to_audit(log, [_ref(request)])
         return service.audit(log, infos, parallel=False).to_json()
 
-    report = await request.app.state.db.run(run)
+    report = await request.app.state.db.run(run, leaving=_left(request))
     report["database"] = request.app.state.database_name  # as /api/server names it, not the server's path
     return JSONResponse(report)
 
@@ -179,7 +187,8 @@ async def replay_gif(request):
     frames = query_int(request, "max_frames", 120, 1, 1_000)
     size = query_int(request, "size", 480, 160, 1_440)
     async with request.app.state.gif_turn:
-        label, gif = await request.app.state.db.run(service.replay_gif, _ref(request), frames, size)
+        label, gif = await request.app.state.db.run(service.replay_gif, _ref(request), frames, size,
+                                                    leaving=_left(request))
     return Response(gif, media_type="image/gif", headers={"Content-Disposition": _attachment(label, ".gif")})
 
 
