@@ -19,7 +19,7 @@ from service.page import data_version, export_text, heads, metric_series, page_s
 from service.sessions import (MAX_COUNT, PRESSES, SETTING_DEFAULTS, SETTINGS, check_at, check_count, check_hidden,
                               check_name_field,
                               check_new_session, check_press, commands, drawing, events, iter_events, list_sessions,
-                              new_session, random_seed, record, recorded_digest, settings_from, show, state_json)
+                              new_session, random_seed, record, record_once, recorded_digest, settings_from, show, state_json)
 
 __all__ = ["MAX_COUNT", "PRESSES", "SETTINGS", "check_hidden", "SETTING_DEFAULTS", "audit", "button_of", "check_at", "check_count",
            "check_name_field", "check_new_session", "check_press", "check_target", "commands", "count_events", "curve_table", "curves",

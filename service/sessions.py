@@ -164,6 +164,34 @@ def record(log: EventLog, ref: str, press: str, count: int = 1, source: str = "c
     return info, log.record(info.id, presses, on_commit=on_commit)
 
 
+MAX_KEY = 200
+
+
+def record_once(log: EventLog, ref: str, press: str, count: int, key: str, source: str = "web"):
+    """`record` under an idempotency key: the presses are one batch committed with the key, and a key
+    recorded before (by a request that got no answer, say) presses nothing: the answer is the first one's
+    state. Returns (session, state, whether it was that earlier result)."""
+    from store.recorder import KeyRecorded
+
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY or not key.isascii() or not key.isprintable():
+        raise InvalidCommand(f"key must be 1 to {MAX_KEY} printable ASCII characters", field="key")
+    request = f"{press} x{count}"
+    presses = commands(press, count, source)
+    info = log.resolve(ref)
+    found = log.recorded_by(key)
+    if found is None:
+        refuse_early(log, info, presses[0])
+        try:
+            return info, log.record(info.id, presses, batch=len(presses), key=key, request=request), False
+        except KeyRecorded:  # a twin of this request committed first
+            found = log.recorded_by(key)
+    session_id, first_request, _, last_seq = found
+    if (session_id, first_request) != (info.id, request):
+        raise InvalidCommand(f"key {key[:40]!r} was used for another request ({first_request} on session "
+                             f"{session_id[:12]}); use a new key for a new request", field="key")
+    return info, log.state(info.id, last_seq), True
+
+
 def check_at(log: EventLog, info: SessionInfo, at) -> int:
     """The head seq when `at` is None, else `at` itself once it is a seq of the session."""
     head, _ = log.head(info.id)

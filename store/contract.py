@@ -58,10 +58,23 @@ WHEN EXISTS (SELECT 1 FROM sessions WHERE id = NEW.id)
   OR (NEW.name IS NOT NULL AND EXISTS (SELECT 1 FROM sessions WHERE name = NEW.name))
 BEGIN SELECT RAISE(ABORT, 'sessions are insert-only: an insert may not replace a session'); END;
 """
-TRIGGERS_SQL = EVENT_TRIGGERS_SQL + SESSION_TRIGGERS_SQL
+# schema version 2 also keeps the idempotency keys of presses (a server's `Idempotency-Key`): which request
+# recorded which seqs, so that a retry is answered with the first result. Not hashed (see README, "The log on
+# disk"); written in the same transaction as the events; never updated or deleted.
+PRESS_KEYS_SQL = ("CREATE TABLE IF NOT EXISTS press_keys (key TEXT PRIMARY KEY, session_id TEXT NOT NULL, "
+                  "request TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, "
+                  "recorded_at TEXT NOT NULL)")
+PRESS_KEY_TRIGGERS_SQL = """
+CREATE TRIGGER IF NOT EXISTS press_keys_refuse_update BEFORE UPDATE ON press_keys
+BEGIN SELECT RAISE(ABORT, 'press keys are immutable: UPDATE of press_keys is refused'); END;
+CREATE TRIGGER IF NOT EXISTS press_keys_refuse_delete BEFORE DELETE ON press_keys
+BEGIN SELECT RAISE(ABORT, 'press keys are immutable: DELETE from press_keys is refused'); END;
+"""
+TRIGGERS_SQL = EVENT_TRIGGERS_SQL + SESSION_TRIGGERS_SQL + PRESS_KEY_TRIGGERS_SQL
 EVENT_TRIGGERS = ("events_refuse_update", "events_refuse_delete", "events_append_only")
 SESSION_TRIGGERS = ("sessions_refuse_update", "sessions_refuse_delete", "sessions_insert_only")
-GUARD_TRIGGERS = EVENT_TRIGGERS + SESSION_TRIGGERS
+PRESS_KEY_TRIGGERS = ("press_keys_refuse_update", "press_keys_refuse_delete")
+GUARD_TRIGGERS = EVENT_TRIGGERS + SESSION_TRIGGERS + PRESS_KEY_TRIGGERS
 
 
 def statements(script: str) -> list[str]:
@@ -75,12 +88,16 @@ def version_1_statements(heads: bool) -> list[str]:
 
 
 def version_2_statements(heads: bool = True) -> list[str]:
-    return version_1_statements(heads) + statements(SESSION_TRIGGERS_SQL)
+    return version_1_statements(heads) + _version_2_additions()
+
+
+def _version_2_additions() -> list[str]:
+    return statements(SESSION_TRIGGERS_SQL) + [PRESS_KEYS_SQL] + statements(PRESS_KEY_TRIGGERS_SQL)
 
 
 def upgrade_statements(heads: bool) -> list[str]:
     """What turns a version 1 layout into version 2 (the `heads` cache only when it is missing)."""
-    return ([] if heads else [HEADS_SQL]) + statements(SESSION_TRIGGERS_SQL)
+    return ([] if heads else [HEADS_SQL]) + _version_2_additions()
 
 
 @functools.cache

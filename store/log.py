@@ -134,6 +134,11 @@ class EventLog(Recorder):
     def has_heads(self) -> bool:
         return self._conn is not None and has_heads(self._conn)
 
+    def _has_press_keys(self) -> bool:
+        # a schema 1 file gains the table at its first write; reading one must not fail on its absence
+        return self._conn is not None and self._conn.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'press_keys'").fetchone() is not None
+
     def check_guards(self):
         from store.unhashed import check_guards
 

@@ -118,6 +118,8 @@ COLUMNS = {
                ("state_digest", *_TEXT, True)],
     "snapshots": [("session_id", *_TEXT, True), ("engine_version", *_TEXT, True), ("seq", *_BIGINT, True),
                   ("state", *_TEXT, True), ("state_digest", *_TEXT, True)],
+    "press_keys": [("key", *_TEXT, True), ("session_id", *_TEXT, True), ("request", *_TEXT, True),
+                   ("first_seq", *_BIGINT, True), ("last_seq", *_BIGINT, True), ("recorded_at", *_TEXT, True)],
     "heads": [("session_id", *_TEXT, True), ("seq", *_BIGINT, True), ("hash", *_TEXT, True),
               ("state_digest", *_TEXT, True), ("loss", "double precision", None, True),
               ("accuracy", "double precision", None, True), ("score", "double precision", None, True)],
@@ -127,6 +129,7 @@ CONSTRAINTS = {
     ("events", "events_session_id_fkey", "FOREIGN KEY (session_id) REFERENCES sessions(id)"),
     ("heads", "heads_pkey", "PRIMARY KEY (session_id)"),
     ("meta", "meta_pkey", "PRIMARY KEY (key)"),
+    ("press_keys", "press_keys_pkey", "PRIMARY KEY (key)"),
     ("sessions", "sessions_name_key", "UNIQUE (name)"),
     ("sessions", "sessions_pkey", "PRIMARY KEY (id)"),
     ("snapshots", "snapshots_pkey", "PRIMARY KEY (session_id, engine_version, seq)"),
@@ -134,6 +137,7 @@ CONSTRAINTS = {
 INDEXES = {
     ("events_pkey", "events", "btree (session_id, seq)"), ("heads_pkey", "heads", "btree (session_id)"),
     ("meta_pkey", "meta", "btree (key)"), ("sessions_name_key", "sessions", "btree (name)"),
+    ("press_keys_pkey", "press_keys", "btree (key)"),
     ("sessions_pkey", "sessions", "btree (id)"),
     ("snapshots_pkey", "snapshots", "btree (session_id, engine_version, seq)"),
 }

@@ -113,6 +113,10 @@ class PgEventLog(Recorder):
     def has_heads(self) -> bool:
         return self._heads  # pg_schema.connect creates or adds the table, unless the role may not
 
+    def _has_press_keys(self) -> bool:
+        return bool(self._read("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE n.nspname = ? AND c.relname = 'press_keys'", (pg_schema.SCHEMA,)))
+
     def check_guards(self):
         from store.pg_guards import check_guards
 

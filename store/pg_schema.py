@@ -19,7 +19,7 @@ from store.chain import GENESIS
 from store.errors import Busy, Conflict, NewerSchema, NotADatabase, ReadOnly, StoreError
 
 SCHEMA = "nnreplay"
-# 2 added the heads read model (a cache), 3 the sessions guards; connect upgrades an older database
+# 2 added the heads read model (a cache), 3 the sessions guards and press_keys; connect upgrades an older one
 SCHEMA_VERSION = 3
 TABLES = ("meta", "sessions", "events", "snapshots")
 LOCK_TIMEOUT_MS = 30_000  # as SQLite's busy timeout: how long a writer waits for its session's lock
@@ -104,7 +104,14 @@ CREATE TABLE {SCHEMA}.snapshots (
     f"EXECUTE FUNCTION {SCHEMA}.{function}();\nALTER TABLE {SCHEMA}.events ENABLE ALWAYS TRIGGER {name};\n"
     for name, (tgtype, function) in GUARD_TRIGGERS.items()
 )
-SESSION_GUARDS_DDL = (
+# which request recorded which seqs (a server's Idempotency-Key), written in the events' transaction; the
+# server role may only INSERT and SELECT it (server_grants)
+PRESS_KEYS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}.press_keys (
+  key text PRIMARY KEY, session_id text NOT NULL, request text NOT NULL, first_seq bigint NOT NULL,
+  last_seq bigint NOT NULL, recorded_at text NOT NULL);
+"""
+SESSION_GUARDS_DDL = PRESS_KEYS_DDL + (
     f"CREATE FUNCTION {SCHEMA}.sessions_immutable() RETURNS trigger LANGUAGE plpgsql AS "
     f"$body${SESSIONS_IMMUTABLE_BODY}$body$;\n" + "".join(
         f"CREATE TRIGGER {name} {_WHEN[tgtype]} ON {SCHEMA}.sessions FOR EACH "
@@ -269,7 +276,7 @@ def server_grants(role: str) -> str:
     role = '"' + role.replace('"', '""') + '"'
     return (f"GRANT USAGE ON SCHEMA {SCHEMA} TO {role};\n"
             f"GRANT SELECT ON {SCHEMA}.meta TO {role};\n"
-            f"GRANT SELECT, INSERT ON {SCHEMA}.sessions, {SCHEMA}.events TO {role};\n"
+            f"GRANT SELECT, INSERT ON {SCHEMA}.sessions, {SCHEMA}.events, {SCHEMA}.press_keys TO {role};\n"
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON {SCHEMA}.snapshots TO {role};\n"
             f"GRANT SELECT, INSERT, UPDATE ON {SCHEMA}.heads TO {role};\n")
 

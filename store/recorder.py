@@ -16,6 +16,7 @@ through untouched), `_lock(session_id)`, `_retry` (the driver's integrity error:
 
 import math
 import secrets
+import time
 from typing import Callable, Iterable, Iterator
 
 import attrs
@@ -33,6 +34,20 @@ from store.rows import (EVENT_COLUMNS, INSERT_EVENT, INSERT_SESSION, SESSION_COL
 
 BATCH = 500
 RETRIES = 5
+# a batch is computed outside the write lock; one of slow presses (a big network) is appended after this much
+# work (at least one press), so that it lands before other writers move the head (cheap presses reach BATCH
+# long before)
+CHUNK_SECONDS = 2.0
+RECOMPUTE_SECONDS = 0.05  # a batch this cheap is computed again under the lock when the head moved
+_END = object()
+
+
+class _Moved(Exception):
+    """The head moved while a batch was computed outside the write lock: compute it again."""
+
+
+class KeyRecorded(Exception):
+    """The press key was recorded already (by an earlier request, or a twin racing this one)."""
 
 
 def refuse_non_finite(state: State, press: int) -> None:
@@ -85,6 +100,16 @@ class Recorder:
                 learner, seed = None, None
             unlisted.append(UnlistedSession(session_id, None, learner, seed, None, None, None))
         return unlisted
+
+    def recorded_by(self, key: str) -> tuple[str, str, int, int] | None:
+        """(session_id, request, first_seq, last_seq) of the presses recorded under idempotency `key`."""
+        if not self._has_press_keys():
+            return None
+        rows = self._read("SELECT session_id, request, first_seq, last_seq FROM press_keys WHERE key = ?", (key,))
+        return tuple(rows[0]) if rows else None
+
+    def _has_press_keys(self) -> bool:
+        return True
 
     def resolve(self, ref: str) -> SessionInfo:
         """A session by id, unambiguous id prefix (4+ hex digits), or name, in that order: ids win.
@@ -176,51 +201,100 @@ class Recorder:
 
     # -- recording -------------------------------------------------------------------------------------
     def record(self, session_id: str, commands: Iterable, batch: int = BATCH,
-               on_commit: Callable[[int], None] | None = None) -> State:
+               on_commit: Callable[[int], None] | None = None, key: str | None = None,
+               request: str | None = None) -> State:
         """Decide, evolve and append one event per command, committing every `batch` presses.
 
         A command may also be a function of the state it is pressed on (a scripted rater looking at the
         picture); it is called with the state just before its press. A refused command (InvalidCommand)
         rolls back the batch it is in; earlier batches stay committed. `on_commit(n)` is told how many
         presses each commit made durable.
+
+        The presses are computed before the write lock is taken, from the head read just before, and
+        appended only if the head has not moved meanwhile (a batch that took under RECOMPUTE_SECONDS is
+        computed again under the lock instead, as cheap presses always were); a batch ends early once its
+        presses took CHUNK_SECONDS, so no write lock is held longer than an append of short work.
+
+        `key` (with `request`, what was asked): the presses are one batch, committed together with a row of
+        `press_keys`; a key already recorded raises KeyRecorded and presses nothing.
         """
         iterator = iter(commands)
         cached: tuple[int, str, State] | None = self._fold_head_by_reading(session_id)
         state, pressed = None, 0
+        atomic = key is not None
         while True:
-            chunk = [command for _, command in zip(range(batch), iterator)]
-            if not chunk:
-                break
-            for _attempt in range(RETRIES):
+            chunk: list = []
+            for attempt in range(RETRIES + 1):
+                if attempt == RETRIES:
+                    raise Conflict(f"gave up after {RETRIES} attempts: other writers kept appending to session "
+                                   f"{session_id[:12]} at the same time")
+                if cached is None:
+                    if not self.exists:  # opened before another connection created the file: open it now
+                        self.materialise()
+                    cached = self._fold_head_by_reading(session_id)
+                started = time.monotonic()
+                base = cached
+                state, head, rows, snaps = self._compute(session_id, base, chunk, iterator, batch,
+                                                         None if atomic else CHUNK_SECONDS, pressed)
+                took = time.monotonic() - started
+                if not chunk:
+                    break
                 try:
                     with self._write():
                         self._lock(session_id)
-                        seq, head, digest = self._head_row(session_id)
-                        if cached is not None and cached[:2] == (seq, head):
-                            state = cached[2]
-                        else:
-                            state = self._state(session_id, seq)
-                            self._refuse_diverged(session_id, state, digest)
-                        rows, snaps = [], []
-                        for command in chunk:
-                            if callable(command):
-                                command = command(state)
-                            for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
-                                state = evolve(state, event)
-                                refuse_non_finite(state, pressed + len(rows))
-                                head = self._row(rows, snaps, session_id, event, head, state)
+                        seq, head_hash, digest = self._head_row(session_id)
+                        if key is not None and self._sql("SELECT 1 FROM press_keys WHERE key = ?",
+                                                         (key,)).fetchone():
+                            raise KeyRecorded(key)
+                        if (seq, head_hash) != base[:2]:
+                            if took >= RECOMPUTE_SECONDS:
+                                raise _Moved
+                            moved = self._state(session_id, seq)
+                            self._refuse_diverged(session_id, moved, digest)
+                            state, head, rows, snaps = self._compute(session_id, (seq, head_hash, moved), chunk,
+                                                                     None, batch, None, pressed)
                         self._flush(rows, snaps, state)
+                        if key is not None:
+                            self._sql("INSERT INTO press_keys VALUES (?, ?, ?, ?, ?, ?)",
+                                      (key, session_id, request or "", rows[0][1], rows[-1][1], utc_now()))
                     cached = (state.seq, head, state)
                     break
-                except self._retry:
+                except (self._retry, _Moved):
                     cached = None  # someone else appended: start again from the new head
-            else:
-                raise Conflict(f"gave up after {RETRIES} attempts: other writers kept appending to session "
-                               f"{session_id[:12]} at the same time")
+            if not chunk:
+                break
             pressed += len(chunk)
             if on_commit is not None:
                 on_commit(len(chunk))
         return state if state is not None else self.state(session_id)
+
+    def _compute(self, session_id: str, base: tuple, chunk: list, iterator, batch: int, seconds: float | None,
+                 pressed: int) -> tuple:
+        """The rows of the presses of `chunk` from `base` (seq, hash, state). With an `iterator`, the chunk is
+        first filled from it, up to `batch` presses or, with `seconds`, as many as take that long (at least
+        one); without, the chunk's commands are pressed again (on a new head)."""
+        _, head, state = base
+        rows, snaps, done = [], [], 0
+        started = time.monotonic()
+        while True:
+            if done < len(chunk):
+                command = chunk[done]
+            elif iterator is not None and len(chunk) < batch and (
+                    seconds is None or not chunk or time.monotonic() - started < seconds):
+                command = next(iterator, _END)
+                if command is _END:
+                    break
+                chunk.append(command)
+            else:
+                break
+            done += 1
+            if callable(command):
+                command = command(state)
+            for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
+                state = evolve(state, event)
+                refuse_non_finite(state, pressed + done - 1)
+                head = self._row(rows, snaps, session_id, event, head, state)
+        return state, head, rows, snaps
 
     def _fold_head_by_reading(self, session_id: str) -> tuple[int, str, State] | None:
         """The head's (seq, hash, state), folded and checked before anything is opened for writing: a log

@@ -15,7 +15,7 @@ from web.answers import Refused, crash, query_flag, query_int, read_body, refusa
 
 MAX_WEB_COUNT = 1_000  # presses per request: a page presses a few at a time, and a request must stay short
 MAX_EVENTS = 10_000
-PRESS_SPEC = {"press": ("text",), "count": ("int",)}
+PRESS_SPEC = {"press": ("text",), "count": ("int",), "key": ("text",)}
 FORK_SPEC = {"at": ("int",), "name": ("text", "null")}
 
 
@@ -133,12 +133,22 @@ async def press(request):
     if not 1 <= count <= MAX_WEB_COUNT:
         raise Refused(400, f"count must be from 1 to {MAX_WEB_COUNT:,} per request, got {count}", "count")
     service.check_press(body["press"])
+    header = request.headers.get("idempotency-key")
+    if header is not None and "key" in body and header != body["key"]:
+        raise Refused(400, "the Idempotency-Key header and the body's key differ; give one", "key")
+    key = header if header is not None else body.get("key")
 
     def record(log):
-        info, state = service.record(log, _ref(request), body["press"], count, source="web")
-        return service.page_state(log, info.id, state=state)
+        if key is None:
+            info, state = service.record(log, _ref(request), body["press"], count, source="web")
+            return service.page_state(log, info.id, state=state), False
+        info, state, again = service.record_once(log, _ref(request), body["press"], count, key, source="web")
+        return service.page_state(log, info.id, state=state if not again else None,
+                                  at=state.seq if again else None), again
 
-    return JSONResponse(await request.app.state.db.run(record))
+    answer, again = await request.app.state.db.run(record)
+    # a retry of a recorded key is answered with the first result, flagged (the IETF draft's header name)
+    return JSONResponse(answer, headers={"Idempotent-Replayed": "true"} if again else None)
 
 
 @endpoint

@@ -96,3 +96,24 @@ def test_a_get_whose_client_leaves_is_abandoned(heavy):
             assert client.get("/api/sessions").status_code == 200
     finally:
         running.stop()
+
+
+def test_a_retried_press_with_an_idempotency_key_is_answered_with_the_first_result(recorded, client):
+    """Item 6: a client that got no answer (a 503, a dropped connection) retries with the same key: the
+    presses are recorded once, and the retry is answered with the first result, flagged; the key is kept in
+    press_keys in the events' transaction. The body's "key" works as the header does; a key reused for
+    another request is refused naming `key`."""
+    first = client.post("/api/sessions/grad/presses", json={"press": "next", "count": 3},
+                        headers={"Idempotency-Key": "retry-1"})
+    assert first.status_code == 200 and first.json()["seq"] == 9 and "idempotent-replayed" not in first.headers
+    again = client.post("/api/sessions/grad/presses", json={"press": "next", "count": 3, "key": "retry-1"})
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["seq"] == 9 and again.json()["digest"] == first.json()["digest"]
+    assert client.get("/api/sessions/grad").json()["seq"] == 9
+    other = client.post("/api/sessions/grad/presses", json={"press": "next", "count": 2},
+                        headers={"Idempotency-Key": "retry-1"})
+    assert other.status_code == 400 and other.json()["field"] == "key"
+    assert client.post("/api/sessions/grad/presses", json={"press": "next", "key": "x" * 201}).status_code == 400
+    assert client.get("/api/sessions/grad").json()["seq"] == 9
+    audit = client.get("/api/sessions/grad/audit").json()
+    assert audit["ok"], audit
