@@ -11,6 +11,7 @@ import numpy as _np
 # server's log as noise; the store refuses the non-finite state itself, with a sentence (store.recorder)
 _np.seterr(all="ignore")
 
+from service import budget  # noqa: E402
 from service.audit import audit, count_events, sessions_to_audit  # noqa: E402
 from service.copies import check_target, export, export_to_file, fork, import_export, read_export
 from service.history import (button_of, curve_table, curves, frame_track, held_out_curves, readable_curves,
@@ -19,7 +20,7 @@ from service.page import data_version, export_text, heads, metric_series, page_s
 from service.sessions import (MAX_COUNT, PRESSES, SETTING_DEFAULTS, SETTINGS, check_at, check_count, check_hidden,
                               check_name_field,
                               check_new_session, check_press, commands, drawing, events, iter_events, list_sessions,
-                              new_session, random_seed, record, record_once, recorded_digest, settings_from, show, state_json)
+                              new_session, random_seed, record, record_once, recorded_digest, session_settings, settings_from, show, state_json)
 
 __all__ = ["MAX_COUNT", "PRESSES", "SETTINGS", "check_hidden", "SETTING_DEFAULTS", "audit", "button_of", "check_at", "check_count",
            "check_name_field", "check_new_session", "check_press", "check_target", "commands", "count_events", "curve_table", "curves",

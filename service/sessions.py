@@ -95,8 +95,12 @@ def new_session(log: EventLog, name: str | None = None, **settings) -> SessionIn
         check_name_free(log, name)
     if settings.get("seed") is None:
         settings["seed"] = random_seed()
+    made = settings_from(settings)
+    from service.budget import check_settings
+
+    check_settings(made)
     try:
-        return log.new_session(settings_from(settings), name=name)
+        return log.new_session(made, name=name)
     except NameTaken as error:
         error.field = "name"
         raise
@@ -190,6 +194,13 @@ def record_once(log: EventLog, ref: str, press: str, count: int, key: str, sourc
         raise InvalidCommand(f"key {key[:40]!r} was used for another request ({first_request} on session "
                              f"{session_id[:12]}); use a new key for a new request", field="key")
     return info, log.state(info.id, last_seq), True
+
+
+def session_settings(log: EventLog, ref: str):
+    """(session, its settings, its head seq): what a budget is reckoned from (seq 1 holds every setting)."""
+    info = log.resolve(ref)
+    head, _ = log.head(info.id)
+    return info, log.state(info.id, 1).settings, head
 
 
 def check_at(log: EventLog, info: SessionInfo, at) -> int:

@@ -174,7 +174,7 @@ class Recorder:
                            prev_hash)
         rows.append((session_id, state.seq, event.type, event.schema_version, payload_text, recorded_at,
                      prev_hash, hash_, digest))
-        if state.seq % self.snapshot_every == 0:
+        if state.seq % snapshots.every(state.settings, self.snapshot_every) == 0:
             snaps.append(snapshots.row(session_id, state, digest))
         return hash_
 

@@ -9,6 +9,7 @@ import sys
 from starlette.responses import JSONResponse
 
 from engine import InvalidCommand, NnreplayError
+from service.budget import OverBudget
 from store.errors import (AmbiguousSession, Busy, Conflict, Diverged, NameTaken, NewerSchema, NotADatabase,
                           ReadOnly, SessionExists, SessionNotFound, UnsoundLog)
 
@@ -16,7 +17,7 @@ MAX_BODY = 16 * 1024
 # most specific first; anything else nnreplay refuses on purpose is a 400
 STATUS = ((SessionNotFound, 404), (AmbiguousSession, 400), (NameTaken, 409), (SessionExists, 409),
           (Conflict, 409), (UnsoundLog, 409), (Busy, 503), (ReadOnly, 503), (NotADatabase, 503),
-          (NewerSchema, 503), (Diverged, 422))
+          (NewerSchema, 503), (Diverged, 422), (OverBudget, 413))
 
 
 class Refused(NnreplayError):
@@ -43,7 +44,7 @@ def refusal(exc: NnreplayError, path: str | None = None) -> JSONResponse:
     field = exc.field
     if isinstance(exc, (SessionNotFound, AmbiguousSession)):
         field = field or "ref"
-    elif isinstance(exc, InvalidCommand) and field is None:
+    elif isinstance(exc, InvalidCommand) and field is None and status == 400:
         status = 409  # a press the session's learner does not take: it conflicts with the session
     return error(status, private(str(exc), path), field)
 

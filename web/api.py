@@ -139,6 +139,8 @@ async def press(request):
     key = header if header is not None else body.get("key")
 
     def record(log):
+        _, settings, _ = service.session_settings(log, _ref(request))
+        service.budget.check_presses(settings, count)
         if key is None:
             info, state = service.record(log, _ref(request), body["press"], count, source="web")
             return service.page_state(log, info.id, state=state), False
@@ -155,13 +157,22 @@ async def press(request):
 async def events(request):
     after = query_int(request, "after", 0, 0)
     limit = query_int(request, "limit", 1_000, 1, MAX_EVENTS)
-    return JSONResponse(await request.app.state.db.run(service.events, _ref(request), True, after, limit, True,
-                                                       leaving=_left(request)))
+    def run(log):
+        _, settings, head = service.session_settings(log, _ref(request))
+        service.budget.check_fold(settings, max(0, min(limit, head - after)), "limit", "the events asked for")
+        return service.events(log, _ref(request), True, after, limit, True)
+
+    return JSONResponse(await request.app.state.db.run(run, leaving=_left(request)))
 
 
 @endpoint
 async def metrics(request):
-    return JSONResponse(await request.app.state.db.run(service.metric_series, _ref(request), leaving=_left(request)))
+    def run(log):
+        _, settings, head = service.session_settings(log, _ref(request))
+        service.budget.check_fold(settings, head, None, "the metrics")
+        return service.metric_series(log, _ref(request))
+
+    return JSONResponse(await request.app.state.db.run(run, leaving=_left(request)))
 
 
 @endpoint
@@ -174,6 +185,8 @@ async def export(request):
 @endpoint
 async def audit(request):
     def run(log):
+        _, settings, head = service.session_settings(log, _ref(request))
+        service.budget.check_fold(settings, head, None, "the audit")
         infos = service.sessions_to_audit(log, [_ref(request)])
         return service.audit(log, infos, parallel=False).to_json()
 
@@ -197,8 +210,12 @@ async def replay_gif(request):
     frames = query_int(request, "max_frames", 120, 1, 1_000)
     size = query_int(request, "size", 480, 160, 1_440)
     async with request.app.state.gif_turn:
-        label, gif = await request.app.state.db.run(service.replay_gif, _ref(request), frames, size,
-                                                    leaving=_left(request))
+        def run(log):
+            _, settings, head = service.session_settings(log, _ref(request))
+            service.budget.check_fold(settings, head, None, "the replay")
+            return service.replay_gif(log, _ref(request), frames, size)
+
+        label, gif = await request.app.state.db.run(run, leaving=_left(request))
     return Response(gif, media_type="image/gif", headers={"Content-Disposition": _attachment(label, ".gif")})
 
 
