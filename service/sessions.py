@@ -55,9 +55,10 @@ def settings_from(values: dict) -> Settings:
 def check_hidden(text) -> None:
     """The engine reads "8,4" with int(), which also takes "８", "٣", "1_0" and " 8": only ASCII digits
     here, and "²" (which int() refuses with a ValueError) is refused naming the field."""
-    if isinstance(text, str) and text and not re.fullmatch(r"[0-9]{1,6}(,[0-9]{1,6}){0,15}", text):
-        raise InvalidSetting(f"hidden takes layer sizes in ASCII digits separated by commas, e.g. 8 or 8,4; got "
-                             f"{text[:40]!r}", field="hidden")
+    if isinstance(text, str) and text.strip(" ") and not re.fullmatch(r" *[0-9]{1,6} *(, *[0-9]{1,6} *){0,15}", text):
+        # the engine's own wording, which it gives for "8,x"
+        raise InvalidSetting(f"hidden takes layer sizes separated by commas, like 8 or 8,4; got {text[:40]!r}",
+                             field="hidden")
 
 
 def _as_default_type(value, default):

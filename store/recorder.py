@@ -24,9 +24,9 @@ import numpy as np
 
 from engine import Settings, Start, State, decide, evolve, rng_for, state_digest
 from engine.events import Event
-from store import snapshots
+from store import progress, snapshots
 from store.chain import GENESIS, encode_payload, event_hash
-from store.errors import (AmbiguousSession, Conflict, Diverged, NameTaken, SessionExists, SessionNotFound, StoreError,
+from store.errors import (Abandoned, AmbiguousSession, Conflict, Diverged, NameTaken, SessionExists, SessionNotFound, StoreError,
                           UnsoundLog)
 from store.names import check_name, could_be_id
 from store.rows import (EVENT_COLUMNS, INSERT_EVENT, INSERT_SESSION, SESSION_COLUMNS, EventRow, SessionInfo,
@@ -352,6 +352,8 @@ class Recorder:
             sql += " AND seq <= ?"
             params += (end,)
         for row in self._stream(sql + " ORDER BY seq", params):
+            if progress.abandoned():  # a server's request whose client left, or a server stopping: a fold
+                raise Abandoned("the work was abandoned: its client left, or the server is stopping")
             yield EventRow(*row)
 
     def _first_state(self, session_id: str) -> State:

@@ -4,6 +4,7 @@ The contract (paths, bodies, answers, status codes) is written in docs/api.md.
 """
 
 import functools
+import json
 import re
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 import service
 from engine import NnreplayError
+from web.streams import stream
 from web.answers import Refused, crash, query_flag, query_int, read_body, refusal, refuse_repeats, vet
 
 MAX_WEB_COUNT = 1_000  # presses per request: a page presses a few at a time, and a request must stay short
@@ -43,6 +45,12 @@ def writable(handler):
         return await handler(request)
 
     return check
+
+
+async def _answer(request, operation, *args, leaving=None) -> JSONResponse:
+    """`operation(log, *args)` as a JSON answer, encoded in the worker thread: a large answer's encoding
+    used to run on the event loop, stalling every other request for up to seconds."""
+    return await request.app.state.db.run(lambda log: JSONResponse(operation(log, *args)), leaving=leaving)
 
 
 async def _left(request) -> None:
@@ -101,7 +109,7 @@ async def server_info(request):
 
 @endpoint
 async def list_sessions(request):
-    return JSONResponse(await request.app.state.db.run(service.list_sessions, leaving=_left(request)))
+    return await _answer(request, service.list_sessions, leaving=_left(request))
 
 
 @endpoint
@@ -121,8 +129,7 @@ async def show(request):
     at = query_int(request, "at", least=1)
     grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
     points = query_flag(request, "points", True)
-    return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points,
-                                                       leaving=_left(request)))
+    return await _answer(request, service.page_state, _ref(request), at, grid, points, leaving=_left(request))
 
 
 @endpoint
@@ -148,21 +155,38 @@ async def press(request):
         return service.page_state(log, info.id, state=state if not again else None,
                                   at=state.seq if again else None), again
 
-    answer, again = await request.app.state.db.run(record)
-    # a retry of a recorded key is answered with the first result, flagged (the IETF draft's header name)
-    return JSONResponse(answer, headers={"Idempotent-Replayed": "true"} if again else None)
+    def answer(log):
+        state, again = record(log)
+        # a retry of a recorded key is answered with the first result, flagged (the IETF draft's header name)
+        return JSONResponse(state, headers={"Idempotent-Replayed": "true"} if again else None)
+
+    return await request.app.state.db.run(answer)
 
 
 @endpoint
 async def events(request):
     after = query_int(request, "after", 0, 0)
     limit = query_int(request, "limit", 1_000, 1, MAX_EVENTS)
-    def run(log):
-        _, settings, head = service.session_settings(log, _ref(request))
+    def prepare(log):
+        info, settings, head = service.session_settings(log, _ref(request))
         service.budget.check_fold(settings, max(0, min(limit, head - after)), "limit", "the events asked for")
-        return service.events(log, _ref(request), True, after, limit, True)
+        # every state of the range is checked against its record before the first byte (a 409 must come
+        # before a 200 has started); the answer then folds the range again, one event at a time
+        for _ in service.iter_events(log, info.id, True, after, limit, checked=True):
+            pass
+        return service.iter_events(log, info.id, True, after, limit)
 
-    return JSONResponse(await request.app.state.db.run(run, leaving=_left(request)))
+    def produce(log, events, write):
+        # one JSON array, an event at a time: memory does not grow with the answer; each event is encoded
+        # in this thread, off the event loop
+        write("[")
+        for number, event in enumerate(events):
+            write(("," if number else "") + json.dumps(event, ensure_ascii=False, allow_nan=False,
+                                                       separators=(",", ":")))
+        write("]")
+
+    _, body = await stream(request.app.state.db.path, prepare, produce)
+    return StreamingResponse(body, media_type="application/json")
 
 
 @endpoint
@@ -172,14 +196,29 @@ async def metrics(request):
         service.budget.check_fold(settings, head, None, "the metrics")
         return service.metric_series(log, _ref(request))
 
-    return JSONResponse(await request.app.state.db.run(run, leaving=_left(request)))
+    return await _answer(request, run, leaving=_left(request))
 
 
 @endpoint
 async def export(request):
-    label, text = await request.app.state.db.run(service.export_text, _ref(request), leaving=_left(request))
-    return Response(text, media_type="application/x-ndjson",
-                    headers={"Content-Disposition": _attachment(label, ".jsonl")})
+    from store.portable import export as write_export
+
+    def prepare(log):
+        return log.resolve(_ref(request))
+
+    def produce(log, info, write):
+        write_export(log, info, _Writer(write))
+
+    info, body = await stream(request.app.state.db.path, prepare, produce)
+    return StreamingResponse(body, media_type="application/x-ndjson",
+                             headers={"Content-Disposition": _attachment(info.label, ".jsonl")})
+
+
+class _Writer:
+    """A text file's `write` over a stream's."""
+
+    def __init__(self, write):
+        self.write = write
 
 
 @endpoint
@@ -188,11 +227,11 @@ async def audit(request):
         _, settings, head = service.session_settings(log, _ref(request))
         service.budget.check_fold(settings, head, None, "the audit")
         infos = service.sessions_to_audit(log, [_ref(request)])
-        return service.audit(log, infos, parallel=False).to_json()
+        report = service.audit(log, infos, parallel=False).to_json()
+        report["database"] = request.app.state.database_name  # as /api/server names it, not the server's path
+        return report
 
-    report = await request.app.state.db.run(run, leaving=_left(request))
-    report["database"] = request.app.state.database_name  # as /api/server names it, not the server's path
-    return JSONResponse(report)
+    return await _answer(request, run, leaving=_left(request))
 
 
 @endpoint

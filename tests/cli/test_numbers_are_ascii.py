@@ -26,10 +26,10 @@ def test_a_number_not_in_ascii_digits_is_a_usage_error_naming_its_option(runner,
     assert option in result.stderr and "unexpected" not in result.stderr and "9" * 200 not in result.stderr
 
 
-@pytest.mark.parametrize("hidden", ["²", "８", "8,٣", " 8", "1_0"])
+@pytest.mark.parametrize("hidden", ["²", "８", "8,٣", "\t8", "1_0"])
 def test_hidden_sizes_are_ascii_digits(nnreplay, hidden):
     result = nnreplay("new", "--hidden", hidden, ok=False)
-    assert result.exit_code == 1 and result.stderr.startswith("Error: --hidden takes layer sizes in ASCII digits")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: --hidden takes layer sizes separated by commas")
     assert result.stderr.count("\n") == 1
 
 
