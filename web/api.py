@@ -3,6 +3,7 @@
 The contract (paths, bodies, answers, status codes) is written in docs/api.md.
 """
 
+import asyncio
 import functools
 import json
 import re
@@ -35,6 +36,39 @@ def endpoint(handler):
             return crash(exc)
 
     return answer
+
+
+MAX_WAITING = 16  # costly requests of one client waiting their turn; more are refused (429)
+
+
+def costly(handler):
+    """One costly request at a time per client (its address): a fold, metrics, events, an export, a GIF.
+    The others wait their turn without holding a thread; a client that queues more than MAX_WAITING is
+    refused, so that no one client can fill the workers while the rest wait."""
+
+    @functools.wraps(handler)
+    async def one_at_a_time(request):
+        turns = request.app.state.turns
+        client = request.client.host if request.client else ""
+        turn = turns.get(client)
+        if turn is None:
+            turn = turns[client] = [asyncio.Semaphore(1), 0]
+        if turn[1] >= MAX_WAITING:
+            raise Refused(429, f"this client already has {MAX_WAITING} costly requests waiting; wait for them",
+                          None)
+        turn[1] += 1
+        try:
+            await turn[0].acquire()
+        finally:
+            turn[1] -= 1
+        try:
+            return await handler(request)
+        finally:
+            turn[0].release()
+            if turn[1] == 0 and not turn[0].locked():
+                turns.pop(client, None)
+
+    return one_at_a_time
 
 
 def writable(handler):
@@ -125,6 +159,7 @@ async def new_session(request):
 
 
 @endpoint
+@costly
 async def show(request):
     at = query_int(request, "at", least=1)
     grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
@@ -164,6 +199,7 @@ async def press(request):
 
 
 @endpoint
+@costly
 async def events(request):
     after = query_int(request, "after", 0, 0)
     limit = query_int(request, "limit", 1_000, 1, MAX_EVENTS)
@@ -190,6 +226,7 @@ async def events(request):
 
 
 @endpoint
+@costly
 async def metrics(request):
     def run(log):
         _, settings, head = service.session_settings(log, _ref(request))
@@ -200,6 +237,7 @@ async def metrics(request):
 
 
 @endpoint
+@costly
 async def export(request):
     from store.portable import export as write_export
 
@@ -222,6 +260,7 @@ class _Writer:
 
 
 @endpoint
+@costly
 async def audit(request):
     def run(log):
         _, settings, head = service.session_settings(log, _ref(request))
@@ -245,6 +284,7 @@ async def fork(request):
 
 
 @endpoint
+@costly
 async def replay_gif(request):
     frames = query_int(request, "max_frames", 120, 1, 1_000)
     size = query_int(request, "size", 480, 160, 1_440)

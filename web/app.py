@@ -88,4 +88,5 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
     # one GIF drawn at a time per server process: drawing is CPU-bound and holds the GIL, so several at once
     # slowed every other answer (six pushed a 3 ms press to ~100 ms); waiters queue without holding a thread
     app.state.gif_turn = asyncio.Semaphore(1)
+    app.state.turns = {}  # client address -> [its turn for costly requests, how many wait for it]
     return Guard(app, hosts)

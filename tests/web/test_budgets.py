@@ -55,3 +55,47 @@ def test_a_thompson_model_whose_events_would_be_huge_is_refused(client, nnreplay
     result = nnreplay("new", "--learner", "thompson", "--hidden", "64,64", ok=False)
     assert result.exit_code == 1 and "KiB an event" in result.stderr
     assert client.post("/api/sessions", json={"learner": "thompson", "hidden": [16, 16]}).status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/api/sessions/grad?at=2", "/api/sessions/grad/metrics",
+                                  "/api/sessions/grad/replay.gif", "/api/sessions/grad/export",
+                                  "/api/sessions/grad/events"])
+def test_a_page_elsewhere_cannot_ask_for_costly_work(client, path):
+    """Item 7: GETs carried no Origin check, so any web page could queue folds and GIFs here. A session's
+    GETs are checked like POSTs; the list and the server's description stay open to anyone."""
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://evil.example"}):
+        refused = client.get(path, headers=headers)
+        assert refused.status_code == 403 and refused.json()["field"] == "Origin", (path, headers)
+    assert client.get(path, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert client.get("/api/sessions", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200
+
+
+def test_costly_requests_take_turns_per_client(server):
+    """Item 7: one costly request at a time per client address; a client that queues more than 16 is
+    refused (429) at once, and another client is answered meanwhile."""
+    import concurrent.futures
+
+    import httpx
+
+    with server.client() as setup:
+        assert setup.post("/api/sessions", json=HEAVY).status_code == 201
+        for _ in range(2):
+            assert setup.post("/api/sessions/heavy/presses", json={"press": "next", "count": 2}).status_code == 200
+
+    def ask(_):
+        try:
+            with httpx.Client(base_url=server.url, timeout=3) as one:
+                return one.get("/api/sessions/heavy/events", params={"limit": 5}).status_code
+        except httpx.TimeoutException:
+            return "left"
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        asked = [pool.submit(ask, n) for n in range(20)]
+        other = httpx.Client(base_url=server.url, timeout=30,
+                             transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+        started = time.monotonic()
+        assert other.get("/api/sessions/grad", params={"at": 3}).status_code == 200  # while the flood waits
+        assert time.monotonic() - started < 2
+        other.close()
+        flood = [future.result() for future in asked]
+    assert 429 in flood, flood
