@@ -27,7 +27,7 @@ class Copy:
 
     def collect_state(self, seq, state, digest) -> None:
         self.last = state
-        if seq % snapshots.SNAPSHOT_EVERY == 0:
+        if seq % snapshots.every(state.settings) == 0:  # the cadence the recorder keeps (closer when costly)
             self.states.append((state, digest))
 
 
