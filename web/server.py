@@ -77,6 +77,9 @@ def serve(path: str, host: str = "127.0.0.1", port: int = 8765, read_only: bool 
         sock.close()
         raise
     port = sock.getsockname()[1]
+    # a worker computing a costly press holds the GIL between numpy calls; the event loop and the other
+    # workers get it back after this long rather than after CPython's default 5 ms (bench/bench_costly.py)
+    sys.setswitchinterval(0.001)
     app = build(path, allowed_hosts(host, port), read_only)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",
                             timeout_graceful_shutdown=GRACE_SECONDS, server_header=False)
