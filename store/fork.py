@@ -28,7 +28,9 @@ class Copy:
     def collect_state(self, seq, state, digest) -> None:
         self.last = state
         if seq % snapshots.every(state.settings) == 0:  # the cadence the recorder keeps (closer when costly)
-            self.states.append((state, digest))
+            # kept encoded, not as the state: a state holds its forward pass over every point (megabytes for
+            # a big network on many points), and a costly session is snapshotted every few events
+            self.states.append((state.seq, snapshots.encode(state), digest))
 
 
 def write_copy(log, info: SessionInfo, copy: Copy) -> str:
@@ -40,7 +42,7 @@ def write_copy(log, info: SessionInfo, copy: Copy) -> str:
         hash_ = event_hash(info.id, seq, type_, version, text, recorded_at, prev)
         rows.append((info.id, seq, type_, version, text, recorded_at, prev, hash_, digest))
         prev = hash_
-    snaps = [snapshots.row(info.id, state, digest) for state, digest in copy.states]
+    snaps = [(info.id, snapshots.ENGINE_VERSION, seq, text, digest) for seq, text, digest in copy.states]
     log.write_session(info, rows, snaps, copy.last)
     return prev
 
