@@ -22,9 +22,9 @@ from service.sessions import (MAX_COUNT, PRESSES, SETTING_DEFAULTS, SETTINGS, ch
                               check_new_session, check_press, commands, drawing, events, iter_events, list_sessions,
                               new_session, random_seed, record, record_once, recorded_digest, session_settings, settings_from, show, state_json)
 
-__all__ = ["MAX_COUNT", "PRESSES", "SETTINGS", "check_hidden", "SETTING_DEFAULTS", "audit", "button_of", "check_at", "check_count",
+__all__ = ["MAX_COUNT", "PRESSES", "SETTINGS", "SETTING_DEFAULTS", "audit", "budget", "check_hidden", "button_of", "check_at", "check_count",
            "check_name_field", "check_new_session", "check_press", "check_target", "commands", "count_events", "curve_table", "curves",
            "held_out_curves", "data_version", "drawing", "events", "export", "export_text", "export_to_file", "fork", "frame_track",
            "heads", "import_export", "iter_events", "list_sessions", "metric_series", "new_session", "page_state", "random_seed",
-           "read_export", "readable_curves", "record", "recorded_digest", "replay_gif", "replay_range", "sessions_to_audit", "settings_from", "show",
+           "read_export", "readable_curves", "record", "record_once", "recorded_digest", "replay_gif", "replay_range", "session_settings", "sessions_to_audit", "settings_from", "show",
            "state_json", "tracks"]
