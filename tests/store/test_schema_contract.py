@@ -219,3 +219,25 @@ def test_an_older_database_is_upgraded_once_under_the_write_lock(runner, tmp_pat
     report = json.loads(run("audit", "--json").stdout)
     assert report["guards"]["ok"], report["guards"]
     assert next(s for s in report["sessions"] if s["name"] == "person-2")["ok"]
+
+
+def test_an_upgrade_not_yet_checkpointed_is_not_taken_for_a_foreign_wal(runner, tmp_path):
+    """Item 4: the upgrade writes the database id into the header through the WAL; until a checkpoint the
+    file alone still says 0. That WAL is the file's own (meta holds the same id) and is read and written."""
+    import cli
+
+    db = str(tmp_path / "release.db")
+    shutil.copyfile(RELEASE_DB, db)
+    keeper = sqlite3.connect(db)  # another connection open: no checkpoint when nnreplay's writer closes
+    keeper.execute("SELECT 1 FROM meta").fetchall()
+    try:
+        assert runner.invoke(cli.app, ["--db", db, "next", "person-2"]).exit_code == 0
+        alone = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
+        assert alone.execute("PRAGMA user_version").fetchone() == (0,)  # the header in the file itself
+        alone.close()
+        listed = runner.invoke(cli.app, ["--db", db, "sessions", "--json"])
+        assert listed.exit_code in (0, 1) and "does not belong" not in listed.stderr, listed.stderr
+        assert len(json.loads(listed.stdout)) == 8
+        assert runner.invoke(cli.app, ["--db", db, "next", "person-2"]).exit_code == 0
+    finally:
+        keeper.close()
