@@ -206,6 +206,32 @@ def _catalogue_problems(conn) -> list[str]:
     return problems
 
 
+_TOKEN = """
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s),
+     r AS (SELECT c.oid FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns))
+SELECT md5(concat_ws('|',
+  (SELECT string_agg(c.oid || ':' || c.xmin, ',' ORDER BY c.oid) FROM pg_class c WHERE c.oid IN (SELECT oid FROM r)),
+  (SELECT string_agg(a.attrelid || '.' || a.attnum || ':' || a.xmin, ',' ORDER BY a.attrelid, a.attnum)
+     FROM pg_attribute a WHERE a.attrelid IN (SELECT oid FROM r)),
+  (SELECT string_agg(t.oid || ':' || t.xmin, ',' ORDER BY t.oid) FROM pg_trigger t WHERE t.tgrelid IN (SELECT oid FROM r)),
+  (SELECT string_agg(k.oid || ':' || k.xmin, ',' ORDER BY k.oid) FROM pg_constraint k
+     WHERE k.connamespace = (SELECT oid FROM ns)),
+  (SELECT string_agg(p.oid || ':' || p.xmin, ',' ORDER BY p.oid) FROM pg_proc p
+     WHERE p.pronamespace = (SELECT oid FROM ns)),
+  (SELECT string_agg(w.oid || ':' || w.xmin, ',' ORDER BY w.oid) FROM pg_rewrite w WHERE w.ev_class IN (SELECT oid FROM r)),
+  (SELECT string_agg(y.oid || ':' || y.xmin, ',' ORDER BY y.oid) FROM pg_policy y WHERE y.polrelid IN (SELECT oid FROM r)),
+  (SELECT string_agg(i.inhrelid || ':' || i.xmin, ',' ORDER BY i.inhrelid) FROM pg_inherits i
+     WHERE i.inhparent IN (SELECT oid FROM r))))
+"""
+
+
+def catalogue_token(conn) -> str:
+    """A fingerprint of every catalogue row that describes the `nnreplay` schema (each row's oid and xmin:
+    any DDL, a trigger switched off, RLS switched on, writes a new row version). Equal tokens: the schema
+    `guard_problems` judged is unchanged, so a writer need not read the whole catalogue again."""
+    return conn.execute(_TOKEN, {"schema": SCHEMA}).fetchone()[0]
+
+
 def check_guards(conn) -> Check:
     """Check 7 of audit on PostgreSQL: every problem `guard_problems` finds, if any."""
     problems = guard_problems(conn)
