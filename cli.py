@@ -23,6 +23,7 @@ except ValueError:  # imported outside the main thread, where signals are not ou
     _sigint_before = None
 
 import contextlib  # noqa: E402
+import re  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
 from typing import Annotated, Optional  # noqa: E402
@@ -72,6 +73,34 @@ def _db(ctx: typer.Context) -> str:
     return ctx.obj["db"] if ctx.obj else DEFAULT_DB
 
 
+def _whole(text) -> int:
+    """An integer option in ASCII digits only: int() alone also takes "1_0", " 3", "٣" and "８", and a
+    5,000-digit one raises a ValueError of its own."""
+    if isinstance(text, int):
+        return text
+    if not re.fullmatch(r"-?[0-9]{1,100}", text):
+        raise typer.BadParameter(f"{text[:40]!r} is not a whole number in ASCII digits")
+    return int(text)
+
+
+def _decimal(text) -> float:
+    """A number option in ASCII (float() alone also takes "１.５" and "1_0.5"); nan and inf pass, for the
+    setting's own check to refuse by name."""
+    if isinstance(text, float):
+        return text
+    if not re.fullmatch(r"[+-]?([0-9]{1,40}(\.[0-9]{0,40})?|\.[0-9]{1,40})([eE][+-]?[0-9]{1,4})?|[+-]?(nan|inf|infinity)",
+                        text, re.IGNORECASE):
+        raise typer.BadParameter(f"{text[:40]!r} is not a number in ASCII digits")
+    return float(text)
+
+
+def _port(text) -> int:
+    port = _whole(text)
+    if not 0 <= port <= 65535:
+        raise typer.BadParameter(f"{port} is not from 0 to 65535")
+    return port
+
+
 def open_log(ctx: typer.Context, create: bool = False):
     """The log named by --db: an SQLite file, or a PostgreSQL URL (store.open_log)."""
     return store.open_log(_db(ctx), create=create)
@@ -89,19 +118,19 @@ HiddenOpt = Annotated[Optional[str], typer.Option(
     metavar="SIZES", help="Hidden layers, e.g. 8 or 8,4 (default none: one perceptron).")]
 ActivationOpt = Annotated[Optional[str], typer.Option(help="Hidden units: tanh (default), relu, sigmoid or linear.")]
 TestShareOpt = Annotated[Optional[float], typer.Option(
-    "--test-share", metavar="F", help="Share of the points held out of training and the score (default 0).")]
+    "--test-share", metavar="F", parser=_decimal, help="Share of the points held out of training and the score (default 0).")]
 
 
 @command()
 def new(
     ctx: typer.Context,
     learner: Annotated[str, typer.Option(help="gradient (supervised steps) or thompson (feedback learner).")] = "gradient",
-    seed: Annotated[Optional[int], typer.Option(help="Data set and learner seed; drawn from the OS if omitted.")] = None,
-    points: Annotated[int, typer.Option(help="Number of points in [-1, 1]² (1 to 10,000).")] = 40,
-    noise: Annotated[float, typer.Option(help="Probability of flipping each label, 0 to 0.5.")] = 0.0,
-    lr: Annotated[float, typer.Option(help="Learning rate of the gradient learner.")] = 1.0,
-    step: Annotated[float, typer.Option(help="Size of one thompson parameter modification.")] = 0.2,
-    discount: Annotated[float, typer.Option(help="Share of each thompson posterior kept per step.")] = 0.9,
+    seed: Annotated[Optional[int], typer.Option(parser=_whole, metavar="INTEGER", help="Data set and learner seed; drawn from the OS if omitted.")] = None,
+    points: Annotated[int, typer.Option(parser=_whole, metavar="INTEGER", help="Number of points in [-1, 1]² (1 to 10,000).")] = 40,
+    noise: Annotated[float, typer.Option(parser=_decimal, metavar="FLOAT", help="Probability of flipping each label, 0 to 0.5.")] = 0.0,
+    lr: Annotated[float, typer.Option(parser=_decimal, metavar="FLOAT", help="Learning rate of the gradient learner.")] = 1.0,
+    step: Annotated[float, typer.Option(parser=_decimal, metavar="FLOAT", help="Size of one thompson parameter modification.")] = 0.2,
+    discount: Annotated[float, typer.Option(parser=_decimal, metavar="FLOAT", help="Share of each thompson posterior kept per step.")] = 0.9,
     name: Annotated[Optional[str], typer.Option(help="A unique name to refer to the session by.")] = None,
     data: DataOpt = None,
     features: FeaturesOpt = None,
@@ -118,6 +147,7 @@ def new(
 
     Example: nnreplay new --data xor --hidden 8 --test-share 0.2 --name xor-net
     """
+    service.check_hidden(hidden)
     settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount,
                     **model_options(data, features, hidden, activation, test_share))
     service.check_new_session(name, **settings)  # refuse bad values before the file is created
@@ -132,8 +162,8 @@ def repress(
     session: SessionArg,
     name: Annotated[Optional[str], typer.Option(help="A unique name for the new session.")] = None,
     learner: Annotated[Optional[str], typer.Option(help="Another learner (buttons need thompson).")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Another seed: another data set and other draws.")] = None,
-    points: Annotated[Optional[int], typer.Option(help="Another number of points.")] = None,
+    seed: Annotated[Optional[int], typer.Option(parser=_whole, metavar="INTEGER", help="Another seed: another data set and other draws.")] = None,
+    points: Annotated[Optional[int], typer.Option(parser=_whole, metavar="INTEGER", help="Another number of points.")] = None,
     noise: Annotated[Optional[float], typer.Option(help="Another label noise, 0 to 0.5.")] = None,
     lr: Annotated[Optional[float], typer.Option(help="Another learning rate (gradient).")] = None,
     step: Annotated[Optional[float], typer.Option(help="Another modification size (thompson).")] = None,
@@ -177,7 +207,7 @@ def repress(
 def next_(
     ctx: typer.Context,
     session: SessionArg,
-    count: Annotated[int, typer.Option("-n", "--count", help="How many times to press Next iteration.")] = 1,
+    count: Annotated[int, typer.Option("-n", "--count", parser=_whole, metavar="INTEGER", help="How many times to press Next iteration.")] = 1,
 ) -> None:
     """Press "Next iteration" COUNT times; print the resulting state in one line.
 
@@ -217,7 +247,7 @@ def rate(
 def show(
     ctx: typer.Context,
     session: SessionArg,
-    at: Annotated[Optional[int], typer.Option("--at", metavar="SEQ", help="Show the state after event SEQ.")] = None,
+    at: Annotated[Optional[int], typer.Option("--at", metavar="SEQ", parser=_whole, help="Show the state after event SEQ.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """The state at the head (or at SEQ): weights, bias, loss, accuracy, score, learner state.
@@ -300,11 +330,11 @@ def simulate(
     learner: Annotated[str, typer.Option(help="gradient (supervised steps) or thompson (feedback learner).")],
     rater: Annotated[str, typer.Option(help="next: press Next iteration (thompson scores itself); "
                                             "person: a simulated person rates each picture with the four buttons.")] = "next",
-    presses: Annotated[int, typer.Option(help="Presses per session.")] = 300,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of the first session (then S+1, ...); drawn from the OS if omitted.")] = None,
-    count: Annotated[int, typer.Option("--sessions", help="How many sessions to record.")] = 1,
-    noise: Annotated[float, typer.Option(help="Probability of flipping each label, 0 to 0.5.")] = 0.0,
-    points: Annotated[int, typer.Option(help="Number of points in [-1, 1]².")] = 40,
+    presses: Annotated[int, typer.Option(parser=_whole, metavar="INTEGER", help="Presses per session.")] = 300,
+    seed: Annotated[Optional[int], typer.Option(parser=_whole, metavar="INTEGER", help="Seed of the first session (then S+1, ...); drawn from the OS if omitted.")] = None,
+    count: Annotated[int, typer.Option("--sessions", parser=_whole, metavar="INTEGER", help="How many sessions to record.")] = 1,
+    noise: Annotated[float, typer.Option(parser=_decimal, metavar="FLOAT", help="Probability of flipping each label, 0 to 0.5.")] = 0.0,
+    points: Annotated[int, typer.Option(parser=_whole, metavar="INTEGER", help="Number of points in [-1, 1]².")] = 40,
     name: Annotated[Optional[str], typer.Option(help="Name the sessions PREFIX-1, PREFIX-2, ...", metavar="PREFIX")] = None,
     data: DataOpt = None,
     features: FeaturesOpt = None,
@@ -326,6 +356,7 @@ def simulate(
 
     drawn = seed is None
     seed = service.random_seed() if drawn else seed
+    service.check_hidden(hidden)
     plan = simulation.plan(learner, rater, presses, seed, count, points, noise, name,
                            model_options(data, features, hidden, activation, test_share))
     created = []
@@ -385,11 +416,11 @@ def replay_(
     ctx: typer.Context,
     sessions_: Annotated[list[str], typer.Argument(metavar="SESSION...", help="One or more sessions (id, prefix or name).")],
     output: OutputOpt,
-    fps: Annotated[int, typer.Option(help="Frames per second (1 to 50).")] = 12,
-    max_frames: Annotated[int, typer.Option(help="Sample a longer history evenly down to this many frames.")] = 300,
-    size: Annotated[Optional[int], typer.Option(metavar="PX", help="Width in pixels (default: 480 per column, at most 1440).")] = None,
-    from_: Annotated[int, typer.Option("--from", metavar="SEQ", help="First event to replay.")] = 1,
-    to: Annotated[Optional[int], typer.Option("--to", metavar="SEQ", help="Last event to replay (default: the last recorded).")] = None,
+    fps: Annotated[int, typer.Option(parser=_whole, metavar="INTEGER", help="Frames per second (1 to 50).")] = 12,
+    max_frames: Annotated[int, typer.Option(parser=_whole, metavar="INTEGER", help="Sample a longer history evenly down to this many frames.")] = 300,
+    size: Annotated[Optional[int], typer.Option(metavar="PX", parser=_whole, help="Width in pixels (default: 480 per column, at most 1440).")] = None,
+    from_: Annotated[int, typer.Option("--from", metavar="SEQ", parser=_whole, help="First event to replay.")] = 1,
+    to: Annotated[Optional[int], typer.Option("--to", metavar="SEQ", parser=_whole, help="Last event to replay (default: the last recorded).")] = None,
     metric: Annotated[str, typer.Option(help="What the strip under several sessions plots: accuracy, loss or score.")] = "accuracy",
 ) -> None:
     """Render boundary histories as a looping GIF; several sessions side by side, aligned by step.
@@ -416,8 +447,8 @@ def frame(
     ctx: typer.Context,
     session: SessionArg,
     output: OutputOpt,
-    at: Annotated[Optional[int], typer.Option("--at", metavar="SEQ", help="Draw the state after event SEQ (default: the last recorded).")] = None,
-    size: Annotated[int, typer.Option(metavar="PX", help="Width in pixels.")] = PX_PER_COLUMN,
+    at: Annotated[Optional[int], typer.Option("--at", metavar="SEQ", parser=_whole, help="Draw the state after event SEQ (default: the last recorded).")] = None,
+    size: Annotated[int, typer.Option(metavar="PX", parser=_whole, help="Width in pixels.")] = PX_PER_COLUMN,
 ) -> None:
     """Render one still of a session (the same drawing as a replay frame) as a PNG.
 
@@ -575,7 +606,7 @@ def audit(
 def fork(
     ctx: typer.Context,
     session: SessionArg,
-    at: Annotated[int, typer.Option("--at", metavar="SEQ", help="The last event the fork shares with SESSION.")],
+    at: Annotated[int, typer.Option("--at", metavar="SEQ", parser=_whole, help="The last event the fork shares with SESSION.")],
     name: Annotated[Optional[str], typer.Option(help="A unique name for the new session (default: SESSION-fork-SEQ, "
                                                        "with -2, -3, ... when that is taken).")] = None,
 ) -> None:
@@ -658,7 +689,7 @@ def import_(
 def demo(
     ctx: typer.Context,
     out: Annotated[str, typer.Option("--out", metavar="DIR", help="A new folder for everything the demo writes.")] = "nnreplay-demo",
-    seed: Annotated[int, typer.Option(help="The data seed of the three showcase sessions.")] = 1,
+    seed: Annotated[int, typer.Option(parser=_whole, metavar="INTEGER", help="The data seed of the three showcase sessions.")] = 1,
     quick: Annotated[bool, typer.Option("--quick", hidden=True, help="Small settings, for the test suite.")] = False,
 ) -> None:
     """The tour: three learners on one data set, side by side, audited.
@@ -688,7 +719,7 @@ def demo(
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on; any but loopback lets others press.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).", min=0, max=65535)] = 8765,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).", parser=_port, metavar="PORT")] = 8765,
     open_: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
     read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every press (show a recorded log).")] = False,
 ) -> None:

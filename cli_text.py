@@ -16,7 +16,7 @@ import sys
 import typer
 
 import service
-from console import exit_code, interrupted_by, printable, say, stop_on_signals, stop_received
+from console import defer_in, exit_code, interrupted_by, printable, say, stop_on_signals, stop_received
 from engine import InvalidCommand, NnreplayError
 from store import EventLog
 
@@ -37,8 +37,16 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def loss_text(loss: float) -> str:
+    """Four decimals, as always; a loss too large for them (a run far off) in scientific notation rather
+    than as 190 digits."""
+    return f"{loss:.4f}" if abs(loss) < 1e6 else f"{loss:.4g}"
+
+
 def stopped(interruption: BaseException, what: str) -> None:
     """End a command that Ctrl-C, SIGTERM or SIGHUP stopped: one line saying what was kept, exit 128 + signal."""
+    if not hasattr(interruption, "signum"):  # SQLite work ended by a signal comes back as a plain interrupt
+        interruption = stop_received() or interruption
     say(f"Error: {interrupted_by(interruption)}: {printable(what)}")
     raise typer.Exit(exit_code(interruption))
 
@@ -57,6 +65,10 @@ def guarded(fn):
     @functools.wraps(fn)
     def wrapper(*a, **k):
         stop_on_signals()  # SIGTERM and SIGHUP clean up as Ctrl-C does
+        from store import progress
+
+        progress.reset()
+        defer_in(progress.HANDLER_CODE, progress.request_stop)  # a signal ends SQLite work too
         try:
             return fn(*a, **k)
         except NnreplayError as error:
@@ -104,7 +116,7 @@ def stderr_console():
 
 def print_summary(state) -> None:
     m = state.metrics
-    typer.echo(f"seq {state.seq}  accuracy {m.accuracy:.3f}  loss {m.loss:.4f}  score {m.score:.4f}")
+    typer.echo(f"seq {state.seq}  accuracy {m.accuracy:.3f}  loss {loss_text(m.loss)}  score {m.score:.4f}")
 
 
 def print_show(info, state, out: dict) -> None:
@@ -132,11 +144,11 @@ def print_show(info, state, out: dict) -> None:
     else:
         for line in model_lines(state):
             typer.echo(line)
-    typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {out['loss']:.4f}   score {out['score']:.4f}")
+    typer.echo(f"metrics   accuracy {out['accuracy']:.3f}   loss {loss_text(out['loss'])}   score {out['score']:.4f}")
     if out["test_accuracy"] is not None:
         held = len(out["test_points"])
         typer.echo(f"held out  {held} point{'' if held == 1 else 's'}   accuracy {out['test_accuracy']:.3f}   "
-                   f"loss {out['test_loss']:.4f}")
+                   f"loss {loss_text(out['test_loss'])}")
     typer.echo(f"head      {out['head_hash']}")
     if out.get("replay", "as recorded") == "as recorded":
         typer.echo(f"digest    {out['digest']}")
@@ -218,10 +230,10 @@ def print_log(records, metrics: bool, csv_: bool) -> None:
     else:
         for record in records:
             # the state after event seq is step seq - 1, as the page, `frame` and `show` name it
-            extra = (f"  step {record['seq'] - 1}: acc {record['accuracy']:.3f} loss {record['loss']:.4f} "
+            extra = (f"  step {record['seq'] - 1}: acc {record['accuracy']:.3f} loss {loss_text(record['loss'])} "
                      f"score {record['score']:.4f}" if metrics else "")
             if held_out:
-                extra += f"  held out acc {record['test_accuracy']:.3f} loss {record['test_loss']:.4f}"
+                extra += f"  held out acc {record['test_accuracy']:.3f} loss {loss_text(record['test_loss'])}"
             typer.echo(f"{record['seq']:>6}  {printable(record['recorded_at'])}  {printable(record['type']):<15} "
                        f"{describe(record['payload']):<34} {printable(record['hash'][:12])}{extra}")
 

@@ -51,6 +51,21 @@ class Stopped(KeyboardInterrupt):
 
 
 _received: list[int] = []
+# code objects where a signal must not raise but call back instead: SQLite's progress handler, where the
+# sqlite3 module would swallow the exception (store.progress ends the query, then raises it again)
+_deferred: dict = {}
+
+
+def defer_in(code, callback) -> None:
+    """A signal that arrives while `code` runs calls `callback(signum)` instead of raising there."""
+    _deferred[code] = callback
+
+
+def _deferred_to(signum, frame) -> bool:
+    callback = _deferred.get(frame.f_code) if frame is not None else None
+    if callback is not None:
+        callback(signum)
+    return callback is not None
 
 
 def _raise_stopped(signum, frame) -> None:
@@ -58,7 +73,13 @@ def _raise_stopped(signum, frame) -> None:
     for name in ("SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), signal.SIG_IGN)
     _received.append(signum)
-    raise Stopped(signum)
+    if not _deferred_to(signum, frame):
+        raise Stopped(signum)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    if not _deferred_to(signum, frame):
+        raise KeyboardInterrupt
 
 
 def stop_received() -> Stopped | None:
@@ -69,12 +90,13 @@ def stop_received() -> Stopped | None:
 
 
 def stop_on_signals() -> None:
-    """Make SIGTERM (`kill`, `timeout`) and SIGHUP (a closed terminal) interrupt like Ctrl-C."""
+    """Make SIGTERM (`kill`, `timeout`) and SIGHUP (a closed terminal) interrupt like Ctrl-C, and all three
+    end SQLite work too (see `defer_in`)."""
     _received.clear()  # a new command (CliRunner runs many in one process) starts unstopped
-    for name in ("SIGTERM", "SIGHUP"):
+    for name, handler in (("SIGTERM", _raise_stopped), ("SIGHUP", _raise_stopped), ("SIGINT", _raise_interrupt)):
         if hasattr(signal, name):
             try:
-                signal.signal(getattr(signal, name), _raise_stopped)
+                signal.signal(getattr(signal, name), handler)
             except ValueError:  # not the main thread: signals are not ours to set
                 return
 

@@ -12,7 +12,7 @@ from replay.timeline import METRICS, Track, plan_frames
 
 MAX_FPS = 50
 LINGER_MS = 2500
-MIN_SIZE, MAX_SIZE = 200, 4000
+MIN_SIZE, MAX_SIZE = 160, 4000
 
 
 def check_output(path: str, suffix: str) -> Path:
@@ -29,14 +29,15 @@ def check_output(path: str, suffix: str) -> Path:
 
 
 def check_options(fps: int = 1, max_frames: int = 1, size: int = MIN_SIZE, metric: str = "accuracy") -> None:
+    # each refusal names its field: the command line spells it --fps, the server ?fps=
     if not 1 <= fps <= MAX_FPS:
-        raise ReplayError(f"--fps must be from 1 to {MAX_FPS}, got {fps}")
+        raise ReplayError(f"fps must be from 1 to {MAX_FPS}, got {fps}", field="fps")
     if max_frames < 1:
-        raise ReplayError(f"--max-frames must be at least 1, got {max_frames}")
+        raise ReplayError(f"max_frames must be at least 1, got {max_frames}", field="max_frames")
     if not MIN_SIZE <= size <= MAX_SIZE:
-        raise ReplayError(f"--size must be from {MIN_SIZE} to {MAX_SIZE} pixels, got {size}")
+        raise ReplayError(f"size must be from {MIN_SIZE} to {MAX_SIZE} pixels, got {size}", field="size")
     if metric not in METRICS:
-        raise ReplayError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        raise ReplayError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}", field="metric")
 
 
 def render_gif(tracks: Sequence[Track], steps: Sequence[int], path: str, fps: int = 12, size: int = 640,

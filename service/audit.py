@@ -6,8 +6,9 @@ from store import EventLog, SessionInfo
 
 
 def sessions_to_audit(log: EventLog, refs: list[str] | None) -> list[SessionInfo]:
-    """The sessions named by `refs` (each once, in order), or every session when none is named."""
-    infos = [log.resolve(ref) for ref in dict.fromkeys(refs)] if refs else log.sessions()
+    """The sessions named by `refs` (each once, in order), or every session when none is named: those of
+    the sessions table, then any whose events have no row there (audit reports them)."""
+    infos = [log.resolve(ref) for ref in dict.fromkeys(refs)] if refs else log.sessions() + log.unlisted_sessions()
     return list({info.id: info for info in infos}.values())
 
 

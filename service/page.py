@@ -14,7 +14,7 @@ from engine import state_digest
 from store import EventLog
 from store.errors import StoreError
 
-from service.history import tracks
+from service.history import as_recorded, tracks
 from service.sessions import check_at, drawing, record_fields, state_json
 from service.units import MAX_UNIT_GRID, network
 
@@ -39,8 +39,15 @@ every step, so a scrubber that has it asks for less). `units=N` adds `network` (
     if state is None or state.seq != head or at is not None:
         state = log.state(info.id, check_at(log, info, at))
     row = next(log.rows(info.id, state.seq, state.seq))
-    out = state_json(info, state, row.hash, state_digest(state))
-    out.update(record_fields(log, info, state, row, out["digest"]))
+    digest = state_digest(state)
+    out = state_json(info, state, row.hash, digest)
+    out.update(record_fields(log, info, state, row, digest))
+    # what the CLI's show says with exit 1 (or 3): the state is drawn (for whoever investigates), flagged;
+    # record_fields has already said why for a session recorded on other arithmetic
+    out["ok"] = digest == row.state_digest
+    out.setdefault("problem", None if out["ok"] else {
+        "seq": state.seq, "reason": f"folding the log does not give the state recorded at seq {state.seq}; "
+                                    f"run `nnreplay audit`"})
     # a step counts presses, as `frame`, `replay` and `play` do: the state after event seq is step seq - 1
     out.update(drawing(state, grid), step=state.seq - 1, head=head, session_head_hash=head_hash, grid_size=grid,
                event={"type": row.type, "payload": json.loads(row.payload), "recorded_at": row.recorded_at},
@@ -56,6 +63,15 @@ every step, so a scrubber that has it asks for less). `units=N` adds `network` (
     if not truth:
         out.pop("truth")
     return out
+
+
+def _unless_abandoned(done: int, total: int) -> None:
+    # a server's request whose client left (or a server stopping): stop drawing between frames
+    from store import progress
+    from store.errors import Abandoned
+
+    if progress.abandoned():
+        raise Abandoned("the drawing was abandoned: its client left, or the server is stopping")
 
 
 def setting_choices() -> dict[str, list[str]]:
@@ -82,7 +98,7 @@ def metric_series(log: EventLog, ref: str) -> dict:
     info = log.resolve(ref)
     series = {"session_id": info.id, "label": info.label, "learner": info.learner,
               "loss": [], "accuracy": [], "score": [], "test_loss": [], "test_accuracy": []}
-    for _, state in log.states(info.id):
+    for _, state in as_recorded(info, log.states(info.id), log):  # never plotted as the log's when it is not
         m = state.metrics
         for key in ("loss", "accuracy", "score", "test_loss", "test_accuracy"):
             series[key].append(getattr(m, key))
@@ -119,7 +135,7 @@ def replay_gif(log: EventLog, ref: str, max_frames: int = 120, size: int = 480) 
     handle, path = tempfile.mkstemp(suffix=".gif")
     os.close(handle)
     try:
-        render_gif(made, steps, path, fps=12, size=size)
+        render_gif(made, steps, path, fps=12, size=size, on_frame=_unless_abandoned)
         with open(path, "rb") as gif:
             return made[0].title, gif.read()
     finally:

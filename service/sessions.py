@@ -5,6 +5,7 @@ per command, the server one per worker thread).
 """
 
 import os
+import re
 
 import attrs
 import numpy as np
@@ -47,17 +48,28 @@ def settings_from(values: dict) -> Settings:
         if key not in SETTINGS:
             raise InvalidSetting(f"{key} is not a setting; the settings are: {', '.join(SETTINGS)}", field=key)
     values = {key: _as_default_type(value, SETTING_DEFAULTS[key]) for key, value in values.items()}
+    check_hidden(values.get("hidden"))
     try:
         settings = Settings(**values)
     except InvalidSetting as error:
         raise InvalidSetting(str(error), field=_field_at_fault(values, str(error))) from None
-    except TypeError as error:  # a value of a type attrs cannot even hold
-        raise InvalidSetting(str(error), field=_field_at_fault(values)) from None
+    except (TypeError, ValueError) as error:  # a value of a type attrs cannot even hold, or cannot convert
+        field = _field_at_fault(values)
+        raise InvalidSetting(f"{field or 'a setting'} cannot be read: {str(error)[:120]}", field=field) from None
     if settings.learner == "thompson" and settings.model.size > MAX_THOMPSON_PARAMS:
         raise InvalidSetting(f"hidden layers of that size make {settings.model.size:,} parameters; a thompson "
                              f"learner nudges one at a time and records a draw per arm (two per parameter), so "
                              f"new thompson sessions take at most {MAX_THOMPSON_PARAMS} parameters", field="hidden")
     return settings
+
+
+def check_hidden(text) -> None:
+    """The engine reads "8,4" with int(), which also takes "８", "٣", "1_0" and " 8": only ASCII digits
+    here, and "²" (which int() refuses with a ValueError) is refused naming the field."""
+    if isinstance(text, str) and text.strip(" ") and not re.fullmatch(r" *[0-9]{1,6} *(, *[0-9]{1,6} *){0,15}", text):
+        # the engine's own wording, which it gives for "8,x"
+        raise InvalidSetting(f"hidden takes layer sizes separated by commas, like 8 or 8,4; got {text[:40]!r}",
+                             field="hidden")
 
 
 def _as_default_type(value, default):
@@ -76,7 +88,7 @@ def _field_at_fault(values: dict, message: str = "") -> str | None:
     for key, value in values.items():
         try:
             Settings(**{key: value})
-        except (InvalidSetting, TypeError):
+        except (InvalidSetting, TypeError, ValueError):
             return key
     return next((key for key in values if message.startswith(f"{key} ")), None)
 
@@ -95,8 +107,12 @@ def new_session(log: EventLog, name: str | None = None, **settings) -> SessionIn
         check_name_free(log, name)
     if settings.get("seed") is None:
         settings["seed"] = random_seed()
+    made = settings_from(settings)
+    from service.budget import check_settings
+
+    check_settings(made)
     try:
-        return log.new_session(settings_from(settings), name=name)
+        return log.new_session(made, name=name)
     except NameTaken as error:
         error.field = "name"
         raise
@@ -182,6 +198,41 @@ def record(log: EventLog, ref: str, press: str, count: int = 1, source: str = "c
         return info, log.record(info.id, presses, on_commit=on_commit)
     except OtherArithmetic as error:  # said with the name the person knows the session by
         raise OtherArithmetic(message(info.label, error.seq, error.head_hash), error.seq, error.head_hash) from None
+
+
+MAX_KEY = 200
+
+
+def record_once(log: EventLog, ref: str, press: str, count: int, key: str, source: str = "web"):
+    """`record` under an idempotency key: the presses are one batch committed with the key, and a key
+    recorded before (by a request that got no answer, say) presses nothing: the answer is the first one's
+    state. Returns (session, state, whether it was that earlier result)."""
+    from store.recorder import KeyRecorded
+
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY or not key.isascii() or not key.isprintable():
+        raise InvalidCommand(f"key must be 1 to {MAX_KEY} printable ASCII characters", field="key")
+    request = f"{press} x{count}"
+    presses = commands(press, count, source)
+    info = log.resolve(ref)
+    found = log.recorded_by(key)
+    if found is None:
+        refuse_early(log, info, presses[0])
+        try:
+            return info, log.record(info.id, presses, batch=len(presses), key=key, request=request), False
+        except KeyRecorded:  # a twin of this request committed first
+            found = log.recorded_by(key)
+    session_id, first_request, _, last_seq = found
+    if (session_id, first_request) != (info.id, request):
+        raise InvalidCommand(f"key {key[:40]!r} was used for another request ({first_request} on session "
+                             f"{session_id[:12]}); use a new key for a new request", field="key")
+    return info, log.state(info.id, last_seq), True
+
+
+def session_settings(log: EventLog, ref: str):
+    """(session, its settings, its head seq): what a budget is reckoned from (seq 1 holds every setting)."""
+    info = log.resolve(ref)
+    head, _ = log.head(info.id)
+    return info, log.state(info.id, 1).settings, head
 
 
 def check_at(log: EventLog, info: SessionInfo, at) -> int:
@@ -274,14 +325,17 @@ def drawing(state, grid: int) -> dict:
             "train_points": state.data.n_train}
 
 
-def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None) -> list[dict]:
+def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None,
+           checked: bool = False) -> list[dict]:
     """The objects of `log --json` (with `--metrics`: each event's resulting loss, accuracy and score, and
     test_loss and test_accuracy on the held-out points, null for a session that holds none out),
-    for events after seq `after`, at most `limit` of them."""
-    return list(iter_events(log, ref, metrics, after, limit))
+    for events after seq `after`, at most `limit` of them. `checked`: metrics only of states that are the
+    ones their events record (UnsoundLog otherwise, as a drawing is refused)."""
+    return list(iter_events(log, ref, metrics, after, limit, checked))
 
 
-def iter_events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None):
+def iter_events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None,
+                checked: bool = False):
     """`events`, one at a time as they are read: memory does not grow with the session. The arguments are
     checked and the session resolved before the first event is asked for."""
     for value, field, least in ((after, "after", 0), (limit, "limit", 1)):
@@ -295,6 +349,10 @@ def iter_events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, 
         return iter(())
     if metrics:
         pairs = log.states(info.id, start, end)
+        if checked:
+            from service.history import as_recorded
+
+            pairs = as_recorded(info, pairs)
     else:
         pairs = ((row, None) for row in log.rows(info.id, start, end))
     return (_record(row, state) for row, state in pairs)

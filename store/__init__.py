@@ -31,7 +31,8 @@ def short_name(target: str) -> str:
         from urllib.parse import urlsplit
 
         try:
-            return urlsplit(target).path.lstrip("/") or "postgres"
+            # from the URL without its password: "bob:a/b@host/db" would otherwise give "b@host/db"
+            return urlsplit(describe(target)).path.lstrip("/") or "postgres"
         except ValueError:
             return "postgres"
     import os

@@ -68,3 +68,19 @@ class OtherArithmetic(UnsoundLog):
     def __init__(self, message: str, seq: int | None = None, head_hash: str | None = None):
         super().__init__(message)
         self.seq, self.head_hash = seq, head_hash
+
+
+class ForeignSchema(UnsoundLog):
+    """The file's schema is not one nnreplay creates (store.contract): nothing is written to it."""
+
+
+class ForeignWal(UnsoundLog):
+    """The -wal file beside the database belongs to another database: nothing is read from or written to it."""
+
+
+class Diverged(StoreError):
+    """A press whose resulting state is not finite (NaN or infinite parameters or loss): nothing is written."""
+
+
+class Abandoned(Busy):
+    """Work a server abandoned (it is stopping, or the request's client already got its answer): rolled back."""

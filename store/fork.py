@@ -34,8 +34,10 @@ class Copy:
 
     def collect_state(self, seq, state, digest) -> None:
         self.last = state
-        if seq % snapshots.SNAPSHOT_EVERY == 0:
-            self.states.append((state, digest))
+        if seq % snapshots.every(state.settings) == 0:  # the cadence the recorder keeps (closer when costly)
+            # kept encoded, not as the state: a state holds its forward pass over every point (megabytes for
+            # a big network on many points), and a costly session is snapshotted every few events
+            self.states.append((state.seq, snapshots.encode(state), digest))
 
 
 def write_copy(log, info: SessionInfo, copy: Copy) -> str:
@@ -48,7 +50,7 @@ def write_copy(log, info: SessionInfo, copy: Copy) -> str:
         rows.append((info.id, seq, type_, version, text, recorded_at, prev, hash_, digest))
         prev = hash_
     states, last = copy.caches()
-    snaps = [snapshots.row(info.id, state, digest) for state, digest in states]
+    snaps = [(info.id, snapshots.ENGINE_VERSION, seq, text, digest) for seq, text, digest in states]
     log.write_session(info, rows, snaps, last)
     return prev
 

@@ -53,7 +53,7 @@ def summaries(log) -> list[Summary]:
     sql = (f"SELECT {columns}, e.seq, e.hash, e.state_digest, h.seq, h.hash, h.state_digest, h.loss, h.accuracy, "
            f"h.score FROM sessions s {join} LEFT JOIN events e ON e.session_id = s.id AND e.seq = "
            f"(SELECT MAX(seq) FROM events WHERE session_id = s.id) ORDER BY s.created_at, s.id")
-    return [_summary(log, tuple(row)) for row in log._read(sql)]
+    return [_summary(log, tuple(row)) for row in log._listing(sql)]
 
 
 def _summary(log, row: tuple) -> Summary:

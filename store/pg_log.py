@@ -12,7 +12,7 @@ gap or a duplicate (primary key, append-only trigger), and the append retries fr
 import contextlib
 from typing import Iterator
 
-from store import pg_schema, snapshots
+from store import pg_schema, progress, snapshots
 from store.errors import NameTaken, SessionExists
 from store.recorder import Recorder
 
@@ -42,6 +42,7 @@ class PgEventLog(Recorder):
         self._retry = psycopg.IntegrityError
         self._driver_error = psycopg.Error
         self._heads = pg_schema.has_heads(self.conn)
+        self._schema_token = None  # the catalogue fingerprint last found to be the contract's
 
     def close(self) -> None:
         self.conn.close()
@@ -53,12 +54,37 @@ class PgEventLog(Recorder):
     @contextlib.contextmanager
     def _write(self):
         try:
-            with self.conn.transaction():
-                yield
+            try:
+                with self.conn.transaction():
+                    self._check_schema()
+                    yield
+                    # psycopg commits as this block closes: a server's request abandoned by now rolls back
+                    # instead, and from here until the commit ends it cannot be abandoned
+                    progress.begin_commit()
+            finally:
+                progress.end_commit()
         except self._psycopg.IntegrityError:
             raise  # the caller retries from the new head, or names the taken id or name
         except self._psycopg.Error as error:
             raise self._translate(error) from None
+
+    def _check_schema(self) -> None:
+        """Before a write, in its transaction: the schema is the contract's (store.pg_guards reads the
+        catalogue, 2-3 ms; PostgreSQL has no schema cookie, so a fingerprint of the catalogue rows, 1 query,
+        tells when it must read it again)."""
+        from store.errors import ForeignSchema
+        from store.pg_guards import catalogue_token, guard_problems
+
+        token = catalogue_token(self.conn)
+        if token == self._schema_token:
+            return
+        problems = guard_problems(self.conn)
+        if not problems:
+            self._schema_token = token
+        if problems:
+            raise ForeignSchema(f"{self.path} does not have the schema nnreplay creates, so nothing was written: "
+                                f"{'; '.join(problems)}. Run `nnreplay audit`; copy the sessions you trust into a "
+                                f"new database with `nnreplay export` and `nnreplay import`")
 
     def _lock(self, session_id: str) -> None:
         pg_schema.lock_session(self.conn, session_id)
@@ -93,6 +119,10 @@ class PgEventLog(Recorder):
 
     def has_heads(self) -> bool:
         return self._heads  # pg_schema.connect creates or adds the table, unless the role may not
+
+    def _has_press_keys(self) -> bool:
+        return bool(self._read("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE n.nspname = ? AND c.relname = 'press_keys'", (pg_schema.SCHEMA,)))
 
     def check_guards(self):
         from store.pg_guards import check_guards

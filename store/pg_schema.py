@@ -19,7 +19,8 @@ from store.chain import GENESIS
 from store.errors import Busy, Conflict, NewerSchema, NotADatabase, ReadOnly, StoreError
 
 SCHEMA = "nnreplay"
-SCHEMA_VERSION = 2  # 2 added the heads read model (a cache); connect adds it to a version 1 database
+# 2 added the heads read model (a cache), 3 the sessions guards and press_keys; connect upgrades an older one
+SCHEMA_VERSION = 3
 TABLES = ("meta", "sessions", "events", "snapshots")
 LOCK_TIMEOUT_MS = 30_000  # as SQLite's busy timeout: how long a writer waits for its session's lock
 CONNECT_TIMEOUT_S = 10
@@ -60,7 +61,20 @@ GUARD_TRIGGERS = {
     "events_refuse_truncate": (2 | 32, "events_immutable"),
     "events_append_only": (1 | 2 | 4, "events_append_only"),
 }
-FUNCTIONS = {"events_immutable": IMMUTABLE_BODY, "events_append_only": APPEND_ONLY_BODY}
+# schema 3: nothing updates or deletes a session row (no rename; a fork or an import inserts a new one), and
+# an INSERT ... ON CONFLICT DO UPDATE is an UPDATE, refused too
+SESSIONS_IMMUTABLE_BODY = """
+BEGIN
+  RAISE EXCEPTION 'sessions are immutable: % of the sessions table is refused', TG_OP;
+END
+"""
+SESSION_GUARD_TRIGGERS = {
+    "sessions_refuse_update": (2 | 16, "sessions_immutable"),
+    "sessions_refuse_delete": (2 | 8, "sessions_immutable"),
+    "sessions_refuse_truncate": (2 | 32, "sessions_immutable"),
+}
+FUNCTIONS = {"events_immutable": IMMUTABLE_BODY, "events_append_only": APPEND_ONLY_BODY,
+             "sessions_immutable": SESSIONS_IMMUTABLE_BODY}
 _WHEN = {2 | 16: "BEFORE UPDATE", 2 | 8: "BEFORE DELETE", 2 | 32: "BEFORE TRUNCATE", 1 | 2 | 4: "BEFORE INSERT"}
 
 # each session's head seq, hash, digest and metrics, written in the append's transaction (store.heads)
@@ -84,12 +98,26 @@ CREATE TABLE {SCHEMA}.snapshots (
   state_digest text NOT NULL, PRIMARY KEY (session_id, engine_version, seq));
 """ + HEADS_DDL + "".join(
     f"CREATE FUNCTION {SCHEMA}.{name}() RETURNS trigger LANGUAGE plpgsql AS $body${body}$body$;\n"
-    for name, body in FUNCTIONS.items()
+    for name, body in FUNCTIONS.items() if name != "sessions_immutable"
 ) + "".join(
     f"CREATE TRIGGER {name} {_WHEN[tgtype]} ON {SCHEMA}.events FOR EACH {'ROW' if tgtype & 1 else 'STATEMENT'} "
     f"EXECUTE FUNCTION {SCHEMA}.{function}();\nALTER TABLE {SCHEMA}.events ENABLE ALWAYS TRIGGER {name};\n"
     for name, (tgtype, function) in GUARD_TRIGGERS.items()
 )
+# which request recorded which seqs (a server's Idempotency-Key), written in the events' transaction; the
+# server role may only INSERT and SELECT it (server_grants)
+PRESS_KEYS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}.press_keys (
+  key text PRIMARY KEY, session_id text NOT NULL, request text NOT NULL, first_seq bigint NOT NULL,
+  last_seq bigint NOT NULL, recorded_at text NOT NULL);
+"""
+SESSION_GUARDS_DDL = PRESS_KEYS_DDL + (
+    f"CREATE FUNCTION {SCHEMA}.sessions_immutable() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$body${SESSIONS_IMMUTABLE_BODY}$body$;\n" + "".join(
+        f"CREATE TRIGGER {name} {_WHEN[tgtype]} ON {SCHEMA}.sessions FOR EACH "
+        f"{'ROW' if tgtype & 1 else 'STATEMENT'} EXECUTE FUNCTION {SCHEMA}.{function}();\n"
+        f"ALTER TABLE {SCHEMA}.sessions ENABLE ALWAYS TRIGGER {name};\n"
+        for name, (tgtype, function) in SESSION_GUARD_TRIGGERS.items()))
 
 
 def is_url(db: str) -> bool:
@@ -100,17 +128,22 @@ def is_url(db: str) -> bool:
 
 
 def describe(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password, for messages.
+
+    The user part ends at the last `@` of the URL, not where urlsplit ends the host (at `/`, `?` or `#`): a
+    password holding one of those would otherwise be printed, in part or whole."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "the PostgreSQL URL given"
+    if "@" in rest:
+        user_info, _, rest = rest.rpartition("@")
+        rest = f"{user_info.split(':', 1)[0]}@{rest}"
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(f"{scheme}://{rest}")
     except ValueError:  # an unreadable URL: say nothing of it rather than risk echoing its password
         return "the PostgreSQL URL given"
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.split(':', 1)[0]}@{host}"
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "password"], safe="/")
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    return urlunsplit(parts._replace(query=query, fragment=""))
 
 
 def _driver():
@@ -194,20 +227,28 @@ def _initialise(conn, where: str) -> None:
         conn.execute(f"SELECT pg_advisory_xact_lock({LOCKS}, 0)")
         if schema_version(conn, where) is None:
             conn.execute(DDL)
+            conn.execute(SESSION_GUARDS_DDL)
             conn.execute(f"INSERT INTO {SCHEMA}.meta (key, value) VALUES ('schema_version', %s)",
                          (str(SCHEMA_VERSION),))
 
 
 def _upgrade(conn, where: str) -> None:
     # version 1 lacked the heads cache; readers fold the sessions whose row is missing until an append
-    # writes it, so the new table starts empty. A role that may not create it reads without it.
+    # writes it, so the new table starts empty. Version 2 lacked the sessions guards. The schema is compared
+    # with the contract first (store.pg_guards): a foreign object is never upgraded over. A role that may
+    # not create the objects (not the owner) works with the older schema, which audit accepts as it is.
     from psycopg import errors
+
+    from store.pg_guards import guard_problems
 
     try:
         with conn.transaction():
             conn.execute(f"SELECT pg_advisory_xact_lock({LOCKS}, 0)")
-            if schema_version(conn, where) < SCHEMA_VERSION:
-                conn.execute(HEADS_DDL)
+            version = schema_version(conn, where)
+            if version < SCHEMA_VERSION and not guard_problems(conn, version):
+                if version < 2:
+                    conn.execute(HEADS_DDL)
+                conn.execute(SESSION_GUARDS_DDL)
                 conn.execute(f"UPDATE {SCHEMA}.meta SET value = %s WHERE key = 'schema_version'",
                              (str(SCHEMA_VERSION),))
     except errors.InsufficientPrivilege:
@@ -235,7 +276,7 @@ def server_grants(role: str) -> str:
     role = '"' + role.replace('"', '""') + '"'
     return (f"GRANT USAGE ON SCHEMA {SCHEMA} TO {role};\n"
             f"GRANT SELECT ON {SCHEMA}.meta TO {role};\n"
-            f"GRANT SELECT, INSERT ON {SCHEMA}.sessions, {SCHEMA}.events TO {role};\n"
+            f"GRANT SELECT, INSERT ON {SCHEMA}.sessions, {SCHEMA}.events, {SCHEMA}.press_keys TO {role};\n"
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON {SCHEMA}.snapshots TO {role};\n"
             f"GRANT SELECT, INSERT, UPDATE ON {SCHEMA}.heads TO {role};\n")
 

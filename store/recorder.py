@@ -14,22 +14,54 @@ through untouched), `_lock(session_id)`, `_retry` (the driver's integrity error:
 `_upsert_snapshot`, `_upsert_head`.
 """
 
+import math
 import secrets
+import time
 from typing import Callable, Iterable, Iterator
 
 import attrs
+import numpy as np
 
 from engine import Settings, Start, State, decide, evolve, rng_for, state_digest
 from engine.events import Event
-from store import snapshots
+from store import progress, snapshots
 from store.chain import GENESIS, encode_payload, event_hash
-from store.errors import (AmbiguousSession, Conflict, NameTaken, SessionExists, SessionNotFound, StoreError,
+from store.errors import (Abandoned, AmbiguousSession, Conflict, Diverged, NameTaken, SessionExists, SessionNotFound, StoreError,
                           UnsoundLog)
 from store.names import check_name, could_be_id
-from store.rows import EVENT_COLUMNS, INSERT_EVENT, INSERT_SESSION, SESSION_COLUMNS, EventRow, SessionInfo, utc_now
+from store.rows import (EVENT_COLUMNS, INSERT_EVENT, INSERT_SESSION, SESSION_COLUMNS, EventRow, SessionInfo,
+                        UnlistedSession, utc_now)
 
 BATCH = 500
 RETRIES = 5
+# a batch is computed outside the write lock; one of slow presses (a big network) is appended after this much
+# work (at least one press), so that it lands before other writers move the head (cheap presses reach BATCH
+# long before)
+CHUNK_SECONDS = 2.0
+RECOMPUTE_SECONDS = 0.05  # a batch this cheap is computed again under the lock when the head moved
+_END = object()
+
+
+class _Moved(Exception):
+    """The head moved while a batch was computed outside the write lock: compute it again."""
+
+
+class KeyRecorded(Exception):
+    """The press key was recorded already (by an earlier request, or a twin racing this one)."""
+
+
+def refuse_non_finite(state: State, press: int) -> None:
+    """A state with NaN or infinite parameters or loss is no state to record (the heads cache could not even
+    hold it, and every later press would fold it): the press is refused, its batch is not written."""
+    m = state.metrics
+    if np.all(np.isfinite(state.params)) and all(math.isfinite(v) for v in (m.loss, m.accuracy, m.score)):
+        return
+    lr = state.settings.lr if state.settings.learner == "gradient" else None
+    hint = (f"lower the learning rate lr (it is {lr:g})" if lr is not None else "lower the step") + \
+        " or choose another activation, in a new session (or a fork of this one)"
+    raise Diverged(f"the run diverged at press {press + 1} of this request (it would be seq {state.seq}): its "
+                   f"loss or parameters are no longer finite numbers, so nothing of this batch was recorded; "
+                   f"{hint}", field="lr" if lr is not None else "step")
 
 
 class Recorder:
@@ -45,8 +77,39 @@ class Recorder:
 
     # -- sessions --------------------------------------------------------------------------------------
     def sessions(self) -> list[SessionInfo]:
-        rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at, id")
+        rows = self._listing(f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at, id")
         return [SessionInfo(*row) for row in rows]
+
+    def _listing(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """A read of the sessions table: what a backend bounds (SQLite: a step budget, store.progress)."""
+        return self._read(sql, params)
+
+    def unlisted_sessions(self) -> list[SessionInfo]:
+        """Sessions that hold events but have no row in `sessions`: what a deleted row would hide."""
+        # a skip scan over the primary key, one index seek per session, instead of a DISTINCT over every event
+        rows = self._read("WITH RECURSIVE ids(id) AS (SELECT MIN(session_id) FROM events UNION ALL "
+                          "SELECT (SELECT MIN(session_id) FROM events WHERE session_id > ids.id) FROM ids "
+                          "WHERE ids.id IS NOT NULL) "
+                          "SELECT id FROM ids WHERE id IS NOT NULL AND id NOT IN (SELECT id FROM sessions)")
+        unlisted = []
+        for (session_id,) in rows:
+            try:
+                settings = self._first_state(session_id).settings
+                learner, seed = settings.learner, settings.seed
+            except Exception:  # a damaged first event: audit's checks say what is wrong with it
+                learner, seed = None, None
+            unlisted.append(UnlistedSession(session_id, None, learner, seed, None, None, None))
+        return unlisted
+
+    def recorded_by(self, key: str) -> tuple[str, str, int, int] | None:
+        """(session_id, request, first_seq, last_seq) of the presses recorded under idempotency `key`."""
+        if not self._has_press_keys():
+            return None
+        rows = self._read("SELECT session_id, request, first_seq, last_seq FROM press_keys WHERE key = ?", (key,))
+        return tuple(rows[0]) if rows else None
+
+    def _has_press_keys(self) -> bool:
+        return True
 
     def resolve(self, ref: str) -> SessionInfo:
         """A session by id, unambiguous id prefix (4+ hex digits), or name, in that order: ids win.
@@ -56,15 +119,15 @@ class Recorder:
         if could_be_id(ref):
             prefix = ref.lower()
             where, pattern = self._prefix(prefix)  # hex digits are neither GLOB nor LIKE wildcards
-            rows = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id LIMIT 6",
-                              (pattern,))
+            rows = self._listing(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id LIMIT 6",
+                                 (pattern,))
             exact = [row for row in rows if row[0] == prefix]
             if exact or len(rows) == 1:
                 return SessionInfo(*(exact or rows)[0])
             if rows:
                 ids = ", ".join(row[0][:12] for row in rows[:5])
                 raise AmbiguousSession(f"{ref!r} matches several sessions ({ids}); give more of the id")
-        row = self._read(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE name = ?", (ref,))
+        row = self._listing(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE name = ?", (ref,))
         if row:
             return SessionInfo(*row[0])
         raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
@@ -112,7 +175,7 @@ class Recorder:
                            prev_hash)
         rows.append((session_id, state.seq, event.type, event.schema_version, payload_text, recorded_at,
                      prev_hash, hash_, digest))
-        if state.seq % self.snapshot_every == 0:
+        if state.seq % snapshots.every(state.settings, self.snapshot_every) == 0:
             snaps.append(snapshots.row(session_id, state, digest))
         return hash_
 
@@ -141,49 +204,100 @@ class Recorder:
 
     # -- recording -------------------------------------------------------------------------------------
     def record(self, session_id: str, commands: Iterable, batch: int = BATCH,
-               on_commit: Callable[[int], None] | None = None) -> State:
+               on_commit: Callable[[int], None] | None = None, key: str | None = None,
+               request: str | None = None) -> State:
         """Decide, evolve and append one event per command, committing every `batch` presses.
 
         A command may also be a function of the state it is pressed on (a scripted rater looking at the
         picture); it is called with the state just before its press. A refused command (InvalidCommand)
         rolls back the batch it is in; earlier batches stay committed. `on_commit(n)` is told how many
         presses each commit made durable.
+
+        The presses are computed before the write lock is taken, from the head read just before, and
+        appended only if the head has not moved meanwhile (a batch that took under RECOMPUTE_SECONDS is
+        computed again under the lock instead, as cheap presses always were); a batch ends early once its
+        presses took CHUNK_SECONDS, so no write lock is held longer than an append of short work.
+
+        `key` (with `request`, what was asked): the presses are one batch, committed together with a row of
+        `press_keys`; a key already recorded raises KeyRecorded and presses nothing.
         """
         iterator = iter(commands)
         cached: tuple[int, str, State] | None = self._fold_head_by_reading(session_id)
-        state = None
+        state, pressed = None, 0
+        atomic = key is not None
         while True:
-            chunk = [command for _, command in zip(range(batch), iterator)]
-            if not chunk:
-                break
-            for _attempt in range(RETRIES):
+            chunk: list = []
+            for attempt in range(RETRIES + 1):
+                if attempt == RETRIES:
+                    raise Conflict(f"gave up after {RETRIES} attempts: other writers kept appending to session "
+                                   f"{session_id[:12]} at the same time")
+                if cached is None:
+                    if not self.exists:  # opened before another connection created the file: open it now
+                        self.materialise()
+                    cached = self._fold_head_by_reading(session_id)
+                started = time.monotonic()
+                base = cached
+                state, head, rows, snaps = self._compute(session_id, base, chunk, iterator, batch,
+                                                         None if atomic else CHUNK_SECONDS, pressed)
+                took = time.monotonic() - started
+                if not chunk:
+                    break
                 try:
                     with self._write():
                         self._lock(session_id)
-                        seq, head, digest = self._head_row(session_id)
-                        if cached is not None and cached[:2] == (seq, head):
-                            state = cached[2]
-                        else:
-                            state = self._state(session_id, seq)
-                            self._refuse_diverged(session_id, state, digest)
-                        rows, snaps = [], []
-                        for command in chunk:
-                            if callable(command):
-                                command = command(state)
-                            for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
-                                state = evolve(state, event)
-                                head = self._row(rows, snaps, session_id, event, head, state)
+                        seq, head_hash, digest = self._head_row(session_id)
+                        if key is not None and self._sql("SELECT 1 FROM press_keys WHERE key = ?",
+                                                         (key,)).fetchone():
+                            raise KeyRecorded(key)
+                        if (seq, head_hash) != base[:2]:
+                            if took >= RECOMPUTE_SECONDS:
+                                raise _Moved
+                            moved = self._state(session_id, seq)
+                            self._refuse_diverged(session_id, moved, digest)
+                            state, head, rows, snaps = self._compute(session_id, (seq, head_hash, moved), chunk,
+                                                                     None, batch, None, pressed)
                         self._flush(rows, snaps, state)
+                        if key is not None:
+                            self._sql("INSERT INTO press_keys VALUES (?, ?, ?, ?, ?, ?)",
+                                      (key, session_id, request or "", rows[0][1], rows[-1][1], utc_now()))
                     cached = (state.seq, head, state)
                     break
-                except self._retry:
+                except (self._retry, _Moved):
                     cached = None  # someone else appended: start again from the new head
-            else:
-                raise Conflict(f"gave up after {RETRIES} attempts: other writers kept appending to session "
-                               f"{session_id[:12]} at the same time")
+            if not chunk:
+                break
+            pressed += len(chunk)
             if on_commit is not None:
                 on_commit(len(chunk))
         return state if state is not None else self.state(session_id)
+
+    def _compute(self, session_id: str, base: tuple, chunk: list, iterator, batch: int, seconds: float | None,
+                 pressed: int) -> tuple:
+        """The rows of the presses of `chunk` from `base` (seq, hash, state). With an `iterator`, the chunk is
+        first filled from it, up to `batch` presses or, with `seconds`, as many as take that long (at least
+        one); without, the chunk's commands are pressed again (on a new head)."""
+        _, head, state = base
+        rows, snaps, done = [], [], 0
+        started = time.monotonic()
+        while True:
+            if done < len(chunk):
+                command = chunk[done]
+            elif iterator is not None and len(chunk) < batch and (
+                    seconds is None or not chunk or time.monotonic() - started < seconds):
+                command = next(iterator, _END)
+                if command is _END:
+                    break
+                chunk.append(command)
+            else:
+                break
+            done += 1
+            if callable(command):
+                command = command(state)
+            for event in decide(state, command, rng_for(state.settings.seed, state.seq + 1)):
+                state = evolve(state, event)
+                refuse_non_finite(state, pressed + done - 1)
+                head = self._row(rows, snaps, session_id, event, head, state)
+        return state, head, rows, snaps
 
     def _fold_head_by_reading(self, session_id: str) -> tuple[int, str, State] | None:
         """The head's (seq, hash, state), folded and checked before anything is opened for writing: a log
@@ -226,8 +340,8 @@ class Recorder:
     def head_seqs(self) -> dict[str, int]:
         """The last seq of every session: what the live channel compares to notice presses made elsewhere."""
         # one index seek per session; a GROUP BY over events would walk every event of the database
-        return dict(self._read("SELECT id, (SELECT MAX(seq) FROM events WHERE session_id = sessions.id) "
-                               "FROM sessions"))
+        return dict(self._listing("SELECT id, (SELECT MAX(seq) FROM events WHERE session_id = sessions.id) "
+                                  "FROM sessions"))
 
     def count(self, session_id: str) -> int:
         """How many events the session holds (export writes it in its header before streaming the rows)."""
@@ -244,6 +358,8 @@ class Recorder:
             sql += " AND seq <= ?"
             params += (end,)
         for row in self._stream(sql + " ORDER BY seq", params):
+            if progress.abandoned():  # a server's request whose client left, or a server stopping: a fold
+                raise Abandoned("the work was abandoned: its client left, or the server is stopping")
             yield EventRow(*row)
 
     def _first_state(self, session_id: str) -> State:

@@ -35,6 +35,12 @@ class SessionInfo:
 
 
 @attrs.frozen
+class UnlistedSession(SessionInfo):
+    """Events whose session has no row in `sessions` (it was deleted): audit reports them, so that no event
+    of the file goes unaccounted for. Learner and seed come from its first event when that one parses."""
+
+
+@attrs.frozen
 class EventRow:
     """One stored event, as in the table."""
 

@@ -1,10 +1,13 @@
 """Opening a database file: checks that it is nnreplay's, creates or migrates the schema, sets pragmas.
 
-Schema version 1. The tables are `meta` (key/value, holds `schema_version`), `sessions`, `events` (the
-log), `snapshots` and `heads` (caches). Triggers make the log append-only whatever client writes to the file.
-`heads` (each session's head seq, hash, digest and metrics) came after release 0.1.0: it is added the first
-time a database is written to, and a reader that finds it missing or stale folds the log instead. So the
-schema version stays 1 and release 0.1.0 still opens the file (its appends leave `heads` stale, never wrong).
+Schema version 2. The tables are `meta` (key/value: `schema_version`, `database_id`), `sessions`, `events`
+(the log), `snapshots` and `heads` (caches). Triggers make the log append-only and the sessions table
+insert-only whatever client writes to the file. Version 1 (release 0.1.0, and later releases that added the
+`heads` cache at the first write) lacked the sessions guards and the database id: the first writer to open
+such a file upgrades it under the write lock, once its schema has been found to be exactly version 1's
+(store.contract); release 0.1.0 then refuses the file as newer. Before any write, the whole schema is
+compared with the contract (here, and again whenever SQLite's schema cookie moved), and a -wal file beside
+the database is checked to be its own.
 
 Readers open the file read-only (`open_reader`) and never change its bytes; `open_writer` is used only
 once a write is about to happen, so a refused request never creates or converts a file.
@@ -12,59 +15,34 @@ once a write is about to happen, so a refused request never creates or converts 
 
 import os
 import pathlib
+import re
+import secrets
 import sqlite3
 
-from store.chain import GENESIS
-from store.errors import NewerSchema, NotADatabase, ReadOnly, StoreError
+from store import contract, progress
+from store.contract import GUARD_TRIGGERS, HEADS_SQL, TRIGGERS_SQL  # noqa: F401  (tests lift and restore the guards)
+from store.errors import ForeignSchema, ForeignWal, NewerSchema, NotADatabase, ReadOnly, StoreError
 from store.write_queue import queue_for
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the sessions guards and the database id (store.contract)
 BUSY_TIMEOUT_MS = 30_000
-
-GUARD_TRIGGERS = ("events_refuse_update", "events_refuse_delete", "events_append_only")
-
-TRIGGERS_SQL = f"""
-CREATE TRIGGER IF NOT EXISTS events_refuse_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'events are immutable: UPDATE of the event log is refused'); END;
-CREATE TRIGGER IF NOT EXISTS events_refuse_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'events are immutable: DELETE from the event log is refused'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only BEFORE INSERT ON events
-WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = NEW.session_id)
-  OR NEW.prev_hash IS NOT COALESCE(
-       (SELECT hash FROM events WHERE session_id = NEW.session_id ORDER BY seq DESC LIMIT 1), '{GENESIS}')
-BEGIN SELECT RAISE(ABORT, 'events are append-only: an insert must be the next seq of its session, chained to its head hash'); END;
-"""
-HEADS_SQL = """CREATE TABLE IF NOT EXISTS heads (session_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
-hash TEXT NOT NULL, state_digest TEXT NOT NULL, loss REAL NOT NULL, accuracy REAL NOT NULL, score REAL NOT NULL)"""
-# every schema object nnreplay creates (SQLite's own autoindexes aside); audit reports any other as foreign
-OWN_OBJECTS = {("table", "meta"), ("table", "sessions"), ("table", "events"), ("table", "snapshots"),
-               ("table", "heads"), ("index", "idx_sessions_name"), *(("trigger", name) for name in GUARD_TRIGGERS)}
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:
-    # sqlite-utils writes the table definitions; we run them inside our own BEGIN IMMEDIATE so that two
-    # processes creating one database at once cannot interleave. Imported here only: it costs 0.1-0.2 s.
-    import sqlite_utils
-
-    db = sqlite_utils.Database(conn)
-    tables = [
-        ("meta", {"key": str, "value": str}, "key", {"value"}),
-        ("sessions", {"id": str, "name": str, "learner": str, "seed": int, "created_at": str,
-                      "parent_id": str, "parent_seq": int}, "id", {"learner", "seed", "created_at"}),
-        ("events", {"session_id": str, "seq": int, "type": str, "schema_version": int, "payload": str,
-                    "recorded_at": str, "prev_hash": str, "hash": str, "state_digest": str},
-         ("session_id", "seq"),
-         {"type", "schema_version", "payload", "recorded_at", "prev_hash", "hash", "state_digest"}),
-        ("snapshots", {"session_id": str, "engine_version": str, "seq": int, "state": str, "state_digest": str},
-         ("session_id", "engine_version", "seq"), {"state", "state_digest"}),
-    ]
-    for name, columns, pk, not_null in tables:
-        conn.execute(db.create_table_sql(name, columns, pk=pk, not_null=not_null))
-    conn.execute("CREATE UNIQUE INDEX idx_sessions_name ON sessions (name)")
-    for statement in TRIGGERS_SQL.split("END;"):
-        if statement.strip():
-            conn.execute(statement + "END;")
+    # the exact statements the contract compares with (store.contract), in our own BEGIN IMMEDIATE so that
+    # two processes creating one database at once cannot interleave
+    for sql in contract.version_2_statements():
+        conn.execute(sql)
     conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    _set_database_id(conn)
+
+
+def _set_database_id(conn: sqlite3.Connection) -> None:
+    """A random id in the file header (user_version) and in `meta`: a -wal file beside the database whose
+    page 1 carries another id is another database's (see `refuse_foreign_wal`)."""
+    database_id = secrets.randbelow(2**31 - 2) + 1
+    conn.execute(f"PRAGMA user_version = {database_id}")
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('database_id', ?)", (str(database_id),))
 
 
 def check_path(path: str, create: bool) -> bool:
@@ -96,15 +74,17 @@ def _uri(path: str, **options: str) -> str:
     return pathlib.Path(path).resolve().as_uri() + "?" + "&".join(f"{k}={v}" for k, v in options.items())
 
 
-def _connect(target: str, path: str, uri: bool = False) -> sqlite3.Connection:
-    # uri only for the URIs built here: a file the person named "file:x.db" is a file name, not a URI
+def _connect(target: str, path: str, uri: bool = False, any_thread: bool = False) -> sqlite3.Connection:
+    # uri only for the URIs built here: a file the person named "file:x.db" is a file name, not a URI.
+    # any_thread: a server's worker keeps its connection, and the server closes them all when it stops
     try:
-        return sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri)
+        return progress.watch(sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri,
+                                              check_same_thread=not any_thread))
     except sqlite3.Error as error:
         raise NotADatabase(f"cannot open {path}: {error}") from None
 
 
-def open_reader(path: str) -> sqlite3.Connection:
+def open_reader(path: str, any_thread: bool = False) -> sqlite3.Connection:
     """A read-only connection to an existing nnreplay database: it never changes the file's bytes.
 
     No journal switch, no migration, no pragma that persists. When the file and folder are writable and
@@ -115,7 +95,7 @@ def open_reader(path: str) -> sqlite3.Connection:
     file is read as immutable."""
     folder = os.path.dirname(os.path.abspath(path))
     plain = os.access(path, os.W_OK) and os.access(folder, os.W_OK) and not os.path.exists(path + "-wal")
-    conn = _connect(path if plain else _uri(path, mode="ro"), path, uri=not plain)
+    conn = _connect(path if plain else _uri(path, mode="ro"), path, uri=not plain, any_thread=any_thread)
     try:
         try:
             version = _schema_version(conn, path)
@@ -123,11 +103,13 @@ def open_reader(path: str) -> sqlite3.Connection:
             if "unable to open" not in str(error) or os.access(folder, os.W_OK) or os.path.exists(path + "-wal"):
                 raise
             conn.close()
-            conn = _connect(_uri(path, mode="ro", immutable="1"), path, uri=True)
+            conn = _connect(_uri(path, mode="ro", immutable="1"), path, uri=True, any_thread=any_thread)
             version = _schema_version(conn, path)
         if version is None:
             raise NotADatabase(f"{path} holds no nnreplay data yet")
         _refuse_newer(version, path)
+        if not plain:
+            refuse_foreign_wal(conn, path)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     except BaseException:
         conn.close()
@@ -135,12 +117,19 @@ def open_reader(path: str) -> sqlite3.Connection:
     return conn
 
 
-def open_writer(path: str) -> tuple[sqlite3.Connection, bool]:
+def open_writer(path: str, any_thread: bool = False) -> tuple[sqlite3.Connection, bool]:
     """A connection for appends: creates the file and schema if absent, adds the `heads` read model to an
     older database, then switches to WAL. Returns (connection, whether `heads` was just added and needs
     filling). All under the write lock in one transaction: two processes opening one new or old database
-    at once cannot interleave."""
-    conn = _connect(path, path)
+    at once cannot interleave. A -wal file beside it is checked first, through a read-only connection: a
+    writing connection that closed on a foreign WAL would checkpoint it into the file."""
+    if os.path.exists(path) and os.path.exists(path + "-wal"):
+        probe = _connect(_uri(path, mode="ro"), path, uri=True)
+        try:
+            refuse_foreign_wal(probe, path)
+        finally:
+            probe.close()
+    conn = _connect(path, path, any_thread=any_thread)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         fresh_heads = _initialise(conn, path)
@@ -179,13 +168,17 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> bool:
     try:
         conn.execute("BEGIN IMMEDIATE")
         version = _schema_version(conn, path)  # read under the lock: another process may have created it
+        fresh_heads = False
         if version is None:
             _create_schema(conn)
         else:
             _refuse_newer(version, path)
-        fresh_heads = not has_heads(conn)
-        if fresh_heads:
-            conn.execute(HEADS_SQL)
+            refuse_foreign_schema(conn, path, version)
+            if version < SCHEMA_VERSION:
+                fresh_heads = _upgrade(conn)
+            elif not has_heads(conn):  # a cache: dropping it loses nothing, and it is made again here
+                conn.execute(HEADS_SQL)
+                fresh_heads = True
         conn.execute("COMMIT")
         return fresh_heads
     except BaseException as error:
@@ -194,6 +187,65 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> bool:
         if isinstance(error, sqlite3.Error):
             raise translate(error, path) from None
         raise
+
+
+def _upgrade(conn: sqlite3.Connection) -> bool:
+    """Schema 1 (exactly as an earlier release made it, checked before) to 2: the `heads` cache if it is
+    missing, the sessions guards, the database id. Returns whether `heads` was just added (to be filled)."""
+    fresh_heads = not has_heads(conn)
+    for sql in contract.upgrade_statements(heads=not fresh_heads):
+        conn.execute(sql)
+    _set_database_id(conn)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+    return fresh_heads
+
+
+def refuse_foreign_schema(conn: sqlite3.Connection, path: str, version: int) -> None:
+    """Raise ForeignSchema, naming every difference, unless the file's schema is exactly one nnreplay makes."""
+    problems = contract.differences(conn, version)
+    if problems:
+        raise ForeignSchema(f"{path} does not have the schema nnreplay creates, so nothing was written: "
+                            f"{'; '.join(problems)}. Run `nnreplay audit`; copy the sessions you trust into a new "
+                            f"file with `nnreplay export` and `nnreplay import`")
+
+
+def schema_cookie(conn: sqlite3.Connection) -> int:
+    """SQLite's schema cookie: it changes with every change of the schema, by any connection."""
+    return conn.execute("PRAGMA schema_version").fetchone()[0]
+
+
+def refuse_foreign_wal(conn: sqlite3.Connection, path: str) -> None:
+    """Refuse a -wal file that belongs to another database (a file restored or copied beside a stale -wal).
+
+    `conn` reads through the WAL; a second connection opened `immutable` reads the file alone (SQLite then
+    ignores the WAL, and its unix VFS keeps this process's locks when it closes). The database id in the
+    header (user_version) must agree, or the file alone must have none yet while the WAL's header id is the
+    one `meta` holds (an upgrade not yet checkpointed). A foreign WAL that never rewrote page 1 (which any
+    transaction that grows the file or changes the schema does), or one of another database with no id
+    (schema 1, or not nnreplay's), cannot be told apart this way: docs/guarantees.md says what to do."""
+    wal = path + "-wal"
+    if not os.path.exists(wal) or os.path.getsize(wal) == 0:
+        return
+    alone = _connect(_uri(path, mode="ro", immutable="1"), path, uri=True)
+    try:
+        own = alone.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error:
+        return  # the file alone cannot be read: the checks that follow say what is wrong with it
+    finally:
+        alone.close()
+    try:
+        through = conn.execute("PRAGMA user_version").fetchone()[0]
+        if own == through:
+            return
+        row = conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+    except sqlite3.Error:
+        return  # not readable now (busy, damaged): only two ids read and found different say "foreign"
+    if own == 0 and row is not None and row[0] == str(through):
+        return
+    raise ForeignWal(f"{wal} does not belong to {path}: it holds another database's changes (a file restored or "
+                     f"copied beside a stale -wal), so nothing was read or written. Move {wal} and {path}-shm "
+                     f"aside (keep them: they may be another database's only copy of its last transactions), "
+                     f"then run the command again")
 
 
 def _schema_version(conn: sqlite3.Connection, path: str) -> int | None:
@@ -210,7 +262,7 @@ def _schema_version(conn: sqlite3.Connection, path: str) -> int | None:
         if "unable to open" in str(error):
             raise NotADatabase(f"cannot open {path}: unable to open database file") from None
         raise NotADatabase(f"{path} cannot be read as an nnreplay database: {error}") from None
-    if row is None or not str(row[0]).isdigit():
+    if row is None or not re.fullmatch(r"[0-9]{1,9}", str(row[0])):
         raise NotADatabase(f"{path} has no nnreplay schema version; it is not an nnreplay database")
     return int(row[0])
 
@@ -225,7 +277,11 @@ def _set_journal(conn: sqlite3.Connection, path: str) -> None:
 
 
 def translate(error: sqlite3.Error, path: str) -> StoreError:
-    """An sqlite3 error as an nnreplay error with a sentence a person understands."""
+    """An sqlite3 error as an nnreplay error with a sentence a person understands (a query that a stop
+    signal ended as the KeyboardInterrupt it stands for: store.progress)."""
+    stopped = progress.interruption(error, path)
+    if stopped is not None:
+        return stopped
     text = str(error)
     if "readonly" in text or "read-only" in text:
         return ReadOnly(f"cannot write to {path}: the database is read-only")

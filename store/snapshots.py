@@ -6,6 +6,7 @@ the digest the log records at its seq is ignored, so a stale, damaged or forged 
 correctness.
 """
 
+import functools
 import json
 
 import attrs
@@ -15,6 +16,15 @@ from engine.metrics import metrics
 from engine.thompson import Learner, Posteriors
 
 SNAPSHOT_EVERY = 100
+# a costly session (a big network on many points) is snapshotted closer, so that folding a state from the
+# nearest snapshot (the server's `?at=`) costs at most about this many parameter x point units (~1 s here)
+FOLD_UNITS = 120_000_000
+
+
+@functools.lru_cache(maxsize=256)
+def every(settings, most: int = SNAPSHOT_EVERY) -> int:
+    """The snapshot cadence of a session with these settings: `most`, or closer for a costly model."""
+    return max(1, min(most, FOLD_UNITS // max(1, settings.model.size * settings.points)))
 
 
 def encode(state: State) -> str:

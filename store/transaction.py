@@ -4,6 +4,8 @@ import random
 import sqlite3
 import time
 
+from store import progress
+from store.errors import Abandoned
 from store.schema import BUSY_TIMEOUT_MS, translate
 from store.write_queue import queue_for
 
@@ -11,8 +13,9 @@ from store.write_queue import queue_for
 class Transaction:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, with sqlite3 errors translated."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str):
-        self.conn, self.path = conn, path
+    def __init__(self, conn: sqlite3.Connection, path: str, on_begin=None):
+        # on_begin: called once the write lock is held, before anything is written (the schema check)
+        self.conn, self.path, self.on_begin = conn, path, on_begin
 
     def __enter__(self):
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000  # the whole wait, in this process's queue and on SQLite
@@ -21,6 +24,12 @@ class Transaction:
             raise translate(sqlite3.OperationalError("database is locked"), self.path)
         try:
             self._begin(deadline)
+            if self.on_begin is not None:
+                try:
+                    self.on_begin()
+                except BaseException:
+                    self._rollback()
+                    raise
         except BaseException:
             self._queue.release()
             raise
@@ -53,8 +62,12 @@ class Transaction:
     def _finish(self, exc_type, exc) -> bool:
         if exc_type is None:
             try:
-                self.conn.execute("COMMIT")
+                with progress.committing():  # a server's request abandoned meanwhile: its client was told so
+                    self.conn.execute("COMMIT")
                 return False
+            except Abandoned:
+                self._rollback()
+                raise
             except sqlite3.Error as error:
                 self._rollback()
                 raise translate(error, self.path) from None

@@ -24,8 +24,8 @@ CHECKS = {
     "digests": "folding the events with evolve reproduces every recorded state digest",
     "decisions": "re-running decide reproduces every recorded decision",
     "snapshots": "the caches (snapshots, each session's head summary) equal the replayed states",
-    "guards": "the database refuses UPDATE and DELETE of events (its guard triggers are in place) and holds "
-              "no trigger, view or other schema object that nnreplay did not create",
+    "guards": "the database's whole schema is the one nnreplay creates: its guard triggers refuse rewrites of "
+              "events and sessions, and no other object (sqlite_* ones included), constraint or column is there",
     "head": "the head hash is the expected one",
 }
 TAMPER_CHECKS = ("sequence", "chain", "parse", "digests")

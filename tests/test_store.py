@@ -32,7 +32,7 @@ def test_events_table_has_exactly_the_contract_columns(session, db_path):
                        "hash", "state_digest"]
     pk = sorted((row[5], row[1]) for row in conn.execute("PRAGMA table_info(events)") if row[5])
     assert [name for _, name in pk] == ["session_id", "seq"]
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
@@ -156,7 +156,7 @@ def test_a_foreign_sqlite_database_is_refused_and_left_unchanged(tmp_path):
 def test_a_newer_schema_is_refused(session, db_path):
     """A database written by a newer nnreplay is refused with a message saying so."""
     conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
     with pytest.raises(NewerSchema, match="newer nnreplay"):

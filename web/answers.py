@@ -9,14 +9,15 @@ import sys
 from starlette.responses import JSONResponse
 
 from engine import InvalidCommand, NnreplayError
-from store.errors import (AmbiguousSession, Busy, Conflict, NameTaken, NewerSchema, NotADatabase,
+from service.budget import OverBudget
+from store.errors import (AmbiguousSession, Busy, Conflict, Diverged, NameTaken, NewerSchema, NotADatabase,
                           OtherArithmetic, ReadOnly, SessionExists, SessionNotFound, UnsoundLog)
 
 MAX_BODY = 16 * 1024
 # most specific first; anything else nnreplay refuses on purpose is a 400
 STATUS = ((SessionNotFound, 404), (AmbiguousSession, 400), (NameTaken, 409), (SessionExists, 409),
           (Conflict, 409), (UnsoundLog, 409), (Busy, 503), (ReadOnly, 503), (NotADatabase, 503),
-          (NewerSchema, 503))
+          (NewerSchema, 503), (Diverged, 422), (OverBudget, 413))
 
 
 class Refused(NnreplayError):
@@ -28,7 +29,9 @@ class Refused(NnreplayError):
 
 
 def error(status: int, message: str, field: str | None = None, **more) -> JSONResponse:
-    """One JSON line: {"error": message, "field": field, ...more}."""
+    """One JSON line: {"error": message, "field": field, ...more}. A long run of digits from the request (a
+    count of 4,300 digits) is not echoed back whole."""
+    message = re.sub(r"[0-9]{31,}", lambda m: f"{m.group()[:12]}…({len(m.group()):,} digits)", message)
     return JSONResponse({"error": message, "field": field, **more}, status_code=status)
 
 
@@ -41,7 +44,7 @@ def refusal(exc: NnreplayError, path: str | None = None) -> JSONResponse:
     field = exc.field
     if isinstance(exc, (SessionNotFound, AmbiguousSession)):
         field = field or "ref"
-    elif isinstance(exc, InvalidCommand) and field is None:
+    elif isinstance(exc, InvalidCommand) and field is None and status == 400:
         status = 409  # a press the session's learner does not take: it conflicts with the session
     if isinstance(exc, OtherArithmetic):  # not a damaged log: the page says so and offers repress
         return error(status, private(str(exc), path), field, verdict="other arithmetic", seq=exc.seq)
@@ -135,6 +138,15 @@ def vet(body: dict, spec: dict[str, tuple[str, ...]], required: tuple[str, ...] 
         if not any(_is(value, kind) for kind in spec[key]):
             raise Refused(400, f"{key} must be {' or '.join(WORDS[k] for k in spec[key])}, got {value!r}"[:300], key)
     return body
+
+
+def refuse_repeats(request) -> None:
+    """`?at=1&at=2` means whatever the last one says, unseen by whoever wrote the first: refused, naming it."""
+    seen = set()
+    for key, _ in request.query_params.multi_items():
+        if key in seen:
+            raise Refused(400, f"{key[:40]} is given more than once; give it once", key[:40])
+        seen.add(key)
 
 
 def query_int(request, name: str, default: int | None = None, least: int | None = None,

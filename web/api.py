@@ -3,7 +3,9 @@
 The contract (paths, bodies, answers, status codes) is written in docs/api.md.
 """
 
+import asyncio
 import functools
+import json
 import re
 from urllib.parse import quote
 
@@ -11,11 +13,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 import service
 from engine import NnreplayError
-from web.answers import Refused, crash, query_flag, query_int, read_body, refusal, vet
+from web.streams import stream
+from web.answers import Refused, crash, query_flag, query_int, read_body, refusal, refuse_repeats, vet
 
 MAX_WEB_COUNT = 1_000  # presses per request: a page presses a few at a time, and a request must stay short
 MAX_EVENTS = 10_000
-PRESS_SPEC = {"press": ("text",), "count": ("int",)}
+PRESS_SPEC = {"press": ("text",), "count": ("int",), "key": ("text",)}
 FORK_SPEC = {"at": ("int",), "name": ("text", "null")}
 
 
@@ -25,6 +28,7 @@ def endpoint(handler):
     @functools.wraps(handler)
     async def answer(request):
         try:
+            refuse_repeats(request)
             return await handler(request)
         except NnreplayError as exc:
             return refusal(exc, request.app.state.db.path)
@@ -32,6 +36,39 @@ def endpoint(handler):
             return crash(exc)
 
     return answer
+
+
+MAX_WAITING = 16  # costly requests of one client waiting their turn; more are refused (429)
+
+
+def costly(handler):
+    """One costly request at a time per client (its address): a fold, metrics, events, an export, a GIF.
+    The others wait their turn without holding a thread; a client that queues more than MAX_WAITING is
+    refused, so that no one client can fill the workers while the rest wait."""
+
+    @functools.wraps(handler)
+    async def one_at_a_time(request):
+        turns = request.app.state.turns
+        client = request.client.host if request.client else ""
+        turn = turns.get(client)
+        if turn is None:
+            turn = turns[client] = [asyncio.Semaphore(1), 0]
+        if turn[1] >= MAX_WAITING:
+            raise Refused(429, f"this client already has {MAX_WAITING} costly requests waiting; wait for them",
+                          None)
+        turn[1] += 1
+        try:
+            await turn[0].acquire()
+        finally:
+            turn[1] -= 1
+        try:
+            return await handler(request)
+        finally:
+            turn[0].release()
+            if turn[1] == 0 and not turn[0].locked():
+                turns.pop(client, None)
+
+    return one_at_a_time
 
 
 def writable(handler):
@@ -42,6 +79,18 @@ def writable(handler):
         return await handler(request)
 
     return check
+
+
+async def _answer(request, operation, *args, leaving=None) -> JSONResponse:
+    """`operation(log, *args)` as a JSON answer, encoded in the worker thread: a large answer's encoding
+    used to run on the event loop, stalling every other request for up to seconds."""
+    return await request.app.state.db.run(lambda log: JSONResponse(operation(log, *args)), leaving=leaving)
+
+
+async def _left(request) -> None:
+    """Returns when the client has gone away (its connection closed): the work it asked for is abandoned."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 MAX_REF = 200  # the longest name; an id is 32 characters
@@ -94,7 +143,7 @@ async def server_info(request):
 
 @endpoint
 async def list_sessions(request):
-    return JSONResponse(await request.app.state.db.run(service.list_sessions))
+    return await _answer(request, service.list_sessions, leaving=_left(request))
 
 
 def _settings_spec() -> dict:
@@ -113,14 +162,15 @@ async def new_session(request):
 
 
 @endpoint
+@costly
 async def show(request):
     at = query_int(request, "at", least=1)
     grid = query_int(request, "grid", service.page.GRID, 2, service.page.MAX_GRID)
     points = query_flag(request, "points", True)
     units = query_int(request, "units", None, 2, service.units.MAX_UNIT_GRID)
     truth = query_flag(request, "truth", True)
-    return JSONResponse(await request.app.state.db.run(service.page_state, _ref(request), at, grid, points, None,
-                                                       units, truth))
+    return await _answer(request, service.page_state, _ref(request), at, grid, points, None, units, truth,
+                         leaving=_left(request))
 
 
 @endpoint
@@ -136,42 +186,103 @@ async def press(request):
     units = query_int(request, "units", None, 2, service.units.MAX_UNIT_GRID)
     points = query_flag(request, "points", True)
     truth = query_flag(request, "truth", True)
+    header = request.headers.get("idempotency-key")
+    if header is not None and "key" in body and header != body["key"]:
+        raise Refused(400, "the Idempotency-Key header and the body's key differ; give one", "key")
+    key = header if header is not None else body.get("key")
+    drawn = dict(grid=grid, points=points, units=units, truth=truth)
 
     def record(log):
-        info, state = service.record(log, _ref(request), body["press"], count, source="web")
-        return service.page_state(log, info.id, grid=grid, points=points, state=state, units=units, truth=truth)
+        _, settings, _ = service.session_settings(log, _ref(request))
+        service.budget.check_presses(settings, count)
+        if key is None:
+            info, state = service.record(log, _ref(request), body["press"], count, source="web")
+            return service.page_state(log, info.id, state=state, **drawn), False
+        info, state, again = service.record_once(log, _ref(request), body["press"], count, key, source="web")
+        return service.page_state(log, info.id, state=state if not again else None,
+                                  at=state.seq if again else None, **drawn), again
 
-    return JSONResponse(await request.app.state.db.run(record))
+    def answer(log):
+        state, again = record(log)
+        # a retry of a recorded key is answered with the first result, flagged (the IETF draft's header name)
+        return JSONResponse(state, headers={"Idempotent-Replayed": "true"} if again else None)
+
+    return await request.app.state.db.run(answer)
 
 
 @endpoint
+@costly
 async def events(request):
     after = query_int(request, "after", 0, 0)
     limit = query_int(request, "limit", 1_000, 1, MAX_EVENTS)
-    return JSONResponse(await request.app.state.db.run(service.events, _ref(request), True, after, limit))
+    def prepare(log):
+        info, settings, head = service.session_settings(log, _ref(request))
+        service.budget.check_fold(settings, max(0, min(limit, head - after)), "limit", "the events asked for")
+        # every state of the range is checked against its record before the first byte (a 409 must come
+        # before a 200 has started); the answer then folds the range again, one event at a time
+        for _ in service.iter_events(log, info.id, True, after, limit, checked=True):
+            pass
+        return service.iter_events(log, info.id, True, after, limit)
+
+    def produce(log, events, write):
+        # one JSON array, an event at a time: memory does not grow with the answer; each event is encoded
+        # in this thread, off the event loop
+        write("[")
+        for number, event in enumerate(events):
+            write(("," if number else "") + json.dumps(event, ensure_ascii=False, allow_nan=False,
+                                                       separators=(",", ":")))
+        write("]")
+
+    _, body = await stream(request.app.state.db.path, prepare, produce)
+    return StreamingResponse(body, media_type="application/json")
 
 
 @endpoint
+@costly
 async def metrics(request):
-    return JSONResponse(await request.app.state.db.run(service.metric_series, _ref(request)))
+    def run(log):
+        _, settings, head = service.session_settings(log, _ref(request))
+        service.budget.check_fold(settings, head, None, "the metrics")
+        return service.metric_series(log, _ref(request))
+
+    return await _answer(request, run, leaving=_left(request))
 
 
 @endpoint
+@costly
 async def export(request):
-    label, text = await request.app.state.db.run(service.export_text, _ref(request))
-    return Response(text, media_type="application/x-ndjson",
-                    headers={"Content-Disposition": _attachment(label, ".jsonl")})
+    from store.portable import export as write_export
+
+    def prepare(log):
+        return log.resolve(_ref(request))
+
+    def produce(log, info, write):
+        write_export(log, info, _Writer(write))
+
+    info, body = await stream(request.app.state.db.path, prepare, produce)
+    return StreamingResponse(body, media_type="application/x-ndjson",
+                             headers={"Content-Disposition": _attachment(info.label, ".jsonl")})
+
+
+class _Writer:
+    """A text file's `write` over a stream's."""
+
+    def __init__(self, write):
+        self.write = write
 
 
 @endpoint
+@costly
 async def audit(request):
     def run(log):
+        _, settings, head = service.session_settings(log, _ref(request))
+        service.budget.check_fold(settings, head, None, "the audit")
         infos = service.sessions_to_audit(log, [_ref(request)])
-        return service.audit(log, infos, parallel=False).to_json()
+        report = service.audit(log, infos, parallel=False).to_json()
+        report["database"] = request.app.state.database_name  # as /api/server names it, not the server's path
+        return report
 
-    report = await request.app.state.db.run(run)
-    report["database"] = request.app.state.database_name  # as /api/server names it, not the server's path
-    return JSONResponse(report)
+    return await _answer(request, run, leaving=_left(request))
 
 
 @endpoint
@@ -208,11 +319,17 @@ async def repress(request):
 
 
 @endpoint
+@costly
 async def replay_gif(request):
     frames = query_int(request, "max_frames", 120, 1, 1_000)
     size = query_int(request, "size", 480, 160, 1_440)
     async with request.app.state.gif_turn:
-        label, gif = await request.app.state.db.run(service.replay_gif, _ref(request), frames, size)
+        def run(log):
+            _, settings, head = service.session_settings(log, _ref(request))
+            service.budget.check_fold(settings, head, None, "the replay")
+            return service.replay_gif(log, _ref(request), frames, size)
+
+        label, gif = await request.app.state.db.run(run, leaving=_left(request))
     return Response(gif, media_type="image/gif", headers={"Content-Disposition": _attachment(label, ".gif")})
 
 

@@ -48,7 +48,11 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
         return error(404, f"nothing at {request.url.path[:200]}", "path")
 
     async def not_allowed(request, exc):
-        return error(405, f"{request.method} is not allowed here", "method")
+        answer = error(405, f"{request.method[:20]} is not allowed here", "method")
+        allow = (getattr(exc, "headers", None) or {}).get("Allow")
+        if allow:  # RFC 9110: a 405 says which methods the resource takes
+            answer.headers["Allow"] = allow
+        return answer
 
     live = Live(path)
 
@@ -60,6 +64,9 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
         finally:
             live.stopping.set()
             await watcher
+            # the first connection opened (the watcher's) closes last: it is the one that opened the file
+            # without a -wal beside it, so it may checkpoint and remove the -wal and -shm files
+            app.state.db.close()
             live.close()
 
     routes = [
@@ -86,4 +93,5 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
     # one GIF drawn at a time per server process: drawing is CPU-bound and holds the GIL, so several at once
     # slowed every other answer (six pushed a 3 ms press to ~100 ms); waiters queue without holding a thread
     app.state.gif_turn = asyncio.Semaphore(1)
+    app.state.turns = {}  # client address -> [its turn for costly requests, how many wait for it]
     return Guard(app, hosts)

@@ -9,23 +9,93 @@ session's advisory lock), as two terminals do; on SQLite the threads of one serv
 (store/write_queue.py), so that none of them loses the race for the file's lock again and again.
 """
 
+import asyncio
 import queue
 import threading
 
-from starlette.concurrency import run_in_threadpool
-
 import store
+from store import progress
+from web.answers import Refused
 
 POOL = 8  # PostgreSQL connections per server process
+WORKERS = 40  # threads, as Starlette's pool has
+
+
+def _settle(future, result, exc) -> None:
+    if not future.done():
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+
+class Call:
+    """One request's work in a worker thread, which the handler may abandon except while it commits."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._left = self._committing = False
+
+    def abandoned(self) -> bool:
+        return self._left
+
+    def begin_commit(self) -> bool:
+        """Called by the worker right before COMMIT: False once abandoned (then it rolls back)."""
+        with self._lock:
+            self._committing = not self._left
+            return self._committing
+
+    def end_commit(self) -> None:
+        with self._lock:
+            self._committing = False
+
+    def abandon(self) -> bool:
+        """Abandon the work; False while a commit is under way (the caller waits and asks again)."""
+        with self._lock:
+            if not self._committing:
+                self._left = True
+            return self._left
+
+
+class Workers:
+    """Daemon worker threads: a worker still folding when the server stops does not hold the process open
+    (concurrent.futures' threads are joined at exit, and asyncio's default pool waits for them)."""
+
+    def __init__(self, size: int):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._size, self._started, self._idle = size, 0, 0
+        self._lock = threading.Lock()
+
+    def submit(self, job) -> None:
+        with self._lock:
+            if self._idle == 0 and self._started < self._size:
+                self._started += 1
+                threading.Thread(target=self._loop, name=f"nnreplay-worker-{self._started}", daemon=True).start()
+            elif self._idle > 0:
+                self._idle -= 1
+        self._jobs.put(job)
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            finally:
+                with self._lock:
+                    self._idle += 1
 
 
 class Database:
     def __init__(self, path: str):
         self.path = path
+        self._workers = Workers(WORKERS)
+        self._stopped = asyncio.Event()
         self._local = threading.local()
         self._pooled = store.is_url(path)
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(POOL)
+        self._lock = threading.Lock()
+        self._opened: list = []
         if self._pooled:
             self._warm()
 
@@ -44,8 +114,23 @@ class Database:
         """This thread's SQLite log (tests and single calls; handlers go through `run`)."""
         log = getattr(self._local, "log", None)
         if log is None:
-            log = self._local.log = store.open_log(self.path)
+            log = self._local.log = store.open_log(self.path, any_thread=True)
+            with self._lock:
+                self._opened.append(log)
         return log
+
+    def close(self) -> None:
+        """Close every log the workers opened (the server is stopping): the last connection to close
+        removes the -wal and -shm files, so a stopped `serve --read-only` leaves the folder as it was."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for log in reversed(opened):  # the first opened last (see web/app.py)
+            try:
+                log.close()
+            except Exception:  # a worker still inside a query: the process ends anyway
+                pass
+        while not self._idle.empty():
+            self._idle.get_nowait().close()
 
     def _with_pooled(self, operation, args, kwargs):
         with self._slots:  # at most POOL logs exist, each used by one thread at a time
@@ -65,7 +150,46 @@ class Database:
             return result
 
     async def run(self, operation, *args, **kwargs):
-        """`operation(log, *args, **kwargs)` in a worker thread with a log of its own for the call."""
-        if self._pooled:
-            return await run_in_threadpool(self._with_pooled, operation, args, kwargs)
-        return await run_in_threadpool(lambda: operation(self.log(), *args, **kwargs))
+        """`operation(log, *args, **kwargs)` in a worker thread with a log of its own for the call.
+
+        When the server stops (`stop`) or the client leaves (`leaving`, an awaitable the handler passes)
+        before the work is done, the call is abandoned: its answer is a 503 at once, its SQLite queries end,
+        and its transaction rolls back instead of committing (store.progress), so a client that got a
+        failure never finds its presses recorded after all. A call already committing is waited for."""
+        leaving = kwargs.pop("leaving", None)
+        call = Call()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def work():
+            with progress.abandonable(call):
+                try:
+                    if self._pooled:
+                        result = self._with_pooled(operation, args, kwargs)
+                    else:
+                        result = operation(self.log(), *args, **kwargs)
+                except BaseException as exc:  # noqa: BLE001  (handed to the waiting handler)
+                    loop.call_soon_threadsafe(_settle, future, None, exc)
+                else:
+                    loop.call_soon_threadsafe(_settle, future, result, None)
+
+        self._workers.submit(work)
+        waiters = {future, asyncio.ensure_future(self._stopped.wait())}
+        if leaving is not None:
+            waiters.add(asyncio.ensure_future(leaving))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters - {future}:
+                waiter.cancel()
+        while not future.done():
+            if call.abandon():
+                raise Refused(503, "the server is stopping (or the request was left): nothing of it was "
+                                   "recorded; try again", None)
+            await asyncio.sleep(0.005)  # a commit under way: it takes milliseconds
+        return await future
+
+    def stop(self) -> None:
+        """The server is stopping: abandon every call in flight (called from the event loop's thread)."""
+        progress.end_all()
+        self._stopped.set()

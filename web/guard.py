@@ -5,6 +5,8 @@ A page on another site can make a browser send requests here. Two checks stop it
   names this server was reached by on purpose are accepted.
 - Cross-site presses: a state-changing request whose `Origin` is another site is refused (a form or a
   script elsewhere must not press buttons into your log). Scripts without an Origin (curl) are welcome.
+- Cross-site work: a GET about one session (a fold, metrics, a GIF, an export) is checked the same way,
+  so a page elsewhere cannot keep this server busy (`<img src=…replay.gif>` sends Sec-Fetch-Site).
 """
 
 import json
@@ -15,6 +17,7 @@ HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options
            (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
            (b"cross-origin-resource-policy", b"same-origin")]
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+COSTLY = "/api/sessions/"  # every GET about one session: a state at ?at=, events, metrics, export, replay.gif
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 WILDCARDS = ("0.0.0.0", "::", "")
 
@@ -79,12 +82,16 @@ class Guard:
         host = headers.get(b"host", b"").decode("latin-1").lower()
         if host not in self.hosts:
             return await _refuse(send, 403, f"this server does not answer to the host name {host[:100]!r}", "Host")
-        if scope["method"] not in SAFE_METHODS:
+        # a state changes on a POST; a session's GETs (a fold, metrics, a GIF, an export) cost seconds of
+        # work, which a page elsewhere must not be able to queue either: both are same-site only
+        if scope["method"] not in SAFE_METHODS or scope["path"].startswith(COSTLY):
             origin = headers.get(b"origin")
+            refusal = ("a page on another site cannot change this log" if scope["method"] not in SAFE_METHODS else
+                       "a page on another site cannot ask this server for that work")
             if origin is not None and origin.decode("latin-1").lower() != f"http://{host}":
-                return await _refuse(send, 403, "a page on another site cannot change this log", "Origin")
+                return await _refuse(send, 403, refusal, "Origin")
             if headers.get(b"sec-fetch-site", b"same-origin") not in (b"same-origin", b"none"):
-                return await _refuse(send, 403, "a page on another site cannot change this log", "Origin")
+                return await _refuse(send, 403, refusal, "Origin")
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

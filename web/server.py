@@ -27,12 +27,15 @@ def is_loopback(host: str) -> bool:
 class _Server(uvicorn.Server):
     """uvicorn's server, whose exit signal also ends the live streams (else shutdown waits for them)."""
 
-    def __init__(self, config, live):
+    def __init__(self, config, live, db):
         super().__init__(config)
-        self.live = live
+        self.live, self.db = live, db
 
     def handle_exit(self, sig, frame) -> None:
         self.live.stopping.set()
+        # every request in flight is answered 503 at once and rolls back (web.database): the server stops
+        # within GRACE_SECONDS even with workers folding or drawing, and commits nothing after that answer
+        self.db.stop()
         super().handle_exit(sig, frame)
 
 
@@ -74,10 +77,13 @@ def serve(path: str, host: str = "127.0.0.1", port: int = 8765, read_only: bool 
         sock.close()
         raise
     port = sock.getsockname()[1]
+    # a worker computing a costly press holds the GIL between numpy calls; the event loop and the other
+    # workers get it back after this long rather than after CPython's default 5 ms (bench/bench_costly.py)
+    sys.setswitchinterval(0.001)
     app = build(path, allowed_hosts(host, port), read_only)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",
                             timeout_graceful_shutdown=GRACE_SECONDS, server_header=False)
-    server = _Server(config, app.app.state.live)
+    server = _Server(config, app.app.state.live, app.app.state.db)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else '[::1]' if host == '::' else shown}:{port}/"
     if not is_loopback(host):

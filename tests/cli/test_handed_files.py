@@ -86,8 +86,12 @@ def test_a_name_can_never_capture_an_id_prefix(nnreplay, db_path):
     import sqlite3
 
     impostor = nnreplay("new", "--seed", "2", "--name", "impostor").stdout.strip()
-    with sqlite3.connect(db_path) as conn:  # a name written behind nnreplay's back
+    from store.schema import TRIGGERS_SQL
+
+    with sqlite3.connect(db_path) as conn:  # a name written behind nnreplay's back, its guard lifted
+        conn.execute("DROP TRIGGER sessions_refuse_update")
         conn.execute("UPDATE sessions SET name = ? WHERE id = ?", (victim[:12], impostor))
+        conn.executescript(TRIGGERS_SQL)
     nnreplay("next", victim[:12])
     assert nnreplay.json("show", victim, "--json")["seq"] == 2
     assert nnreplay.json("show", impostor, "--json")["seq"] == 1

@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from store.schema import TRIGGERS_SQL
+from store.schema import GUARD_TRIGGERS, TRIGGERS_SQL
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def recorded(nnreplay):
 def edit(db_path, sql: str, *params) -> None:
     """Run one statement through plain sqlite3 with nnreplay's guards lifted, then put them back."""
     conn = sqlite3.connect(db_path, isolation_level=None)
-    for name in ("events_refuse_update", "events_refuse_delete", "events_append_only"):
+    for name in GUARD_TRIGGERS:
         conn.execute(f"DROP TRIGGER {name}")
     conn.execute(sql, params)
     conn.executescript(TRIGGERS_SQL)
@@ -80,9 +80,8 @@ def test_parent_fields_must_describe_a_possible_fork(nnreplay, recorded, db_path
     assert result.exit_code == 1 and "line 1: fields session.parent_id and session.parent_seq" in result.stderr
     assert not (tmp_path / "other.db").exists()
 
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE sessions SET parent_id = ?, parent_seq = ?",
-                     (header["session"]["parent_id"], header["session"]["parent_seq"]))
+    edit(db_path, "UPDATE sessions SET parent_id = ?, parent_seq = ?",
+         header["session"]["parent_id"], header["session"]["parent_seq"])
     audited = nnreplay("audit", "t", ok=False)
     assert audited.exit_code == 1 and "FAIL  3 parse      parent_id and parent_seq name no fork" in audited.stdout
 
@@ -142,8 +141,7 @@ def test_an_import_under_a_taken_name_leaves_an_older_database_byte_for_byte(run
 def test_show_takes_the_learner_from_the_log_not_the_sessions_table(nnreplay, recorded, db_path):
     """The sessions table is not hashed: a learner edited there is what audit reports, never what show
     presents (it printed the table's word beside the log's thompson settings)."""
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE sessions SET learner = 'gradient'")
+    edit(db_path, "UPDATE sessions SET learner = 'gradient'")
     assert "learner   thompson   seed 2" in nnreplay("show", "t").stdout
     assert nnreplay.json("show", "t", "--json")["learner"] == "thompson"
     assert "sessions table says gradient" in nnreplay("audit", "t", ok=False).stdout
@@ -151,8 +149,7 @@ def test_show_takes_the_learner_from_the_log_not_the_sessions_table(nnreplay, re
 
 def test_plot_groups_by_the_learner_the_log_records(nnreplay, recorded, db_path, tmp_path):
     """A learner edited in the sessions table does not move a session to another group of the plot."""
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE sessions SET learner = 'gradient'")
+    edit(db_path, "UPDATE sessions SET learner = 'gradient'")
     rows = nnreplay("plot", "t", "-o", tmp_path / "p.png").stdout.splitlines()
     assert rows[1].startswith("thompson by Next ")
 
@@ -190,7 +187,7 @@ def test_audit_names_a_table_of_nnreplays_recreated_with_other_columns(nnreplay,
         conn.execute(ddl)
     audited = nnreplay("audit", "t", ok=False)
     assert audited.exit_code == 1
-    assert f"FAIL  7 guards     table(s) {table} do not have the columns nnreplay creates" in audited.stdout
+    assert f"FAIL  7 guards     the table {table} was altered: it is not the one nnreplay creates" in audited.stdout
 
 
 def test_a_press_on_an_older_database_that_no_longer_folds_to_its_head_changes_no_byte(runner, tmp_path):

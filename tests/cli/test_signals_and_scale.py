@@ -71,7 +71,13 @@ def test_ctrl_c_on_next_says_how_many_presses_were_kept(tmp_path):
     with EventLog(db) as log:
         log.new_session(Settings(learner="gradient", seed=1), name="n")
     process = start("--db", db, "next", "n", "-n", "1000000")
-    time.sleep(3)
+    deadline = time.monotonic() + 120
+    while True:  # a condition, not a fixed sleep: under load the imports alone can take seconds
+        with EventLog(db, create=False) as log:
+            if log.head(log.resolve("n").id)[0] > 1:
+                break
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     code, stderr = process.wait(timeout=60), process.stderr.read()
     assert code == 130, stderr

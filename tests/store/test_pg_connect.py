@@ -64,7 +64,7 @@ def test_processes_creating_one_empty_database_at_once_leave_one_schema(pg_url):
     done = run_together(OPENER, [[pg_url]] * 8)
     assert [(p.returncode, p.stderr) for p in done] == [(0, "")] * 8
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT key, value FROM nnreplay.meta").fetchall() == [("schema_version", "2")]
+        assert conn.execute("SELECT key, value FROM nnreplay.meta").fetchall() == [("schema_version", "3")]
         assert pg_guards.guard_problems(conn) == []
 
 
@@ -142,6 +142,21 @@ def test_an_unreachable_server_is_one_line_without_the_password(tmp_path):
     message = str(refused.value)
     assert message.startswith(f"cannot connect to postgresql://teacher@/nnreplay?host={tmp_path}: ")
     assert "s3cret" not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("password", ["s3#cret", "s3?cret", "s3/cret", "s3cret#?/", "#", "?x=/"])
+def test_a_password_with_url_delimiters_is_never_printed(tmp_path, password):
+    """Issue 17, item 9: urlsplit ends the host part at `#`, `?` or `/`, so the masking printed a password
+    holding one of them (libpq reads it whole); messages, serve's first line and the page's name of the
+    database now mask everything between `://` and the last `@`."""
+    import store
+
+    url = f"postgresql://teacher:{password}@/nnreplay?host={tmp_path}"
+    assert pg_schema.describe(url) == f"postgresql://teacher@/nnreplay?host={tmp_path}"
+    assert password not in store.describe(url) and password not in store.short_name(url)
+    with pytest.raises(NotADatabase) as refused:
+        pg_schema.connect(url)
+    assert password not in str(refused.value) and "teacher@" in str(refused.value)
 
 
 @pytest.mark.parametrize("url", ["postgresql://teacher:s3cret@[bad/db",

@@ -106,3 +106,83 @@ def test_the_guard_check_only_reads(pg_url, db):
         db.execute("SET LOCAL ROLE auditor")
         db.execute("SET LOCAL transaction_read_only = on")
         assert pg_guards.guard_problems(db) == []
+
+
+@pytest.mark.parametrize("sql", [
+    "DELETE FROM nnreplay.sessions",
+    "UPDATE nnreplay.sessions SET name = 'renamed'",
+    "INSERT INTO nnreplay.sessions SELECT * FROM nnreplay.sessions ON CONFLICT (id) DO UPDATE SET name = 'x'",
+    "TRUNCATE nnreplay.sessions CASCADE",
+])
+def test_the_sessions_table_is_guarded_like_events(pg_url, sql):
+    """Issue 17, item 1: the sessions table refuses UPDATE, DELETE and TRUNCATE (schema 3), for a plain
+    superuser connection, and keeps its rows."""
+    from engine import Settings
+    from store.pg_log import PgEventLog
+
+    with PgEventLog(pg_url) as log:
+        log.new_session(Settings(seed=1), name="kept")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.DatabaseError, match="immutable"):
+            conn.execute(sql)
+        assert conn.execute("SELECT name FROM nnreplay.sessions").fetchall() == [("kept",)]
+
+
+@pytest.mark.parametrize("sql, words", [
+    ("ALTER TABLE nnreplay.sessions ADD COLUMN shadow text GENERATED ALWAYS AS (upper(name)) STORED",
+     "nnreplay.sessions does not have the columns"),
+    ("ALTER TABLE nnreplay.events DROP CONSTRAINT events_session_id_fkey, ADD CONSTRAINT events_session_id_fkey "
+     "FOREIGN KEY (session_id) REFERENCES nnreplay.sessions (id) ON DELETE CASCADE", "ON DELETE CASCADE"),
+    ("CREATE UNIQUE INDEX one_per_type ON nnreplay.events (session_id, type)", "one_per_type"),
+    ("CREATE VIEW nnreplay.shadow AS SELECT * FROM nnreplay.events", "shadow (v)"),
+    ("CREATE SEQUENCE nnreplay.counter", "counter (S)"),
+    ("ALTER TABLE nnreplay.sessions ALTER name TYPE text COLLATE \"C\"", "nnreplay.sessions does not have the columns"),
+])
+def test_the_whole_schema_is_compared_and_a_write_is_refused(pg_url, sql, words):
+    """Issue 17, items 2-3: on PostgreSQL the catalogue is compared with the contract (columns, constraints,
+    indexes, relations, functions); audit's check 7 names the difference and a write is refused before
+    anything is written."""
+    from engine import Next, Settings
+    from store.audit import audit_database
+    from store.errors import ForeignSchema
+    from store.pg_log import PgEventLog
+
+    with PgEventLog(pg_url) as log:
+        info = log.new_session(Settings(seed=1), name="first")
+        log.conn.execute(sql)
+        report = audit_database(log, log.sessions())
+        assert not report.guards.ok and words in report.guards.reason
+        with pytest.raises(ForeignSchema, match="nothing was written"):
+            log.record(info.id, [Next()])
+        with pytest.raises(ForeignSchema):
+            log.new_session(Settings(seed=2), name="second")
+        assert log.head(info.id)[0] == 1 and [s.name for s in log.sessions()] == ["first"]
+
+
+def test_a_schema_2_database_is_upgraded_and_a_foreign_one_is_not(pg_url):
+    """Issue 17, item 1: a database of schema 2 (no sessions guards) is upgraded to 3 when opened; one that
+    also holds a foreign object is left as it is (and refused at its first write)."""
+    from engine import Next, Settings
+    from store.errors import ForeignSchema
+    from store.pg_log import PgEventLog
+
+    def downgrade(extra: str = "") -> None:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DROP FUNCTION nnreplay.sessions_immutable() CASCADE")
+            conn.execute("UPDATE nnreplay.meta SET value = '2' WHERE key = 'schema_version'")
+            if extra:
+                conn.execute(extra)
+
+    with PgEventLog(pg_url) as log:
+        info = log.new_session(Settings(seed=1), name="first")
+    downgrade()
+    with PgEventLog(pg_url) as log:
+        assert pg_guards.guard_problems(log.conn) == []
+        assert log.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+        with pytest.raises(psycopg.DatabaseError, match="immutable"):
+            log.conn.execute("DELETE FROM nnreplay.sessions")
+    downgrade("CREATE VIEW nnreplay.shadow AS SELECT 1")
+    with PgEventLog(pg_url) as log:
+        assert log.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+        with pytest.raises(ForeignSchema, match="shadow"):
+            log.record(info.id, [Next()])

@@ -87,8 +87,8 @@ def refuse(conn, sql: str, params=None) -> str:
 
 def test_creates_schema_version_one_in_meta(db):
     """A fresh database gets nnreplay's tables and schema version 1 in meta."""
-    assert db.execute("SELECT value FROM nnreplay.meta WHERE key = 'schema_version'").fetchone() == ("2",)
-    assert pg_schema.schema_version(db, "db") == pg_schema.SCHEMA_VERSION == 2
+    assert db.execute("SELECT value FROM nnreplay.meta WHERE key = 'schema_version'").fetchone() == ("3",)
+    assert pg_schema.schema_version(db, "db") == pg_schema.SCHEMA_VERSION == 3
 
 
 @pytest.mark.parametrize("sql", [
