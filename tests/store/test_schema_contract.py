@@ -236,7 +236,8 @@ def test_an_upgrade_not_yet_checkpointed_is_not_taken_for_a_foreign_wal(runner, 
         assert alone.execute("PRAGMA user_version").fetchone() == (0,)  # the header in the file itself
         alone.close()
         listed = runner.invoke(cli.app, ["--db", db, "sessions", "--json"])
-        assert listed.exit_code in (0, 1) and "does not belong" not in listed.stderr, listed.stderr
+        # 3: sessions of release 0.1.0 that this machine's arithmetic replays differently (test_release_compat.py)
+        assert listed.exit_code in (0, 1, 3) and "does not belong" not in listed.stderr, listed.stderr
         assert len(json.loads(listed.stdout)) == 8
         assert runner.invoke(cli.app, ["--db", db, "next", "person-2"]).exit_code == 0
     finally:
