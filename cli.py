@@ -252,6 +252,10 @@ def show(
 ) -> None:
     """The state at the head (or at SEQ): weights, bias, loss, accuracy, score, learner state.
 
+    Exit 1 when folding the log does not give the state it records there;
+    3 for a session of nnreplay 0.1/0.2 that this machine's arithmetic
+    replays differently (its log intact: both digests are printed).
+
     Example: nnreplay show first-try --at 5 --json
     """
     with open_log(ctx) as log:
@@ -295,6 +299,10 @@ def log(
 @command()
 def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Every session with its learner, length and current accuracy.
+
+    Exit 1 when a session cannot be read (marked BROKEN); 3 when one was
+    recorded by nnreplay 0.1/0.2 in machine-dependent arithmetic that this
+    machine replays differently (intact; see `show` and `repress`).
 
     Example: nnreplay sessions --json
     """

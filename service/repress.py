@@ -16,7 +16,7 @@ from engine.events import Origin
 from store import EventLog, SessionInfo
 from store.errors import NameTaken, StoreError
 
-from service.sessions import check_name_field, check_name_free, settings_from
+from service.sessions import check_name_field, check_name_free, free_name, settings_from
 
 
 WINDOW = 1_000  # rows read at a time: no cursor stays open while the new session's batches are written
@@ -58,10 +58,13 @@ def plan(log: EventLog, ref: str, overrides: dict) -> tuple[SessionInfo, Setting
 
 def repress(log: EventLog, ref: str, name: str | None = None, on_commit=None, **overrides) -> tuple[SessionInfo, SessionInfo]:
     """Record the re-pressed session; returns (original, new session). `overrides` are settings of `new`
-    (None for "the original's"); `on_commit(n)` hears how many presses each committed batch held."""
+    (None for "the original's"); `on_commit(n)` hears how many presses each committed batch held. Without
+    a name the new session is called ORIGINAL-repress (-2, -3, ... when that is taken)."""
     if name is not None:
         check_name_field(name)
     original, settings, origin = plan(log, ref, overrides)
+    if name is None:
+        name = free_name(log, f"{original.label}-repress")
     check_name_free(log, name)
     try:
         info = log.new_session(settings, name=name, origin=origin)

@@ -284,15 +284,19 @@ def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, o
     state = log.state(info.id, seq)
     row = next(log.rows(info.id, seq, seq))
     out = state_json(info, state, row.hash, state_digest(state))
-    out.update(record_fields(log, info, state, row, out["digest"]))
+    # `show` folds a release-0.1/0.2 session whole, as `next` does before pressing: one verdict for both
+    out.update(record_fields(log, info, state, row, out["digest"], whole=True))
     return info, state, out
 
 
-def record_fields(log: EventLog, info: SessionInfo, state, row, digest: str) -> dict:
+def record_fields(log: EventLog, info: SessionInfo, state, row, digest: str, whole: bool = False) -> dict:
     """What the log records beside a folded state: `origin` (the session this one re-presses, or None),
     `recorded_digest`, and `replay` ("as recorded", "other arithmetic" with a `problem` saying where it
-    departs and what to do, or "differs"), so that no front end presents a fold as the log's word."""
-    from store.departure import VERDICT, explain
+    departs and what to do, or "differs"), so that no front end presents a fold as the log's word. With
+    `whole`, a release-0.1/0.2 session whose state here matches the record but whose fold departed from it
+    before (and met it again) says so too, as `next` refuses it: this folds the whole log."""
+    from store.departure import VERDICT, explain, whole_fold_departs
+    from store.errors import OtherArithmetic
 
     first = row if row.seq == 1 else next(log.rows(info.id, 1, 1))
     out = {"origin": first.decoded().get("origin"), "recorded_digest": row.state_digest, "replay": "as recorded"}
@@ -301,6 +305,11 @@ def record_fields(log: EventLog, info: SessionInfo, state, row, digest: str) -> 
         out["replay"] = "differs" if other is None else VERDICT
         if other is not None:
             out["problem"] = {"seq": other.seq, "reason": str(other)}
+    elif whole and not state.settings.portable:  # met the record again after departing from it on the way
+        departed = whole_fold_departs(log, info.id, info.label, state.settings)
+        if departed is not None and (getattr(departed, "seq", None) or 0) <= row.seq:
+            out["replay"] = VERDICT if isinstance(departed, OtherArithmetic) else "differs"
+            out["problem"] = {"seq": getattr(departed, "seq", None), "reason": str(departed)}
     return out
 
 

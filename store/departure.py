@@ -52,21 +52,41 @@ def message(label: str, seq: int, head_hash: str) -> str:
             f"hash you trust, and `nnreplay repress {label}` carries its presses on in portable arithmetic")
 
 
-def explain(log, session_id: str, label: str, settings) -> OtherArithmetic | None:
+def explain(log, session_id: str, label: str, settings, seq: int | None = None) -> OtherArithmetic | None:
     """The OtherArithmetic error for a session whose fold disagrees with its record, when that is what it
-    is (machine arithmetic, chain intact); None when the disagreement is a real failure."""
+    is (machine arithmetic, chain intact); None when the disagreement is a real failure. `seq` is where the
+    fold departs, when the caller already knows."""
     if settings.portable:
         return None
     intact, head_hash = chain_intact(log, session_id)
     if not intact:
         return None
-    try:
-        seq = departure(log, session_id)
-    except Exception:  # noqa: BLE001 - an event that does not even fold is a failure, not arithmetic
-        return None
+    if seq is None:
+        try:
+            seq = departure(log, session_id)
+        except Exception:  # noqa: BLE001 - an event that does not even fold is a failure, not arithmetic
+            return None
     if seq is None:  # the snapshots, not the log, disagreed with the fold: not this case
         return None
     return OtherArithmetic(message(label, seq, head_hash), seq, head_hash)
+
+
+def whole_fold_departs(log, session_id: str, label: str, settings) -> UnsoundLog | None:
+    """For a session of machine arithmetic, whether this machine's fold departs anywhere from the record,
+    even where it meets the record again by the head (kernels that differ in one step's last bit can): the
+    error to refuse a press with, or None. A portable session's head check is enough (None). This folds
+    the whole log: only presses on sessions of release 0.1/0.2 pay for it."""
+    if settings.portable:
+        return None
+    try:
+        seq = departure(log, session_id)
+    except Exception:  # noqa: BLE001 - an event that does not fold: the press's own fold says more
+        return None
+    if seq is None:
+        return None
+    return explain(log, session_id, label, settings, seq) or UnsoundLog(
+        f"{label}: folding its log departs from the record at seq {seq}, so nothing was appended; run "
+        f"`nnreplay audit` for the details")
 
 
 def refuse(log, session_id: str, label: str, state, default: UnsoundLog) -> None:

@@ -310,6 +310,11 @@ class Recorder:
         seq, head, digest = self._head_row(session_id)
         state = self._state(session_id, seq)
         self._refuse_diverged(session_id, state, digest)
+        from store.departure import whole_fold_departs
+
+        departed = whole_fold_departs(self, session_id, f"session {session_id[:12]}", state.settings)
+        if departed is not None:
+            raise departed
         return seq, head, state
 
     def _refuse_diverged(self, session_id: str, state: State, recorded: str) -> None:

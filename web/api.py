@@ -310,6 +310,9 @@ async def repress(request):
         if presses > MAX_WEB_REPRESS:
             raise Refused(413, f"{original.label} has {presses:,} presses; a request re-presses at most "
                                f"{MAX_WEB_REPRESS:,} (`nnreplay repress` takes any length)", "ref")
+        _, settings, _ = service.repress_plan(log, original.id, body)
+        # the same bound as any request that computes steps: its presses, with the settings it would have
+        service.budget.check_fold(settings, presses, None, "A re-press")
         return service.repress(log, original.id, name, **body)
 
     original, info = await request.app.state.db.run(run)

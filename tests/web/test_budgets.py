@@ -3,7 +3,6 @@ or a fold that would cost more than a request's budget is refused up front with 
 thompson model whose events would be huge is refused when the session is made, and `?at=` on a costly
 session folds from a snapshot a few presses away."""
 
-import time
 
 import pytest
 
@@ -20,11 +19,9 @@ def heavy(client):
 def test_a_press_over_the_budget_is_refused_up_front_naming_count(heavy):
     """{"hidden":[64,64],"points":10000} then count 100 cost ~1.5 s a press inside the write lock: minutes.
     Now a request may cost about 2 s of work; the refusal says how many presses fit, and writes nothing."""
-    started = time.monotonic()
     refused = heavy.post("/api/sessions/heavy/presses", json={"press": "next", "count": 100})
     assert refused.status_code == 413 and refused.json()["field"] == "count", refused.text
     assert "press at most 5 at a time" in refused.json()["error"]
-    assert time.monotonic() - started < 5
     assert heavy.get("/api/sessions/heavy", params={"points": "false"}).json()["seq"] == 1
     assert heavy.post("/api/sessions/heavy/presses", json={"press": "next", "count": 5}).status_code == 200
 
@@ -40,21 +37,20 @@ def test_a_fold_over_the_budget_is_refused_and_at_stays_cheap(heavy):
     refused = heavy.get("/api/sessions/heavy/events", params={"limit": 1000})
     assert refused.status_code == 413 and refused.json()["field"] == "limit"
     assert heavy.get("/api/sessions/heavy/events", params={"limit": 2}).status_code == 200
-    started = time.monotonic()
-    for at in (4, 7, 10):
+    for at in (4, 7, 10):  # answered (from the closer snapshots); how fast is bench/bench_costly.py's to say
         assert heavy.get("/api/sessions/heavy", params={"at": at, "points": "false"}).json()["seq"] == at
-    assert time.monotonic() - started < 6
 
 
 def test_a_thompson_model_whose_events_would_be_huge_is_refused(client, nnreplay):
-    """Thompson on 64,64 with count 1000 wrote 175 MB in one request (a draw per arm per press): a thompson
-    session whose every event would pass 64 KiB is refused naming `hidden`, by the server and the CLI."""
+    """Thompson on 64,64 with count 1000 wrote 175 MB in one request (a draw per arm per press): a new
+    thompson session takes at most 128 parameters (about 6 KB an event), refused naming `hidden`, by the
+    server and the CLI; 2-8-8-1 (105 parameters) is fine."""
     refused = client.post("/api/sessions", json={"learner": "thompson", "hidden": [64, 64]})
     assert refused.status_code == 400 and refused.json()["field"] == "hidden", refused.text
-    assert "KiB an event" in refused.json()["error"]
+    assert "at most 128 parameters" in refused.json()["error"]
     result = nnreplay("new", "--learner", "thompson", "--hidden", "64,64", ok=False)
-    assert result.exit_code == 1 and "KiB an event" in result.stderr
-    assert client.post("/api/sessions", json={"learner": "thompson", "hidden": [16, 16]}).status_code == 201
+    assert result.exit_code == 1 and "at most 128 parameters" in result.stderr
+    assert client.post("/api/sessions", json={"learner": "thompson", "hidden": [8, 8]}).status_code == 201
 
 
 @pytest.mark.parametrize("path", ["/api/sessions/grad?at=2", "/api/sessions/grad/metrics",
@@ -93,9 +89,8 @@ def test_costly_requests_take_turns_per_client(server):
         asked = [pool.submit(ask, n) for n in range(20)]
         other = httpx.Client(base_url=server.url, timeout=30,
                              transport=httpx.HTTPTransport(local_address="127.0.0.2"))
-        started = time.monotonic()
-        assert other.get("/api/sessions/grad", params={"at": 3}).status_code == 200  # while the flood waits
-        assert time.monotonic() - started < 2
+        assert other.get("/api/sessions/grad", params={"at": 3}).status_code == 200
+        assert not all(future.done() for future in asked)  # answered while the flood still waits its turns
         other.close()
         flood = [future.result() for future in asked]
     assert 429 in flood, flood

@@ -39,14 +39,21 @@ def test_the_page_says_other_arithmetic_and_re_presses(browser, old_server):
     expect(notice).to_contain_text("Recorded on other arithmetic")
     expect(notice).to_contain_text("step 4 (seq 5)")
     assert "broken" not in notice.inner_text().lower()
+    expect(page.locator("#next")).to_be_disabled()  # this machine cannot continue it: the server would refuse
     assert axe_problems(page) == []
-    about(page)
-    page.locator("#repress").click()
+    notice.get_by_role("button", name="Re-press it").click()
     origin = page.locator("#repressed-from")
     expect(origin).to_be_visible()
     expect(origin).to_contain_text("Re-pressed from old")
     expect(page.locator("#other-arithmetic")).to_be_hidden()
-    origin.get_by_role("link", name="old").click()
+    expect(page.locator("#next")).to_be_enabled()
+    expect(page.locator("#title")).to_contain_text("old-repress")
+    about(page)
+    page.locator("#repress").click()  # the same action under "About this run", on any session
+    expect(page.locator("#title")).to_contain_text("old-repress-repress")
+    origin.get_by_role("link", name="old-repress", exact=True).click()
+    expect(page.locator("#title")).to_have_text("old-repress")
+    origin.get_by_role("link", name="old", exact=True).click()
     expect(page.locator("#other-arithmetic")).to_be_visible()
     assert errors == []
     context.close()

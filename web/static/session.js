@@ -84,14 +84,19 @@ class SessionView {
         "in portable arithmetic.");
     }
     $("repress").disabled = server.read_only;
-    const other = $("other-arithmetic");
-    other.hidden = full.replay !== "other arithmetic";
-    if (!other.hidden) {
-      const at = full.problem ? full.problem.seq : null;
-      other.textContent = "Recorded on other arithmetic: nnreplay 0.1 or 0.2 recorded this session with arithmetic " +
-        "that depends on the machine" + (at ? `, and this machine's replay departs from the record at step ${at - 1} ` +
-        `(seq ${at})` : "") + ". Its log is intact; the numbers shown are this machine's. Use Re-press (under " +
-        "\"About this run\") to carry it on in portable arithmetic.";
+    const other = $("other-arithmetic"), departed = full.replay === "other arithmetic";
+    other.hidden = !departed;
+    // such a session takes no press here (the server refuses it): Re-press is the way on
+    for (const button of document.querySelectorAll(".presses button")) button.disabled = departed || server.read_only;
+    if (departed) {
+      const at = full.problem ? full.problem.seq : null, again = document.createElement("button");
+      again.type = "button"; again.className = "primary"; again.textContent = "Re-press it";
+      again.addEventListener("click", () => this.repress());
+      other.replaceChildren("Recorded on other arithmetic: nnreplay 0.1 or 0.2 recorded this session with " +
+        "arithmetic that depends on the machine" + (at ? `, and this machine's replay departs from the record at ` +
+        `step ${at - 1} (seq ${at})` : "") + ". Its log is intact, but this machine cannot continue it; the numbers " +
+        "shown are this machine's. A re-press presses its presses again in a new session that any machine " +
+        "replays bit for bit. ", again);
     }
   }
 
