@@ -71,8 +71,9 @@ def test_old_sessions_rebuild_to_the_recorded_heads_or_say_where_they_depart(run
         assert shown["params"] == {"W1": [[recorded["weights"][0]], [recorded["weights"][1]]],
                                    "b1": [recorded["bias"]]}
     else:
+        # departed on the way: this machine's head differs, or it met the record again after departing
         assert shown["replay"] == "other arithmetic" and result.exit_code == 3
-        assert shown["digest"] != recorded["digest"]
+        assert shown["problem"]["seq"] <= shown["seq"]
         text = run(runner, old_db, "show", recorded["session_id"], codes=(3,))
         assert recorded["digest"] in text.stdout and "what this machine folds" in text.stdout
         assert "machine-dependent arithmetic" in text.stderr and "changed after it was recorded" not in text.stderr

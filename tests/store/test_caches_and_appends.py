@@ -177,7 +177,9 @@ def test_release_0_1_0_reads_audits_and_continues(runner, tmp_path):
     for session in expected:
         shown = json.loads(run("show", session["session_id"], "--json").stdout)
         assert (shown["head_hash"], shown["recorded_digest"]) == (session["head_hash"], session["digest"])
-        assert (shown["digest"] == session["digest"]) == (shown["replay"] == "as recorded")
+        # a head this machine folds differently is never "as recorded" (one that departed on the way and met
+        # the record again by the head is not either: tests/cli/test_release_compat.py)
+        assert shown["digest"] == session["digest"] or shown["replay"] == "other arithmetic"
         item = listing[session["session_id"]]
         assert item["accuracy"] == session["accuracy"] if item["ok"] else item["problem"]["verdict"] == "other arithmetic"
     result = run("audit", "--json")
