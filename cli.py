@@ -111,7 +111,8 @@ def echo_json(value) -> None:
 
 
 # -- recording ---------------------------------------------------------------------------------------------
-DataOpt = Annotated[Optional[str], typer.Option(help="Data set: linear (default), xor, circle, gauss or spiral.")]
+DataOpt = Annotated[Optional[str], typer.Option(help="Data set: linear (default), xor, circle, gauss, spiral, or "
+                                                       "TensorFlow Playground's pg-circle, pg-xor, pg-gauss, pg-spiral.")]
 FeaturesOpt = Annotated[Optional[str], typer.Option(
     metavar="LIST", help="Model inputs, in order, from x, y, x2, y2, xy, sinx, siny (default x,y).")]
 HiddenOpt = Annotated[Optional[str], typer.Option(

@@ -1,4 +1,4 @@
-"""The red (1) and blue (0) points in [-1, 1]², drawn by one of five rules, and the held-out share.
+"""The red (1) and blue (0) points in [-1, 1]², drawn by one of nine rules, and the held-out share.
 
 The data set is drawn once, in `decide` for the start command, and its points are written into the
 `session_started` event: replay reads them back and never draws, so a log stays valid when numpy changes
@@ -10,6 +10,9 @@ its random streams. Rules (each label then flipped with probability `noise`):
     circle  uniform points; red inside the circle of radius sqrt(2/π) about the centre (half the square)
     gauss   two round clusters, sd 0.25, red about (0.4, 0.4) and blue about (-0.4, -0.4), clipped to the square
     spiral  two interleaved spirals of 1.75 turns, radius 0.05..0.95, red one half a turn from the blue one
+
+    pg-circle, pg-xor, pg-gauss, pg-spiral  TensorFlow Playground's four, drawn as Playground draws them
+            (engine/playground.py): gaps, even spiral spacing, noise that moves points, half per class
 
 `separator` holds the three numbers of the true boundary: (a, b, c) of a line for linear and gauss (whose
 Bayes boundary is x + y = 0), (cx, cy, r) of the circle, (cx, cy, 0) of xor's cross; spiral has none and
@@ -28,10 +31,11 @@ import numpy as np
 
 from engine import arith, samplers
 from engine.arithmetic import PORTABLE_NAME, arithmetic
+from engine.playground import RULES as PLAYGROUND, TRUTH as PLAYGROUND_TRUTH
 from engine.features import feature_matrix
 
 MAX_POINTS = 10_000
-KINDS = ("linear", "xor", "circle", "gauss", "spiral")
+KINDS = ("linear", "xor", "circle", "gauss", "spiral", *PLAYGROUND)
 RADIUS = math.sqrt(2.0 / math.pi)
 _frozen = attrs.cmp_using(eq=np.array_equal)
 
@@ -127,17 +131,23 @@ PORTABLE_RULES = {"linear": _linear, "xor": _xor, "circle": _circle, "gauss": _g
 def draw_dataset(n: int, noise: float, rng: np.random.Generator, kind: str = "linear", features=("x", "y"),
                  n_test: int = 0, arithmetic_name: str = PORTABLE_NAME) -> DataSet:
     """n points drawn by the rule `kind` in the session's arithmetic; each label flipped with probability
-    `noise`."""
+    `noise`, except on Playground's data sets (engine/playground.py), whose noise moves points as
+    Playground's does."""
     ops = arithmetic(arithmetic_name)
-    points, red, separator = ops.rules[kind](n, rng)
-    labels = red.astype(np.float64)
-    flips = ops.uniform(rng, 0.0, 1.0, n) < noise
-    labels = np.where(flips, 1.0 - labels, labels)
+    if kind in PLAYGROUND:
+        points, red, separator = PLAYGROUND[kind](n, rng, noise)
+        labels = red.astype(np.float64)
+    else:
+        points, red, separator = ops.rules[kind](n, rng)
+        labels = red.astype(np.float64)
+        flips = ops.uniform(rng, 0.0, 1.0, n) < noise
+        labels = np.where(flips, 1.0 - labels, labels)
     return DataSet(points, labels, tuple(float(v) for v in separator), kind, tuple(features), n_test, arithmetic_name)
 
 
 def truth(kind: str, separator, xy: np.ndarray) -> np.ndarray | None:
     """A field that is positive where the rule says red and zero on its true boundary; None for spiral."""
+    kind = PLAYGROUND_TRUTH.get(kind, kind)
     x, y = xy[:, 0], xy[:, 1]
     a, b, c = separator
     if kind in ("linear", "gauss"):

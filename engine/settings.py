@@ -78,6 +78,8 @@ class Settings:
         _check(self.arithmetic in ARITHMETICS,
                f"arithmetic must be one of: {', '.join(ARITHMETICS)}; got {self.arithmetic!r}")
         _check(self.data in KINDS, f"data must be one of: {', '.join(KINDS)}; got {self.data!r}")
+        _check(self.portable or not self.data.startswith("pg-"),
+               "Playground's data sets came after portable arithmetic: a session of machine arithmetic has none")
         _check(len(self.features) >= 1 and all(isinstance(f, str) and f in FEATURES for f in self.features),
                f"features are a comma-separated list of: {', '.join(FEATURES)}; got {','.join(map(str, self.features))!r}")
         _check(len(set(self.features)) == len(self.features), "features may name each feature once")

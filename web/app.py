@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
+from engine.dataset import KINDS
 from store import short_name
 from web import api
 from web.answers import error
@@ -21,7 +22,7 @@ STATIC = {"app.js": "text/javascript", "common.js": "text/javascript", "session.
           "inside.js": "text/javascript", "readouts.js": "text/javascript", "style.css": "text/css",
           "index.html": "text/html",
           # the New-session form's data-set thumbnails (docs/make_thumbnails.py draws them)
-          **{f"data-{kind}.png": "image/png" for kind in ("linear", "xor", "circle", "gauss", "spiral")}}
+          **{f"data-{kind}.png": "image/png" for kind in KINDS}}
 
 
 def _read_static() -> dict[str, bytes]:

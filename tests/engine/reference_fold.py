@@ -251,6 +251,8 @@ def drawn_start(settings) -> tuple:
         xy = [tuple(clip((0.4 if r else -0.4) + 0.25 * z[2 * p + k]) for k in (0, 1)) for p, r in enumerate(red)]
         half = ra.sqrt(0.5)
         separator = (half, half, 0.0)
+    elif kind.startswith("pg-"):
+        return playground_start(settings, us)
     else:  # spiral
         red = [ra.uniform(us, 0.0, 1.0) < 0.5 for _ in range(n)]
         t = [ra.uniform(us, 0.0, 1.0) for _ in range(n)]
@@ -261,20 +263,73 @@ def drawn_start(settings) -> tuple:
         separator = (0.0, 0.0, 0.0)
     flips = [ra.uniform(us, 0.0, 1.0) < settings.noise for _ in range(n)]
     points = tuple((x, y, (0.0 if r else 1.0) if f else (1.0 if r else 0.0)) for (x, y), r, f in zip(xy, red, flips))
+    return points, separator, _initial(settings, us)
+
+
+def playground_start(settings, us) -> tuple:
+    """engine/playground.py's rules, point by point, then the shuffle and the initial parameters."""
+    n, kind, noise, sixth = settings.points, settings.data, settings.noise, 1.0 / 6.0
+    red_n = n - n // 2
+    jitter = lambda v, u: v + (-5.0 + 10.0 * u) * noise  # noqa: E731
+    xy, red = [], []
+    if kind in ("pg-circle", "pg-xor"):
+        rows = [[ra.uniform(us, 0.0, 1.0) for _ in range(4)] for _ in range(n)]
+        for p, (u0, u1, u2, u3) in enumerate(rows):
+            if kind == "pg-circle":
+                r = 2.5 * u0 if p < red_n else 3.5 + 1.5 * u0
+                x, y = r * ra.sinpi(2.0 * u1), r * ra.cospi(2.0 * u1)
+                jx, jy = jitter(x, u2), jitter(y, u3)
+                red.append(jx * jx + jy * jy < 6.25)
+            else:
+                x, y = -5.0 + 10.0 * u0, -5.0 + 10.0 * u1
+                x, y = x + (0.3 if x > 0.0 else -0.3), y + (0.3 if y > 0.0 else -0.3)
+                red.append(jitter(x, u2) * jitter(y, u3) >= 0.0)
+            xy.append((x, y))
+        separator = (0.0, 0.0, 2.5 * sixth) if kind == "pg-circle" else (0.0, 0.0, 0.0)
+    elif kind == "pg-gauss":
+        sd = ra.sqrt(0.5 + 7.0 * noise)
+        z = ra.gaussian(us, 2 * n)
+        clip = lambda v: -6.0 if v < -6.0 else 6.0 if v > 6.0 else v  # noqa: E731
+        for p in range(n):
+            centre = 2.0 if p < red_n else -2.0
+            xy.append((clip(centre + sd * z[2 * p]), clip(centre + sd * z[2 * p + 1])))
+            red.append(p < red_n)
+        half = ra.sqrt(0.5)
+        separator = (half, half, 0.0)
+    else:  # pg-spiral
+        blue_n = n // 2
+        for p in range(n):
+            first = p < red_n
+            i, m = (p, red_n) if first else (p - red_n, max(blue_n, 1))
+            r = float(i) / float(m) * 5.0
+            turns = 3.5 * (float(i) / float(m)) + (0.0 if first else 1.0)
+            xy.append((r * ra.sinpi(turns), r * ra.cospi(turns)))
+            red.append(first)
+        jitters = [(ra.uniform(us, -1.0, 1.0), ra.uniform(us, -1.0, 1.0)) for _ in range(n)]
+        xy = [(x + jx * noise, y + jy * noise) for (x, y), (jx, jy) in zip(xy, jitters)]
+        separator = (0.0, 0.0, 0.0)
+    order = list(range(n))
+    shuffle = [ra.uniform(us, 0.0, 1.0) for _ in range(n - 1)] if n > 1 else []
+    for k, i in enumerate(range(n - 1, 0, -1)):
+        j = int(shuffle[k] * (i + 1))
+        order[i], order[j] = order[j], order[i]
+    points = tuple((xy[o][0] * sixth, xy[o][1] * sixth, 1.0 if red[o] else 0.0) for o in order)
+    return points, separator, _initial(settings, us)
+
+
+def _initial(settings, us) -> tuple:
     model = model_for(settings.features, settings.hidden, settings.activation, settings.arithmetic)
     if model.legacy:
         turn = ra.uniform(us, 0.0, 2.0)
-        initial = (0.5 * ra.cospi(turn), 0.5 * ra.sinpi(turn), ra.uniform(us, -0.3, 0.3))
-    else:
-        initial = []
-        for name, shape in model.shapes:
-            if name.startswith("W"):
-                limit = ra.sqrt(6.0 / (shape[0] + shape[1]))
-                initial += [ra.uniform(us, -limit, limit) for _ in range(shape[0] * shape[1])]
-            else:
-                initial += [0.0] * shape[0]
-        initial = tuple(initial)
-    return points, separator, initial
+        return (0.5 * ra.cospi(turn), 0.5 * ra.sinpi(turn), ra.uniform(us, -0.3, 0.3))
+    initial = []
+    for name, shape in model.shapes:
+        if name.startswith("W"):
+            limit = ra.sqrt(6.0 / (shape[0] + shape[1]))
+            initial += [ra.uniform(us, -limit, limit) for _ in range(shape[0] * shape[1])]
+        else:
+            initial += [0.0] * shape[0]
+    return tuple(initial)
 
 
 def check(events) -> list[str]:

@@ -14,7 +14,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PORTABLE_MODULES = ["engine/arith.py", "engine/samplers.py", "engine/scalar.py", "engine/portable.py",
                     "engine/arithmetic.py", "engine/model.py", "engine/metrics.py", "engine/dataset.py",
                     "engine/features.py", "engine/thompson.py", "engine/decider.py", "engine/state.py",
-                    "engine/events.py", "engine/settings.py", "engine/person.py", "engine/lesson.py"]
+                    "engine/events.py", "engine/settings.py", "engine/person.py", "engine/lesson.py",
+                    "engine/playground.py"]
 
 TRANSCENDENTAL = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "logaddexp", "logaddexp2", "tanh",
                   "sinh", "cosh", "sin", "cos", "tan", "arctan", "arctan2", "atan", "atan2", "power",

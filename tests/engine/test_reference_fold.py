@@ -34,6 +34,10 @@ CORPUS = [
     ("xor 4 relu", {"data": "xor", "hidden": (4,), "activation": "relu", "lr": 2.0}),
     ("circle 4 sigmoid", {"data": "circle", "hidden": (4,), "activation": "sigmoid"}),
     ("linear 3 linear", {"hidden": (3,), "activation": "linear"}),
+    ("pg-circle noisy, held out", {"data": "pg-circle", "noise": 0.3, "test_share": 0.25, "hidden": (3,)}),
+    ("pg-xor noisy", {"data": "pg-xor", "noise": 0.2, "features": ("x", "y", "xy")}),
+    ("pg-gauss noisy", {"data": "pg-gauss", "noise": 0.5}),
+    ("pg-spiral", {"data": "pg-spiral", "noise": 0.1, "hidden": (4,)}),
 ]
 
 

@@ -96,7 +96,7 @@ function settingValue(text, fallback) {
 const LABELS = { discount: "Discount", prior: "Prior", data: "Data set", features: "Features",
   hidden: "Hidden layers", activation: "Activation", test_share: "Held-out share" };
 const HINTS = { hidden: "none; e.g. 8 or 8,4", test_share: "0 to 0.9" };
-const PICTURED = new Set(["linear", "xor", "circle", "gauss", "spiral"]);
+const PICTURED = new Set(["linear", "xor", "circle", "gauss", "spiral", "pg-circle", "pg-xor", "pg-gauss", "pg-spiral"]);
 function addSettingFields() {
   const form = $("new-form"), before = form.elements.name.parentElement, choices = server.choices || {};
   for (const [key, fallback] of Object.entries(server.settings)) {
