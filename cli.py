@@ -132,6 +132,7 @@ def new(
     lr: Annotated[float, typer.Option(parser=_decimal, metavar="FLOAT", help="Learning rate of the gradient learner.")] = 1.0,
     step: Annotated[float, typer.Option(parser=_decimal, metavar="FLOAT", help="Size of one thompson parameter modification.")] = 0.2,
     discount: Annotated[float, typer.Option(parser=_decimal, metavar="FLOAT", help="Share of each thompson posterior kept per step.")] = 0.9,
+    prior: Annotated[float, typer.Option(parser=_decimal, metavar="FLOAT", help="Each thompson arm starts at Beta(prior, prior).")] = 1.0,
     name: Annotated[Optional[str], typer.Option(help="A unique name to refer to the session by.")] = None,
     data: DataOpt = None,
     features: FeaturesOpt = None,
@@ -149,7 +150,7 @@ def new(
     Example: nnreplay new --data xor --hidden 8 --test-share 0.2 --name xor-net
     """
     service.check_hidden(hidden)
-    settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount,
+    settings = dict(learner=learner, seed=seed, points=points, noise=noise, lr=lr, step=step, discount=discount, prior=prior,
                     **model_options(data, features, hidden, activation, test_share))
     service.check_new_session(name, **settings)  # refuse bad values before the file is created
     with open_log(ctx, create=True) as log:
@@ -165,11 +166,11 @@ def repress(
     learner: Annotated[Optional[str], typer.Option(help="Another learner (buttons need thompson).")] = None,
     seed: Annotated[Optional[int], typer.Option(parser=_whole, metavar="INTEGER", help="Another seed: another data set and other draws.")] = None,
     points: Annotated[Optional[int], typer.Option(parser=_whole, metavar="INTEGER", help="Another number of points.")] = None,
-    noise: Annotated[Optional[float], typer.Option(help="Another label noise, 0 to 0.5.")] = None,
-    lr: Annotated[Optional[float], typer.Option(help="Another learning rate (gradient).")] = None,
-    step: Annotated[Optional[float], typer.Option(help="Another modification size (thompson).")] = None,
-    discount: Annotated[Optional[float], typer.Option(help="Another posterior discount (thompson).")] = None,
-    prior: Annotated[Optional[float], typer.Option(help="Another Beta(prior, prior) start (thompson).")] = None,
+    noise: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="Another label noise, 0 to 0.5.")] = None,
+    lr: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="Another learning rate (gradient).")] = None,
+    step: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="Another modification size (thompson).")] = None,
+    discount: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="Another posterior discount (thompson).")] = None,
+    prior: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="Another Beta(prior, prior) start (thompson).")] = None,
     data: DataOpt = None,
     features: FeaturesOpt = None,
     hidden: HiddenOpt = None,

@@ -94,15 +94,17 @@ class Live:
             while not self.stopping.is_set() and queue in self._queues:
                 getter = asyncio.ensure_future(queue.get())
                 stopper = asyncio.ensure_future(self.stopping.wait())
-                done, _ = await asyncio.wait({getter, stopper}, timeout=HEARTBEAT_SECONDS,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                stopper.cancel()
-                if getter in done:
+                try:
+                    done, _ = await asyncio.wait({getter, stopper}, timeout=HEARTBEAT_SECONDS,
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                finally:  # also when the page leaves mid-wait: no task is left pending behind it
+                    stopper.cancel()
+                    if not getter.done():
+                        getter.cancel()
+                if getter in done and not getter.cancelled():
                     yield getter.result()
-                else:
-                    getter.cancel()
-                    if not self.stopping.is_set():
-                        yield ": still here\n\n"
+                elif not self.stopping.is_set():
+                    yield ": still here\n\n"
         finally:
             self._queues.discard(queue)
 
