@@ -18,6 +18,7 @@ import pathlib
 import re
 import secrets
 import sqlite3
+import time
 
 from store import contract, progress
 from store.contract import GUARD_TRIGGERS, HEADS_SQL, TRIGGERS_SQL  # noqa: F401  (tests lift and restore the guards)
@@ -268,12 +269,23 @@ def _schema_version(conn: sqlite3.Connection, path: str) -> int | None:
 
 
 def _set_journal(conn: sqlite3.Connection, path: str) -> None:
-    try:
-        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if mode != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.Error as error:
-        raise translate(error, path) from None
+    # switching a new file to WAL needs it exclusively, and SQLite answers BUSY at once, without its busy
+    # handler, while another process that opened it at the same moment still holds a read lock: retry
+    # within the busy timeout (six processes creating one file at once under load saw it)
+    waited, pause = 0.0, 0.005
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or waited >= BUSY_TIMEOUT_MS / 1000:
+                raise translate(error, path) from None
+        except sqlite3.Error as error:
+            raise translate(error, path) from None
+        time.sleep(pause)
+        waited, pause = waited + pause, min(pause * 2, 0.1)
 
 
 def translate(error: sqlite3.Error, path: str) -> StoreError:

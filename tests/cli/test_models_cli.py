@@ -56,7 +56,8 @@ def test_log_metrics_carries_held_out_loss_and_accuracy(nnreplay, net):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--data", "moons"], "Error: --data must be one of: linear, xor, circle, gauss, spiral; got 'moons'\n"),
+    (["--data", "moons"], "Error: --data must be one of: linear, xor, circle, gauss, spiral, pg-circle, pg-xor, "
+                           "pg-gauss, pg-spiral; got 'moons'\n"),
     (["--hidden", "8,x"], "Error: --hidden takes layer sizes separated by commas, like 8 or 8,4; got '8,x'\n"),
     (["--features", "x,z"], "Error: --features are a comma-separated list of: x, y, x2, y2, xy, sinx, siny; got 'x,z'\n"),
     (["--activation", "relu"], "Error: --activation shapes hidden units; add hidden layers (hidden 8) or leave the "

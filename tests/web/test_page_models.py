@@ -10,7 +10,7 @@ def test_the_form_starts_a_hidden_layer_session_with_held_out_points(page, serve
     session has exactly those settings, and the page shows its held-out loss and accuracy as `show` does."""
     page.goto(server.url + "/")
     page.get_by_role("button", name="New session").click()
-    page.get_by_role("radio", name="xor").check()
+    page.get_by_role("radio", name="xor", exact=True).check()
     page.get_by_role("combobox", name="Activation").select_option("relu")
     page.get_by_label("Hidden layers").fill("8")
     page.get_by_label("Held-out share").fill("0.25")
