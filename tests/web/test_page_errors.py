@@ -47,7 +47,7 @@ def test_train_stops_on_a_refused_press_and_says_why(page, server):
     expect(page.locator("#r-seq")).not_to_have_text("6", timeout=10_000)
     server.stop()
     # the press in flight is answered 503 by the stopping server, or finds no server at all
-    expect(page.locator("#press-error")).to_have_text(re.compile("the server did not answer|the work was abandoned|the server is stopping"),
-                                                       timeout=10_000)
+    said = re.compile("the server did not answer|the work was abandoned|the server is stopping")
+    expect(page.locator("#press-error")).to_have_text(said, timeout=10_000)
     expect(page.get_by_role("button", name="Train")).to_be_visible()
     expect(page.get_by_role("button", name="Pause")).to_have_count(0)
