@@ -66,3 +66,21 @@ def test_compare_re_presses_a_panel_beside_the_original(browser, old_server):
     page.get_by_role("button", name="Re-press old: a new session pressing its presses again, added here").click()
     expect(page.locator("#panels figure")).to_have_count(2)
     page.context.close()
+
+
+def test_a_portable_log_changed_after_recording_is_said_and_takes_no_press(browser, db_path):
+    """A portable session whose record was rewritten: the page says the log does not fold to its record
+    (not 'other arithmetic'), and its presses are disabled."""
+    info = record(db_path, "portable-1")
+    as_if_recorded_elsewhere(db_path, info.id, 3)
+    server = Server(db_path)
+    try:
+        page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        open_session(page, server, "old")
+        notice = page.locator("#other-arithmetic")
+        expect(notice).to_contain_text("does not fold to the state it records")
+        assert "other arithmetic" not in notice.inner_text()
+        expect(page.locator("#next")).to_be_disabled()
+        page.context.close()
+    finally:
+        server.stop()

@@ -85,9 +85,16 @@ class SessionView {
     }
     $("repress").disabled = server.read_only;
     const other = $("other-arithmetic"), departed = full.replay === "other arithmetic";
-    other.hidden = !departed;
+    const changed = full.replay === "differs";
+    other.hidden = !departed && !changed;
     // such a session takes no press here (the server refuses it): Re-press is the way on
-    for (const button of document.querySelectorAll(".presses button")) button.disabled = departed || server.read_only;
+    for (const button of document.querySelectorAll(".presses button")) {
+      button.disabled = departed || changed || server.read_only;
+    }
+    if (changed) {
+      other.textContent = "This log does not fold to the state it records here: it was changed after it was " +
+        "recorded, so nothing more is pressed on it. Audit (under \"About this run\") says where.";
+    }
     if (departed) {
       const at = full.problem ? full.problem.seq : null, again = document.createElement("button");
       again.type = "button"; again.className = "primary"; again.textContent = "Re-press it";
