@@ -375,7 +375,8 @@ class Recorder:
             params += (end,)
         for row in self._stream(sql + " ORDER BY seq", params):
             if progress.abandoned():  # a server's request whose client left, or a server stopping: a fold
-                raise Abandoned("the work was abandoned: its client left, or the server is stopping")
+                raise Abandoned("the work was abandoned (its client left, or the server is stopping): nothing of it "
+                                "was recorded; try again")
             yield EventRow(*row)
 
     def _first_state(self, session_id: str) -> State:
