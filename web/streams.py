@@ -13,7 +13,7 @@ import threading
 
 import store
 from store import progress
-from web.database import Call
+from web.database import Call, _settle
 
 CHUNK = 64 * 1024
 QUEUED = 8
@@ -107,11 +107,3 @@ async def stream(path: str, prepare, produce):
             call.abandon()  # the client left (or the answer ended): the thread stops at its next piece
 
     return prepared, body()
-
-
-def _settle(future, result, exc) -> None:
-    if not future.done():
-        if exc is not None:
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
