@@ -2,7 +2,6 @@
 for every event, every schema object (sqlite_* ones too) is compared before a write and by audit, and a -wal
 file of another database is refused before anything is read or written."""
 
-import hashlib
 import json
 import os
 import shutil
@@ -11,20 +10,9 @@ import sqlite3
 import pytest
 
 from store.schema import GUARD_TRIGGERS, TRIGGERS_SQL
+from test_caches_and_appends import one_error, sha  # noqa: E402 - the same checks of a refusal and a file
 
 RELEASE_DB = os.path.join(os.path.dirname(__file__), "..", "data", "release-0.1.0.db")
-
-
-def sha(path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
-
-
-def one_error(result, *words) -> None:
-    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
-    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, result.stderr
-    for word in words:
-        assert word in result.stderr, (word, result.stderr)
 
 
 @pytest.fixture
