@@ -21,6 +21,9 @@ STATIC = {"app.js": "text/javascript", "common.js": "text/javascript", "session.
           "compare.js": "text/javascript", "draw.js": "text/javascript", "form.js": "text/javascript",
           "inside.js": "text/javascript", "readouts.js": "text/javascript", "style.css": "text/css",
           "index.html": "text/html",
+          # class mode's pages: the join page and the teacher's overview
+          "join.html": "text/html", "join.js": "text/javascript",
+          "class.html": "text/html", "class.js": "text/javascript",
           # the New-session form's data-set thumbnails (docs/make_thumbnails.py draws them)
           **{f"data-{kind}.png": "image/png" for kind in KINDS}}
 

@@ -64,6 +64,7 @@ function followSessions(changed) {
 async function route() {
   if (view) view.close();
   const path = location.pathname, query = new URLSearchParams(location.search);
+  document.body.classList.toggle("spotlight", spotlight());
   let ref = null;
   if (path.startsWith("/sessions/")) {
     try { ref = decodeURIComponent(path.slice("/sessions/".length)); } catch (e) { ref = null; }
@@ -116,6 +117,11 @@ function connectLive() {
     if (view) view.live(data.changed);
     followSessions(data.changed);
   });
+  // a class paused or resumed by the teacher (a student's page lets presses through again at once)
+  live.addEventListener("class", (message) => {
+    const data = JSON.parse(message.data);
+    if (server.class && typeof data.paused === "boolean") showClassPaused(data.paused);
+  });
   // the browser retries by itself; meanwhile the page says that what it shows may be behind
   live.addEventListener("error", () => {
     note("live", "live updates lost: the server does not answer (retrying)");
@@ -124,6 +130,57 @@ function connectLive() {
 document.addEventListener("visibilitychange", () => {
   if (document.hidden && live) { live.close(); live = null; } else connectLive();
 });
+
+// -- class mode (docs/classes.md): who this page is for, and a class paused by the teacher ----------------
+// "owner" (no class: everything as before), "student" (their own sessions), "teacher" (reads every
+// session, presses none: the session page is read-only for them), "visitor" (sent to /join by the server)
+const role = () => (server.you && server.you.role) || "owner";
+const pressesAllowed = () => role() === "owner" || role() === "student";
+const spotlight = () => new URLSearchParams(location.search).get("spotlight") === "1";
+// a student's session is their lesson's demo (feedback and auto-scored are one learner pressed two ways)
+const lessonDemo = () => (server.class ? { feedback: "feedback", "auto-scored": "auto" }[server.class.lesson] || null : null);
+
+function arrangeForClass() {
+  const student = role() === "student", teacher = role() === "teacher";
+  document.body.classList.toggle("class-student", student);
+  document.body.classList.toggle("class-teacher", teacher);
+  if (!server.class) return;
+  const banner = $("class-banner");
+  banner.hidden = false;
+  banner.textContent = student ? `Class ${server.class.name} · you are ${server.you.name}`
+    : `Class ${server.class.name} · ${teacher ? "teacher" : role()}`;
+  // a student starts sessions only in the lesson, whose settings are fixed: one button, no form
+  $("new-toggle").hidden = true; $("new-form").hidden = true;
+  $("new-lesson").hidden = !student;
+  $("class-link").hidden = !teacher;
+  $("demos-heading").hidden = true; $("demos").hidden = true;
+  $("list-heading").textContent = student ? "Your sessions" : "Sessions in this class";
+  $("no-sessions").textContent = student ? "None yet: \"New session in the lesson\" starts one." : "No session yet.";
+  showClassPaused(Boolean(server.class.paused), true);
+}
+
+// The pause said twice: a visible notice beside the presses and once in the page's status region; the
+// presses come back when the teacher resumes (the live channel's `class` event, or a press answered 423)
+let classPaused = false;
+function showClassPaused(paused, quietly = false) {
+  const changed = paused !== classPaused;
+  classPaused = paused;
+  $("paused-notice").hidden = !paused;
+  if (view instanceof SessionView && view.id) view.setPressable();
+  if (changed && !quietly) {
+    $("announce").textContent = paused ? "Your teacher has paused the class: presses wait until they resume it."
+      : "Your teacher has resumed the class: you can press again.";
+  }
+}
+
+async function newLessonSession() {
+  try {
+    const made = await post("/api/sessions", {});
+    note("new", "");
+    await refreshSessions();
+    navigate(`/sessions/${made.id}`);
+  } catch (e) { note("new", `a new session could not start: ${e.message}`); }
+}
 
 // -- wiring ----------------------------------------------------------------------------------------------
 function wire() {
@@ -141,6 +198,7 @@ function wire() {
     button.addEventListener("click", () => startDemo(button.dataset.start));
   }
   $("next10").addEventListener("click", () => view instanceof SessionView && view.press("next", 10));
+  $("new-lesson").addEventListener("click", newLessonSession);
   $("repress").addEventListener("click", () => view instanceof SessionView && view.repress());
   $("train").addEventListener("click", () => view instanceof SessionView && view.train());
   $("curve").addEventListener("click", (e) => view instanceof SessionView && view.pickOnCurve(e));
@@ -182,6 +240,7 @@ async function start() {
   try {
     server = await api("/api/server");
     addSettingFields();
+    arrangeForClass();
     if (server.read_only) {
       for (const b of document.querySelectorAll("[data-press], [data-start], #new-toggle, #next10, #train")) { b.disabled = true; b.title = "read-only server"; }
     }

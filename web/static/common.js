@@ -29,6 +29,7 @@ async function api(path, options = {}) {
   if (!response.ok) {
     const error = new Error(body.error || `HTTP ${response.status}`);
     error.field = body.field; error.status = response.status;
+    error.retryAfter = response.headers.get("Retry-After");  // a 429 says when to try again
     throw error;
   }
   return body;

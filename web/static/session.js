@@ -4,7 +4,7 @@
 
 class SessionView {
   constructor(ref, query) {
-    this.ref = ref; this.asked = query ? query.get("demo") : null;
+    this.ref = ref; this.asked = (query ? query.get("demo") : null) || lessonDemo();
     this.following = true; this.shown = null; this.timer = null; this.training = false;
   }
 
@@ -88,9 +88,8 @@ class SessionView {
     const changed = full.replay === "differs";
     other.hidden = !departed && !changed;
     // such a session takes no press here (the server refuses it): Re-press is the way on
-    for (const button of document.querySelectorAll(".presses button")) {
-      button.disabled = departed || changed || server.read_only;
-    }
+    this.unpressable = departed || changed;
+    this.setPressable();
     if (changed) {
       other.textContent = "This log does not fold to the state it records here: it was changed after it was " +
         "recorded, so nothing more is pressed on it. Audit (under \"About this run\") says where.";
@@ -105,6 +104,14 @@ class SessionView {
         "shown are this machine's. A re-press presses its presses again in a new session that any machine " +
         "replays bit for bit. ", again);
     }
+  }
+
+  // presses are off on a read-only server, on a log this machine cannot continue, and in a paused class
+  setPressable() {
+    for (const button of document.querySelectorAll(".presses button")) {
+      button.disabled = this.unpressable || server.read_only || classPaused;
+    }
+    $("spotlight-note").hidden = !spotlight();
   }
 
   async repress() {
@@ -227,7 +234,14 @@ class SessionView {
           `step ${frame.seq - 1}, accuracy ${fmt.accuracy(frame.accuracy)}, loss ${fmt.loss(frame.loss)}`;
       }
       return true;
-    } catch (e) { $("press-error").textContent = e.message; return false; }
+    } catch (e) {
+      if (e.status === 423) {           // the class is paused: said as a pause, not as an error
+        showClassPaused(true, true);
+        $("announce").textContent = e.message;
+        return false;
+      }
+      $("press-error").textContent = e.message; return false;
+    }
   }
 
   // Train: Next presses one after another at the chosen rate, each an event, until Pause, a refusal, or
@@ -314,8 +328,9 @@ class SessionView {
   key(event) {
     const k = event.key;
     if (k === "Escape" && !$("fork-offer").hidden) { $("fork-cancel").click(); return true; }
-    if (k === "n" || k === " ") { this.press("next"); return true; }
-    if ("1234".includes(k) && k.length === 1 && this.learner === "thompson") { this.press(["bad", "meh", "good", "great"][Number(k) - 1]); return true; }
+    const pressing = pressesAllowed();   // the teacher presses nothing on a student's session
+    if (pressing && (k === "n" || k === " ")) { this.press("next"); return true; }
+    if (pressing && "1234".includes(k) && k.length === 1 && this.learner === "thompson") { this.press(["bad", "meh", "good", "great"][Number(k) - 1]); return true; }
     const step = event.shiftKey ? 10 : 1, at = Number($("scrubber").value);
     if (k === "ArrowLeft" || k === "ArrowDown") { this.scrubTo(at - step); return true; }
     if (k === "ArrowRight" || k === "ArrowUp") { this.scrubTo(at + step); return true; }
