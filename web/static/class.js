@@ -150,6 +150,7 @@ async function fetchBoards() {
         card.seq = board.seq;
         setNumbers(card, board);
         drawBoard(card.canvas, board, answer.grid);
+        card.item.dataset.seq = String(board.seq);   // the seq drawn: what a test or a script waits for
       }
     }
     note("boards", "");
