@@ -1,0 +1,1 @@
+// placeholder: the classpage engineer writes this file
