@@ -732,6 +732,20 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).", parser=_port, metavar="PORT")] = 8765,
     open_: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
     read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every press (show a recorded log).")] = False,
+    class_: Annotated[Optional[str], typer.Option("--class", metavar="NAME", help="Run a class: students join with a code, the teacher sees every board (the same NAME again continues it).")] = None,
+    lesson: Annotated[Optional[str], typer.Option(help="The class's lesson: supervised (default), feedback or auto-scored.")] = None,
+    points: Annotated[Optional[int], typer.Option(parser=_whole, metavar="INTEGER", help="The lesson's number of points.")] = None,
+    noise: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="The lesson's label noise, 0 to 0.5.")] = None,
+    lr: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="The lesson's learning rate (supervised).")] = None,
+    step: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="The lesson's modification size (feedback, auto-scored).")] = None,
+    discount: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="The lesson's posterior discount.")] = None,
+    prior: Annotated[Optional[float], typer.Option(parser=_decimal, metavar="FLOAT", help="The lesson's Beta(prior, prior) start.")] = None,
+    data: DataOpt = None,
+    features: FeaturesOpt = None,
+    hidden: HiddenOpt = None,
+    activation: ActivationOpt = None,
+    test_share: TestShareOpt = None,
+    max_students: Annotated[int, typer.Option(parser=_whole, metavar="N", help="Seats in the class (joins beyond are refused).")] = 200,
 ) -> None:
     """Serve the live page and its JSON API on the database; Ctrl-C stops it.
 
@@ -739,12 +753,33 @@ def serve(
     presses (source "web"); presses made elsewhere appear on the page within
     a second. The API is described in docs/api.md.
 
+    With --class, the server also prints a join address and code for the
+    students and a link for the teacher; each student presses a session of
+    their own in the lesson, and the teacher's overview shows every board.
+    The lesson's model options are those of `new`.
+
     Example: nnreplay --db class.db serve --read-only --open
+
+    Example: nnreplay --db class.db serve --host 0.0.0.0 --class 4b --lesson feedback
     """
     from web.server import serve as run
 
+    lesson_options = dict(points=points, noise=noise, lr=lr, step=step, discount=discount, prior=prior)
+    settings = {key: value for key, value in lesson_options.items() if value is not None}
+    settings.update(model_options(data, features, hidden, activation, test_share))
+    room = None
+    if class_ is not None:
+        if read_only:
+            fail("--class runs a class, whose students press: it cannot be --read-only", code=2)
+        if max_students < 1:
+            fail(f"--max-students must be at least 1, got {max_students}", code=2)
+        service.check_hidden(hidden)
+        service.check_new_session(**settings)  # bad values are refused before a database file is made
+        room = {"name": class_, "lesson": lesson, "settings": settings, "max_students": max_students}
+    elif lesson is not None or settings or max_students != 200:
+        fail("--lesson, --max-students and the model options go with --class NAME", code=2)
     run(ctx.obj["db"] if ctx.obj else DEFAULT_DB, host, port, read_only, open_,
-        say=lambda text, err=False: typer.echo(text, err=err))
+        say=lambda text, err=False: typer.echo(text, err=err), lesson=room)
 
 
 def global_options_first(argv: list[str]) -> list[str]:

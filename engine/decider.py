@@ -10,7 +10,8 @@ import numpy as np
 from engine import ENGINE_VERSION
 from engine.dataset import DataSet, draw_dataset
 from engine.errors import InvalidCommand, InvalidEvent
-from engine.events import Event, FeedbackGiven, Iterated, Origin, SessionStarted
+from engine.events import ClassPaused, ClassResumed, Event, FeedbackGiven, Iterated, Origin, SessionStarted
+from engine.membership import ClassMember
 from engine.metrics import gradient_step
 from engine.settings import Settings
 from engine.state import State, data_digest
@@ -21,6 +22,7 @@ from engine.thompson import BUTTONS, Learner, Posteriors, evolve_learner, select
 class Start:
     settings: Settings
     origin: Origin | None = None  # for `repress`: the session whose presses this one presses again
+    member: ClassMember | None = None  # the class the session belongs to, and as what
 
 
 @attrs.frozen
@@ -34,7 +36,14 @@ class Rate:
     source: str = "cli"
 
 
-Command = Start | Next | Rate
+@attrs.frozen
+class PauseClass:
+    """The teacher's Pause (paused=True) or Resume (paused=False), on the class record."""
+
+    paused: bool
+
+
+Command = Start | Next | Rate | PauseClass
 
 
 class _LazyGenerator:
@@ -66,10 +75,12 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
         data = draw_dataset(settings.points, settings.noise, rng, settings.data, arithmetic_name=settings.arithmetic)
         rows = tuple(tuple(row) for row in data.rows())
         return [SessionStarted(settings, ENGINE_VERSION, rows, tuple(data.separator), initial_params(settings, rng),
-                               command.origin)]
+                               command.origin, command.member)]
     if state is None:
         raise InvalidCommand("a session must start before anything else is pressed")
     settings = state.settings
+    if isinstance(command, PauseClass):
+        return [_pause_event(state, command.paused)]
     if isinstance(command, Next):
         if state.learner is None:
             return [Iterated(command.source)]
@@ -88,6 +99,14 @@ def decide(state: State | None, command: Command, rng: np.random.Generator) -> l
                                       settings.model.ops.beta_draws)
         return [FeedbackGiven(command.button, command.source, decision)]
     raise InvalidCommand(f"unknown command {command!r}")
+
+
+def _pause_event(state: State, paused: bool) -> Event:
+    if state.member is None or not state.member.is_record:
+        raise InvalidCommand("only a class record can be paused or resumed; this session is not one", field="class")
+    if state.paused == paused:
+        raise InvalidCommand(f"the class is already {'paused' if paused else 'running'}", field="paused")
+    return ClassPaused() if paused else ClassResumed()
 
 
 def initial_params(settings: Settings, rng: np.random.Generator) -> tuple[float, ...]:
@@ -110,7 +129,7 @@ def evolve(state: State | None, event: Event) -> State:
                                  settings.arithmetic)
         arms = len(settings.model.arms)
         learner = Learner(Posteriors.prior(settings.prior, arms)) if settings.learner == "thompson" else None
-        return State(settings, data, data_digest(settings, data), 1, event.initial, learner)
+        return State(settings, data, data_digest(settings, data), 1, event.initial, learner, None, event.member)
     if state is None:
         raise InvalidEvent(f"{event.type} before session_started")
     settings = state.settings
@@ -120,16 +139,27 @@ def evolve(state: State | None, event: Event) -> State:
             if event.decision is not None:
                 raise InvalidEvent("a gradient session's iteration carries no thompson decision")
             params = gradient_step(settings.model, state.params, state.data, settings.lr, state.forward)
-            return State(settings, state.data, state.data_digest, seq, params, None, state.last_button)
+            return State(settings, state.data, state.data_digest, seq, params, None, state.last_button,
+                         state.member, state.paused)
         if event.decision is None:
             raise InvalidEvent("a thompson session's iteration must record its decision")
         learner, params = _evolve_learner(state, event.decision, None)
-        return State(settings, state.data, state.data_digest, seq, params, learner, state.last_button)
+        return State(settings, state.data, state.data_digest, seq, params, learner, state.last_button,
+                     state.member, state.paused)
     if isinstance(event, FeedbackGiven):
         if state.learner is None:
             raise InvalidEvent("feedback_given in a session whose learner is not thompson")
         learner, params = _evolve_learner(state, event.decision, BUTTONS[event.button])
-        return State(settings, state.data, state.data_digest, seq, params, learner, event.button)
+        return State(settings, state.data, state.data_digest, seq, params, learner, event.button,
+                     state.member, state.paused)
+    if isinstance(event, (ClassPaused, ClassResumed)):
+        if state.member is None or not state.member.is_record:
+            raise InvalidEvent(f"{event.type} in a session that is not a class record")
+        paused = isinstance(event, ClassPaused)
+        if state.paused == paused:
+            raise InvalidEvent(f"{event.type} in a class that is already {'paused' if paused else 'running'}")
+        # the model, the learner and the last button stay as they were: a pause is no press
+        return attrs.evolve(state, seq=seq, paused=paused)
     raise InvalidEvent(f"unknown event {event!r}")
 
 

@@ -13,6 +13,7 @@ import attrs
 import numpy as np
 
 from engine.errors import InvalidEvent, InvalidSetting
+from engine.membership import ClassMember
 from engine.settings import Settings
 from engine.thompson import ACTIONS, BUTTONS, Decision
 
@@ -35,6 +36,15 @@ def _object(payload: Any, keys: tuple[str, ...], what: str) -> dict:
     return payload
 
 
+class _StartVersion:
+    """session_started's schema version: read on the class, the newest one the engine reads (3); read on an
+    event, the one it is written as: 3 with a `class` member, 2 without, so that every session that is not
+    a class's keeps the bytes (and hashes) it always had."""
+
+    def __get__(self, event, cls) -> int:
+        return 3 if event is None or event.member is not None else 2
+
+
 @attrs.frozen
 class SessionStarted:
     """seq 1: every setting, the drawn data set and the drawn initial parameters.
@@ -45,14 +55,15 @@ class SessionStarted:
 
     type: ClassVar[str] = "session_started"
     # 2: the settings may name the arithmetic that folds the session (absent in version 1: machine), and
-    # `origin` may name the session this one re-presses
-    schema_version: ClassVar[int] = 2
+    # `origin` may name the session this one re-presses; 3: `class` names the class the session belongs to
+    schema_version: ClassVar[int] = _StartVersion()
     settings: Settings
     engine_version: str
     points: tuple[tuple[float, float, float], ...]
     separator: tuple[float, float, float]
     initial: tuple[float, ...]
     origin: "Origin | None" = None
+    member: ClassMember | None = None
 
     def to_payload(self) -> dict:
         out = {
@@ -63,6 +74,8 @@ class SessionStarted:
         }
         if self.origin is not None:
             out["origin"] = self.origin.to_payload()
+        if self.member is not None:
+            out["class"] = self.member.to_payload()
         return out
 
     @classmethod
@@ -87,9 +100,10 @@ class SessionStarted:
         _require(isinstance(separator, list) and len(separator) == 3, "the separator must be [a, b, c]")
         _require(isinstance(payload["engine_version"], str), "engine_version must be a string")
         origin = Origin.from_payload(payload["origin"]) if "origin" in payload else None
+        member = ClassMember.from_payload(payload["class"]) if "class" in payload else None
         return cls(settings, payload["engine_version"], tuple(points),
                    tuple(_number(v, "separator") for v in separator), _parse_initial(settings, payload["initial"]),
-                   origin)
+                   origin, member)
 
 
 _HEX = re.compile(r"[0-9a-f]+")
@@ -221,8 +235,38 @@ class FeedbackGiven:
         return cls(payload["button"], payload["source"], _parse_decision(payload, cls.type))
 
 
-Event = SessionStarted | Iterated | FeedbackGiven
-EVENT_TYPES: dict[str, type] = {cls.type: cls for cls in (SessionStarted, Iterated, FeedbackGiven)}
+class _NoPayload:
+    """An event that is its type alone: payload {}."""
+
+    def to_payload(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_payload(cls, payload: dict):
+        _require(payload == {}, f"{cls.type} payload must be {{}}")
+        return cls()
+
+
+@attrs.frozen
+class ClassPaused(_NoPayload):
+    """The teacher paused the class: students' presses are refused until `class_resumed`. Only a class
+    record takes it; the model does not move."""
+
+    type: ClassVar[str] = "class_paused"
+    schema_version: ClassVar[int] = 1
+
+
+@attrs.frozen
+class ClassResumed(_NoPayload):
+    """The teacher resumed the class."""
+
+    type: ClassVar[str] = "class_resumed"
+    schema_version: ClassVar[int] = 1
+
+
+Event = SessionStarted | Iterated | FeedbackGiven | ClassPaused | ClassResumed
+EVENT_TYPES: dict[str, type] = {cls.type: cls for cls in (SessionStarted, Iterated, FeedbackGiven, ClassPaused,
+                                                          ClassResumed)}
 
 
 def _add_source(payload: dict) -> dict:
@@ -240,7 +284,16 @@ UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {
     ("iterated", 0): _add_source,
     ("feedback_given", 0): _add_source,
     ("session_started", 1): _same,
+    ("session_started", 2): _same,  # version 3 adds the optional `class` member (see `_versioned_members`)
 }
+
+
+def _versioned_members(type_: str, schema_version: int, payload: dict) -> None:
+    # session_started is written as version 3 exactly when it has a class member: a version-2 payload with
+    # one, or a version-3 payload without, is not what any nnreplay wrote
+    if type_ == "session_started":
+        _require(("class" in payload) == (schema_version >= 3),
+                 "session_started has a class member only from schema version 3, and version 3 only with one")
 
 
 def upcast(type_: str, schema_version: int, payload: Any) -> tuple[type, dict]:
@@ -251,6 +304,7 @@ def upcast(type_: str, schema_version: int, payload: Any) -> tuple[type, dict]:
              f"{type_} schema version {schema_version!r} is not one this engine reads "
              f"(it reads up to {cls.schema_version}); upgrade nnreplay")
     _require(isinstance(payload, dict), f"{type_} payload must be a JSON object")
+    _versioned_members(type_, schema_version, payload)
     while schema_version < cls.schema_version:
         step = UPCASTERS.get((type_, schema_version))
         _require(step is not None, f"no upcaster for {type_} version {schema_version}")

@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 
 from engine.dataset import DataSet
+from engine.membership import ClassMember
 from engine.metrics import Metrics, metrics
 from engine.settings import Settings
 from engine.thompson import Learner, frozen_params
@@ -32,6 +33,9 @@ class State:
     params: np.ndarray = attrs.field(converter=frozen_params, eq=attrs.cmp_using(eq=np.array_equal))
     learner: Learner | None = None
     last_button: str | None = None
+    # the session's class membership (seq 1's `class` member) and, for a class record, whether it is paused
+    member: ClassMember | None = None
+    paused: bool = False
     # derived from params and data when first asked for, never passed in: a fold that only digests
     # (audit, replay of a gradient session) never computes a loss it does not need
 
@@ -78,4 +82,6 @@ def state_digest(state: State) -> str:
                               -1 if learner.pending is None else learner.pending),
                   _optional(learner.before),
                   _optional(None if learner.rating is None else (learner.rating,))]
+    if state.member is not None and state.member.is_record:  # only a class record can pause: others keep their digests
+        parts.append(b"\x01" if state.paused else b"\x00")
     return hashlib.sha256(b"".join(parts)).hexdigest()

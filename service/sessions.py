@@ -100,8 +100,9 @@ def check_new_session(name: str | None = None, **settings) -> None:
     settings_from({**settings, "seed": 0} if settings.get("seed") is None else settings)
 
 
-def new_session(log: EventLog, name: str | None = None, **settings) -> SessionInfo:
-    """Start a session from keyword settings (learner, seed, points, ...); the seed is drawn when omitted."""
+def new_session(log: EventLog, name: str | None = None, member=None, **settings) -> SessionInfo:
+    """Start a session from keyword settings (learner, seed, points, ...); the seed is drawn when omitted.
+    `member` (engine.membership.ClassMember) makes it a class record or a student's session."""
     if name is not None:
         check_name_field(name)
         check_name_free(log, name)
@@ -112,7 +113,7 @@ def new_session(log: EventLog, name: str | None = None, **settings) -> SessionIn
 
     check_settings(made)
     try:
-        return log.new_session(made, name=name)
+        return log.new_session(made, name=name, member=member)
     except NameTaken as error:
         error.field = "name"
         raise

@@ -41,10 +41,21 @@ class Summary:
         return out
 
 
-def summaries(log) -> list[Summary]:
-    """Every session, oldest first; a session that cannot be read is listed with its problem, not raised."""
-    if not log.exists:
+def summaries(log, ids: list[str] | None = None) -> list[Summary]:
+    """Every session (or those of `ids`), oldest first; a session that cannot be read is listed with its
+    problem, not raised."""
+    if not log.exists or ids == []:
         return []
+    if ids is not None:
+        found = []
+        for start in range(0, len(ids), 500):  # SQLite caps the number of parameters of one statement
+            chunk = tuple(ids[start:start + 500])
+            found += _summaries(log, f"WHERE s.id IN ({', '.join('?' * len(chunk))})", chunk)
+        return sorted(found, key=lambda summary: (summary.info.created_at, summary.info.id))
+    return _summaries(log)
+
+
+def _summaries(log, where: str = "", params: tuple = ()) -> list[Summary]:
     heads = log.has_heads()
     join = ("LEFT JOIN heads h ON h.session_id = s.id" if heads else
             "LEFT JOIN (SELECT NULL AS session_id, NULL AS seq, NULL AS hash, NULL AS state_digest, NULL AS loss, "
@@ -52,8 +63,8 @@ def summaries(log) -> list[Summary]:
     columns = ", ".join(f"s.{c.strip()}" for c in SESSION_COLUMNS.split(","))
     sql = (f"SELECT {columns}, e.seq, e.hash, e.state_digest, h.seq, h.hash, h.state_digest, h.loss, h.accuracy, "
            f"h.score FROM sessions s {join} LEFT JOIN events e ON e.session_id = s.id AND e.seq = "
-           f"(SELECT MAX(seq) FROM events WHERE session_id = s.id) ORDER BY s.created_at, s.id")
-    return [_summary(log, tuple(row)) for row in log._listing(sql)]
+           f"(SELECT MAX(seq) FROM events WHERE session_id = s.id) {where} ORDER BY s.created_at, s.id")
+    return [_summary(log, tuple(row)) for row in log._listing(sql, params)]
 
 
 def _summary(log, row: tuple) -> Summary:

@@ -132,12 +132,13 @@ class Recorder:
             return SessionInfo(*row[0])
         raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
 
-    def new_session(self, settings: Settings, name: str | None = None, origin=None) -> SessionInfo:
+    def new_session(self, settings: Settings, name: str | None = None, origin=None, member=None) -> SessionInfo:
         """Start a session: draw its data set and record `session_started` (seq 1); `origin` names the
-        session it re-presses, if any (engine.events.Origin)."""
+        session it re-presses, if any (engine.events.Origin), `member` the class it belongs to
+        (engine.membership.ClassMember)."""
         if name is not None:
             check_name(name)
-        [event] = decide(None, Start(settings, origin), rng_for(settings.seed, 1))
+        [event] = decide(None, Start(settings, origin, member), rng_for(settings.seed, 1))
         info = SessionInfo(secrets.token_hex(16), name, settings.learner, settings.seed, utc_now(), None, None)
         state = evolve(None, event)
         rows, snaps = [], []

@@ -35,6 +35,8 @@ def encode(state: State) -> str:
                            "pending": learner.pending,
                            "before": None if learner.before is None else learner.before.tolist(),
                            "rating": learner.rating}
+    if state.paused:  # only a class record pauses
+        body["paused"] = True
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -50,7 +52,7 @@ def decode(text: str, start: State) -> State | None:
                               lb["pending"], before, lb["rating"],
                               None if before is None else metrics(start.settings.model, before, start.data).score)
         return attrs.evolve(start, seq=int(body["seq"]), params=tuple(map(float, body["params"])),
-                            learner=learner, last_button=body["last_button"])
+                            learner=learner, last_button=body["last_button"], paused=body.get("paused", False) is True)
     except (ValueError, KeyError, TypeError):
         return None
 

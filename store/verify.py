@@ -11,7 +11,8 @@ import json
 
 import attrs
 
-from engine import NnreplayError, Next, Rate, SessionStarted, Start, decide, evolve, rng_for, state_digest
+from engine import (ClassPaused, ClassResumed, NnreplayError, Next, PauseClass, Rate, SessionStarted, Start, decide,
+                    evolve, rng_for, state_digest)
 from engine.events import EVENT_TYPES, parse_exact
 from store import snapshots
 from store.chain import GENESIS, decode_strict, encode_payload, event_hash, is_utc_timestamp, verify_hash
@@ -71,7 +72,9 @@ def decode_payload(text):
 def _command(event):
     """The press that produced `event`, to hand to decide again."""
     if isinstance(event, SessionStarted):
-        return Start(event.settings, event.origin)
+        return Start(event.settings, event.origin, event.member)
+    if isinstance(event, (ClassPaused, ClassResumed)):
+        return PauseClass(isinstance(event, ClassPaused))
     if event.type == "feedback_given":
         return Rate(event.button, event.source)
     return Next(event.source)

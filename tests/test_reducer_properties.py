@@ -7,28 +7,42 @@ from pathlib import Path
 
 from hypothesis import given, settings, strategies as st
 
-from engine import Next, Rate, Settings, fold, state_digest
+from engine import Next, PauseClass, Rate, Settings, fold, state_digest
+from engine.membership import ClassMember
 from store import EventLog
 
 ROOT = Path(__file__).resolve().parent.parent
 
-presses = st.lists(st.one_of(st.just(Next()), st.sampled_from([Rate(b) for b in ("bad", "meh", "good", "great")])),
-                   min_size=0, max_size=60)
+presses = st.lists(st.one_of(st.just(Next()), st.sampled_from([Rate(b) for b in ("bad", "meh", "good", "great")]),
+                             st.just("pause")), min_size=0, max_size=60)
+# a session may be a class record (whose "pause" presses toggle Pause and Resume) or a student's
+MEMBERS = {"none": None, "class": ClassMember("class", "Year 9", lesson="supervised"),
+           "student": ClassMember("student", "Year 9", class_id="1" * 32, student="Ana", token="e" * 64)}
 sessions = st.fixed_dictionaries({
     "learner": st.sampled_from(["gradient", "thompson"]),
     "seed": st.integers(0, 2**63 - 1),
     "points": st.integers(1, 60),
     "noise": st.sampled_from([0.0, 0.1, 0.5]),
+    "role": st.sampled_from(sorted(MEMBERS)),
 })
 
 
 def record(path, config, commands, snapshot_every):
-    """Record the presses (feedback only where the learner takes it) and return every digest by seq."""
+    """Record the presses (feedback only where the learner takes it, pauses only on a class record) and
+    return every digest by seq."""
+    config = dict(config)
+    member = MEMBERS[config.pop("role", "none")]
     if config["learner"] == "gradient":
-        commands = [c for c in commands if isinstance(c, Next)]
+        commands = [c for c in commands if not isinstance(c, Rate)]
+    if member is None or member.role != "class":
+        commands = [c for c in commands if c != "pause"]
+    paused = False
     with EventLog(str(path), snapshot_every=snapshot_every) as log:
-        info = log.new_session(Settings(**config))
+        info = log.new_session(Settings(**config), member=member)
         for command in commands:  # one transaction per press, as the CLI does
+            if command == "pause":
+                paused = not paused
+                command = PauseClass(paused)
             log.record(info.id, [command])
         return info.id, [row.state_digest for row in log.rows(info.id)]
 

@@ -14,13 +14,16 @@ import hypothesis.strategies as st
 from hypothesis import settings
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from engine import BUTTONS, InvalidCommand, Next, Rate, Settings, Start, decide, fold, rng_for, state_digest
+from engine import BUTTONS, InvalidCommand, Next, PauseClass, Rate, Settings, Start, decide, fold, rng_for, state_digest
+from engine.membership import ClassMember
 from store import EventLog
 from store.audit import audit
 from store.fork import fork
 from store.portable import export, import_session, read_export
 
 POINTS = 12  # small data sets keep each fold cheap; the store does not care about the size
+MEMBERS = {"class": ClassMember("class", "Form 4", lesson="auto-scored"),
+           "student": ClassMember("student", "Form 4", class_id="2" * 32, student="Kofi", token="d" * 64)}
 
 
 class Model:
@@ -70,6 +73,30 @@ class StoreMachine(RuleBasedStateMachine):
         info = self.log.new_session(settings_)
         self.models[info.id] = Model(decide(None, Start(settings_), rng_for(seed, 1)))
         return self._touch(info.id)
+
+    @rule(target=sessions, role=st.sampled_from(sorted(MEMBERS)), seed=st.integers(0, 2**32))
+    def new_in_a_class(self, role, seed):
+        settings_ = Settings(learner="thompson", seed=seed, points=POINTS)
+        info = self.log.new_session(settings_, member=MEMBERS[role])
+        self.models[info.id] = Model(decide(None, Start(settings_, member=MEMBERS[role]), rng_for(seed, 1)))
+        return self._touch(info.id)
+
+    @rule(session=sessions)
+    def pause_or_resume(self, session):
+        """A class record toggles; any other session refuses, writing nothing."""
+        model = self.models[session]
+        command = PauseClass(not model.state.paused)
+        if model.state.member is None or model.state.member.role != "class":
+            head = self.log.head(session)
+            try:
+                self.log.record(session, [command])
+            except InvalidCommand:
+                assert self.log.head(session) == head
+                return
+            raise AssertionError("a pause was recorded on a session that is not a class record")
+        self.log.record(session, [command])
+        model.press(command)
+        self._touch(session)
 
     @rule(session=sessions, count=st.integers(1, 6), batch=st.integers(1, 4))
     def next(self, session, count, batch):

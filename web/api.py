@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 import service
 from engine import NnreplayError
+from web.roles import describe
 from web.streams import stream
 from web.answers import Refused, crash, query_flag, query_int, read_body, refusal, refuse_repeats, vet
 
@@ -138,7 +139,7 @@ def _defaults() -> dict:
 async def server_info(request):
     return JSONResponse({"read_only": request.app.state.read_only, "database": request.app.state.database_name,
                          "presses": list(service.PRESSES), "settings": _defaults(),
-                         "choices": service.page.setting_choices()})
+                         "choices": service.page.setting_choices(), **(await describe(request))})
 
 
 @endpoint

@@ -10,7 +10,8 @@ from starlette.routing import Route
 
 from engine.dataset import KINDS
 from store import short_name
-from web import api
+from web import api, capabilities
+from web.class_live import ClassLive
 from web.answers import error
 from web.database import Database
 from web.guard import Guard
@@ -22,8 +23,7 @@ STATIC = {"app.js": "text/javascript", "common.js": "text/javascript", "session.
           "inside.js": "text/javascript", "readouts.js": "text/javascript", "style.css": "text/css",
           "index.html": "text/html",
           # class mode's pages: the join page and the teacher's overview
-          "join.html": "text/html", "join.js": "text/javascript",
-          "class.html": "text/html", "class.js": "text/javascript",
+          "join.html": "text/html", "join.js": "text/javascript", "class.html": "text/html", "class.js": "text/javascript",
           # the New-session form's data-set thumbnails (docs/make_thumbnails.py draws them)
           **{f"data-{kind}.png": "image/png" for kind in KINDS}}
 
@@ -33,8 +33,22 @@ def _read_static() -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in STATIC}
 
 
-def build(path: str, hosts, read_only: bool = False) -> Guard:
-    """The application serving the database at `path`; `hosts` as web.guard.allowed_hosts gives them."""
+def class_routes() -> list[Route]:
+    from web import class_api
+
+    return [
+        Route("/teacher/{secret:path}", class_api.teacher_link), Route("/join", class_api.join_page),
+        Route("/class", class_api.class_page),
+        Route("/api/join", class_api.join, methods=["POST"]),
+        Route("/api/class", class_api.overview), Route("/api/class/boards", class_api.boards),
+        Route("/api/class/pause", class_api.pause, methods=["POST"]),
+        Route("/api/class/export", class_api.export), Route("/api/class/audit", class_api.audit),
+    ]
+
+
+def build(path: str, hosts, read_only: bool = False, classroom=None) -> Guard:
+    """The application serving the database at `path`; `hosts` as web.guard.allowed_hosts gives them;
+    `classroom` (web.classroom) for class mode, where web/capabilities.py decides who may use each route."""
     files = _read_static()
 
     async def page(request):
@@ -58,7 +72,7 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
             answer.headers["Allow"] = allow
         return answer
 
-    live = Live(path)
+    live = Live(path) if classroom is None else ClassLive(path, classroom)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -91,9 +105,12 @@ def build(path: str, hosts, read_only: bool = False) -> Guard:
         Route("/api/sessions/{ref}/repress", api.repress, methods=["POST"]),
         Route("/api/sessions/{ref}/replay.gif", api.replay_gif),
     ]
+    if classroom is not None:
+        routes = capabilities.enforced(routes + class_routes())
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_allowed})
     app.state.db, app.state.live, app.state.read_only = Database(path), live, read_only
     app.state.database_name = short_name(path)
+    app.state.classroom, app.state.files = classroom, files
     # one GIF drawn at a time per server process: drawing is CPU-bound and holds the GIL, so several at once
     # slowed every other answer (six pushed a 3 ms press to ~100 ms); waiters queue without holding a thread
     app.state.gif_turn = asyncio.Semaphore(1)

@@ -34,7 +34,8 @@ class Live:
         self._log = None
         self._version = None
 
-    def _poll(self) -> dict[str, int] | None:
+    def _poll(self) -> dict | None:
+        """A change for the streams, {"changed": {session id: seq}}, or None when nothing moved."""
         if self._log is None:
             self._log = store.open_log(self.path)
         version = service.data_version(self._log)
@@ -44,7 +45,11 @@ class Live:
         heads = service.heads(self._log)
         changed = {sid: seq for sid, seq in heads.items() if self.heads.get(sid) != seq}
         self.heads = heads
-        return changed
+        return {"changed": changed} if changed else None
+
+    def snapshot(self) -> dict:
+        """What a new stream is sent first: every head."""
+        return {"changed": self.heads, "all": True}
 
     async def watch(self) -> None:
         """Poll until stopped; push each change to every open stream."""
@@ -62,12 +67,11 @@ class Live:
                     print(f"nnreplay serve: live updates paused, the database cannot be read: {exc}",
                           file=sys.stderr, flush=True)
             if changed:
-                message = _event("heads", {"changed": changed})
                 for queue in list(self._queues):
                     if queue.full():  # a stalled page: it reloads the heads when it reconnects
                         self._queues.discard(queue)
                     else:
-                        queue.put_nowait(message)
+                        queue.put_nowait(changed)
             try:
                 await asyncio.wait_for(self.stopping.wait(), POLL_SECONDS)
             except TimeoutError:
@@ -83,12 +87,14 @@ class Live:
         self._thread.submit(lambda: self._log and self._log.close())
         self._thread.shutdown(wait=True)
 
-    async def stream(self):
-        """One page's stream: every head first, then changes, until the page leaves or the server stops."""
+    async def stream(self, view=None):
+        """One page's stream: every head first, then changes, until the page leaves or the server stops.
+        `view(change)` is the text a change sends this page ("" for none); by default, every head."""
+        view = view or every_head
         queue: asyncio.Queue = asyncio.Queue(QUEUE)
         self._queues.add(queue)
         try:
-            yield _event("heads", {"changed": self.heads, "all": True})
+            yield view(self.snapshot())
             # a queue the watcher dropped (the page stalled) ends the stream: the browser's EventSource
             # reconnects and is sent every head again, instead of hearing nothing but heartbeats for good
             while not self.stopping.is_set() and queue in self._queues:
@@ -102,12 +108,18 @@ class Live:
                     if not getter.done():
                         getter.cancel()
                 if getter in done and not getter.cancelled():
-                    yield getter.result()
+                    text = view(getter.result())
+                    if text:
+                        yield text
                 elif not self.stopping.is_set():
                     yield ": still here\n\n"
         finally:
             self._queues.discard(queue)
 
 
-def _event(name: str, data: dict) -> str:
+def every_head(change: dict) -> str:
+    return event("heads", {key: change[key] for key in ("changed", "all") if key in change})
+
+
+def event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"

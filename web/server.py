@@ -9,8 +9,10 @@ import threading
 import uvicorn
 
 import store
+from web import codes
 from web.app import build
-from web.guard import LOOPBACK, allowed_hosts
+from web.classroom import Classroom
+from web.guard import LOOPBACK, WILDCARDS, allowed_hosts
 
 GRACE_SECONDS = 1  # open responses get this long to finish after Ctrl-C; live streams end at once
 
@@ -68,29 +70,40 @@ def _say(text: str, err: bool = False) -> None:
 
 
 def serve(path: str, host: str = "127.0.0.1", port: int = 8765, read_only: bool = False,
-          open_browser: bool = False, say=_say) -> None:
-    """Serve the page and the API on the database at `path` until Ctrl-C."""
+          open_browser: bool = False, say=_say, lesson: dict | None = None) -> None:
+    """Serve the page and the API on the database at `path` until Ctrl-C. `lesson` runs a class:
+    {"name", "lesson", "settings", "max_students"} (web/classroom.py)."""
     sock = bind(host, port)  # first: a port that is taken leaves no new database file behind
+    port = sock.getsockname()[1]
     try:
         prepare(path, read_only)
+        room = secret = None
+        if lesson is not None:
+            with store.open_log(path) as log:
+                room, secret = Classroom.open(log, lesson["name"], lesson["lesson"], lesson["settings"],
+                                              lesson["max_students"], f"http://{_reachable(host)}:{port}/join")
     except BaseException:
         sock.close()
         raise
-    port = sock.getsockname()[1]
     # a worker computing a costly press holds the GIL between numpy calls; the event loop and the other
     # workers get it back after this long rather than after CPython's default 5 ms (bench/bench_costly.py)
     sys.setswitchinterval(0.001)
-    app = build(path, allowed_hosts(host, port), read_only)
+    app = build(path, allowed_hosts(host, port), read_only, room)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",
                             timeout_graceful_shutdown=GRACE_SECONDS, server_header=False)
     server = _Server(config, app.app.state.live, app.app.state.db)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else '[::1]' if host == '::' else shown}:{port}/"
-    if not is_loopback(host):
+    if not is_loopback(host) and room is None:
         say(f"warning: listening on {host}: anyone who can reach this machine on port {port} can read every "
             f"session{'' if read_only else ' and press into it'}", err=True)
     where = store.describe(path) if store.is_url(path) else os.path.abspath(path)
     say(f"serving {where}{' read-only' if read_only else ''} at {url}  (Ctrl-C to stop)")
+    if room is not None:
+        # the only place the secret is ever written: uvicorn's access log is off (access_log=False above)
+        say(f"students: open {room.join_address} and type the code {codes.shown_code(room.code)}")
+        url = f"http://{_reachable(host)}:{port}/teacher/{secret}"
+        say(f"teacher: open {url} (keep it to yourself: it opens the class's overview)")
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     try:
@@ -100,6 +113,21 @@ def serve(path: str, host: str = "127.0.0.1", port: int = 8765, read_only: bool 
     finally:
         sock.close()
     say("stopped", err=True)
+
+
+def _reachable(host: str) -> str:
+    """The address others type to reach this server: for a wildcard bind, this machine's address on the
+    network its default route leaves by (no packet is sent; 127.0.0.1 when there is no network)."""
+    if host not in WILDCARDS:
+        return f"[{host}]" if ":" in host else host
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): never routed anywhere for real
+        return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()
 
 
 def _open_when_started(server, url: str) -> None:

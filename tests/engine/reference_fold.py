@@ -16,7 +16,7 @@ import struct
 import numpy as np
 
 from engine import scalar as ra
-from engine.events import FeedbackGiven, Iterated, SessionStarted
+from engine.events import ClassPaused, ClassResumed, FeedbackGiven, Iterated, SessionStarted
 from engine.model import model_for
 from engine.state import DIGEST_VERSION
 from engine.thompson import BUTTONS
@@ -152,6 +152,8 @@ def digest(state: dict) -> str:
                                  -1 if learner["pending"] is None else learner["pending"]))
         for values in (learner["before"], None if learner["rating"] is None else [learner["rating"]]):
             parts.append(b"\x00" if values is None else b"\x01" + struct.pack(f"<{len(values)}d", *values))
+    if state["record"]:  # a class record digests whether it is paused; every other session has no such byte
+        parts.append(b"\x01" if state["paused"] else b"\x00")
     return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
@@ -159,7 +161,7 @@ def start(event: SessionStarted) -> dict:
     s = event.settings
     state = {"settings": s, "seq": 1, "params": list(event.initial), "last_button": None,
              "data": dataset(s, event.points), "data_digest": data_digest(s, event.separator, event.points),
-             "learner": None}
+             "learner": None, "record": event.member is not None and event.member.role == "class", "paused": False}
     if s.learner == "thompson":
         arms = 2 * len(event.initial)
         state["learner"] = {"alpha": [s.prior] * arms, "beta": [s.prior] * arms, "pending": None,
@@ -173,6 +175,9 @@ def evolve(state: dict | None, event) -> dict:
         return start(event)
     s = state["settings"]
     new = {**state, "seq": state["seq"] + 1}
+    if isinstance(event, (ClassPaused, ClassResumed)):
+        assert state["record"] and state["paused"] != isinstance(event, ClassPaused), "only a class record pauses"
+        return {**new, "paused": isinstance(event, ClassPaused)}
     if isinstance(event, Iterated) and state["learner"] is None:
         train = state["data"]["train"]
         grad = gradient(s, state["params"], *train) if train[0] else [0.0] * len(state["params"])
@@ -341,6 +346,8 @@ def check(events) -> list[str]:
         if isinstance(event, SessionStarted):
             assert event.settings.arithmetic == "portable-1", "the reference folds portable sessions only"
             assert drawn_start(event.settings) == (event.points, event.separator, event.initial), "start differs"
+        elif isinstance(event, (ClassPaused, ClassResumed)):
+            pass  # decides nothing: no draw
         elif state["learner"] is not None:
             d = event.decision
             assert decided_draws(state, event, seq) == (d.reward, d.undone, d.draws, d.action), f"seq {seq}"

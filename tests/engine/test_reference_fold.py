@@ -6,17 +6,29 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 import reference_fold
-from engine import Next, Rate, Settings, Start, decide, evolve, rng_for, state_digest
+from engine import InvalidCommand, Next, PauseClass, Rate, Settings, Start, decide, evolve, rng_for, state_digest
 from engine.dataset import KINDS
 from engine.features import FEATURES
+from engine.membership import ClassMember
 from engine.model import ACTIVATIONS
 
 
-def recorded(settings: Settings, presses: list) -> tuple[list, list]:
-    """(events, digests) as the store records them: decide with rng_for(seed, seq), then evolve."""
+MEMBERS = {None: None, "class": ClassMember("class", "Maths 2b", lesson="feedback"),
+           "student": ClassMember("student", "Maths 2b", class_id="0" * 31 + "a", student="Zoë 🦊", token="f" * 64)}
+
+
+def recorded(settings: Settings, presses: list, member: ClassMember | None = None) -> tuple[list, list]:
+    """(events, digests) as the store records them: decide with rng_for(seed, seq), then evolve. A "pause"
+    press toggles a class record's pause; on any other session decide refuses it and nothing is recorded."""
     state, events, digests = None, [], []
-    for command in [Start(settings), *presses]:
+    for command in [Start(settings, member=member), *presses]:
         seq = 1 if state is None else state.seq + 1
+        if command == "pause":
+            if member is None or member.role != "class":
+                with pytest.raises(InvalidCommand):
+                    decide(state, PauseClass(True), rng_for(settings.seed, seq))
+                continue
+            command = PauseClass(not state.paused)
         for event in decide(state, command, rng_for(settings.seed, seq)):
             state = evolve(state, event)
             events.append(event)
@@ -57,14 +69,29 @@ def test_every_model_folds_to_the_reference(label, extra, learner):
        hidden=st.lists(st.integers(1, 3), max_size=2), activation=st.sampled_from(ACTIVATIONS),
        learner=st.sampled_from(["gradient", "thompson"]), lr=st.sampled_from([0.1, 1.0, 7.5]),
        noise=st.sampled_from([0.0, 0.3]), test_share=st.sampled_from([0.0, 0.4]),
-       buttons=st.lists(st.sampled_from(["next", "bad", "meh", "good", "great"]), max_size=8))
+       buttons=st.lists(st.sampled_from(["next", "bad", "meh", "good", "great", "pause"]), max_size=8),
+       role=st.sampled_from(sorted(MEMBERS, key=str)))
 def test_generated_sessions_fold_to_the_reference(seed, points, data, features, hidden, activation, learner, lr,
-                                                  noise, test_share, buttons):
+                                                  noise, test_share, buttons, role):
     """Hypothesis-generated settings and presses: the numpy fold and the reference agree at every seq."""
     activation = activation if hidden else "tanh"
     settings = Settings(seed=seed, points=points, data=data, features=tuple(features), hidden=tuple(hidden),
                         activation=activation, learner=learner, lr=lr, noise=noise,
                         test_share=test_share if points > 2 else 0.0)
-    presses = [Next() if b == "next" or learner == "gradient" else Rate(b) for b in buttons]
-    events, digests = recorded(settings, presses)
+    presses = [b if b == "pause" else Next() if b == "next" or learner == "gradient" else Rate(b) for b in buttons]
+    events, digests = recorded(settings, presses, MEMBERS[role])
     assert reference_fold.check(events) == digests
+
+
+@pytest.mark.parametrize("role", ["class", "student"])
+def test_class_sessions_fold_to_the_reference(role):
+    """A class record's pauses and resumes leave the model as it was and fold as the reference folds them;
+    a student's session folds as any session does."""
+    presses = [Next(), "pause", Rate("good"), "pause", Next(), "pause", Rate("bad")]
+    events, digests = recorded(Settings(seed=5, points=16, learner="thompson"), presses, MEMBERS[role])
+    assert reference_fold.check(events) == digests
+    types = [event.type for event in events]
+    if role == "class":
+        assert types.count("class_paused") == 2 and types.count("class_resumed") == 1
+    else:
+        assert "class_paused" not in types

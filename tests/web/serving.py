@@ -28,6 +28,12 @@ class Server:
             raise RuntimeError(f"the server did not start: {line!r} {self.process.stderr.read()!r}")
         self.url = found.group(1).rstrip("/")
         self.host = self.url.removeprefix("http://")
+        self.code = self.teacher_link = None
+        if "--class" in args:  # class mode prints the students' code and the teacher's link next
+            students, teacher = self.process.stdout.readline(), self.process.stdout.readline()
+            self.code = re.search(r"code (\S+)", students).group(1)
+            self.teacher_link = re.search(r"open (http://\S+)", teacher).group(1)
+            self.class_lines = [students, teacher]
         self.stdout_rest: list[str] = []
         threading.Thread(target=lambda: self.stdout_rest.extend(self.process.stdout), daemon=True).start()
 
