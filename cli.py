@@ -665,7 +665,9 @@ def import_(
 
     Checks chain, schemas, digests and decisions before writing, then writes
     in one transaction. A bad line anywhere imports nothing, and the error
-    names the line. FILE may be - for standard input.
+    names the line. FILE may be - for standard input. A class export (from
+    `GET /api/class/export`) holds several sessions: each is verified, then
+    each is added with its id and name, and every id is printed.
 
     Example: nnreplay --db elsewhere.db import first-try.jsonl
     """
@@ -675,23 +677,24 @@ def import_(
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
     try:
         with contextlib.nullcontext(stdin) if file == "-" else open(file, "rb") as lines:
-            verified = service.read_export(lines, "stdin" if file == "-" else file, name)
+            verified = service.read_exports(lines, "stdin" if file == "-" else file, name)
     except KeyboardInterrupt as interruption:
         stopped(interruption, "nothing was imported: the file was still being verified")
     with open_log(ctx, create=True) as log_:
         before = len(log_.sessions())
         try:
-            info, kept_id = service.import_export(log_, verified, name)
+            imported = service.import_exports(log_, verified, name)
         except KeyboardInterrupt as interruption:
-            kept = len(log_.sessions()) - before  # one transaction: the session is there whole, or not at all
-            stopped(interruption, "the session was imported whole before it" if kept else
-                    "nothing was imported (an import is one transaction)")
-    for warning in verified[1].warnings:  # drift: audit's verdict for an intact log, so it imports, as it forks
-        typer.echo(f"warning: imported, but {printable(warning)}", err=True)
-    if not kept_id:
-        typer.echo(f"session {verified[0]['session']['id'][:12]} is already here: imported a copy with a new id "
-                   f"(and new hashes)", err=True)
-    typer.echo(info.id)
+            kept = len(log_.sessions()) - before  # one transaction a session: each is there whole, or not at all
+            stopped(interruption, f"{kept} session(s) were imported whole before it" if kept else
+                    "nothing was imported (an import is one transaction a session)")
+    for (header, copy), (info, kept_id) in zip(verified, imported):
+        for warning in copy.warnings:  # drift: audit's verdict for an intact log, so it imports, as it forks
+            typer.echo(f"warning: imported, but {printable(warning)}", err=True)
+        if not kept_id:
+            typer.echo(f"session {header['session']['id'][:12]} is already here: imported a copy with a new id "
+                       f"(and new hashes)", err=True)
+        typer.echo(info.id)
 
 
 # -- the one-command tour ----------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ def _record(log: EventLog, members: dict[str, Member], name) -> SessionInfo:
 def list_classes(log: EventLog) -> list[ClassInfo]:
     """Every class of the database, oldest first."""
     members = class_members(log)
-    records = sorted((m for m in members.values() if m.role == "class"), key=lambda m: (m.joined_at, m.session_id))
+    records = sorted((m for m in members.values() if m.role == "class"), key=lambda m: m.order)
     out = []
     for record in records:
         try:
@@ -213,7 +213,7 @@ def class_sessions(log: EventLog, class_name: str) -> list[Member]:
     members = class_members(log)
     record = _record(log, members, class_name)
     mine = [m for m in members.values() if m.role == "student" and m.class_id == record.id]
-    return [members[record.id], *sorted(mine, key=lambda m: (m.joined_at, m.session_id))]
+    return [members[record.id], *sorted(mine, key=lambda m: m.order)]
 
 
 def _by_student(log: EventLog, class_name: str) -> dict[str, list[Member]]:

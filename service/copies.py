@@ -8,7 +8,8 @@ from store.targets import check_target
 
 from service.sessions import MAX_NAME, check_name_field, check_name_free, free_name
 
-__all__ = ["check_target", "export", "export_to_file", "fork", "import_export", "read_export"]
+__all__ = ["check_target", "export", "export_to_file", "fork", "import_export", "import_exports", "read_export",
+           "read_exports"]
 
 
 def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionInfo:
@@ -18,7 +19,10 @@ def fork(log: EventLog, ref: str, at: int, name: str | None = None) -> SessionIn
 
     if name is not None:
         check_name_field(name)
+    from service.repress import refuse_class_record
+
     parent = log.resolve(ref)
+    refuse_class_record(parent, next(log.rows(parent.id, 1, 1)).event().member)
     check_name_free(log, name)
     head, _ = log.head(parent.id)
     if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= head:
@@ -59,6 +63,33 @@ def read_export(lines: BinaryIO, source: str, name: str | None = None):
     if name is not None:
         check_name_field(name)
     return read(bounded_lines(lines, source), source, renamed=name is not None)
+
+
+def read_exports(lines: BinaryIO, source: str, name: str | None = None) -> list:
+    """`read_export` of a file holding one session or several one after another (a class export); a
+    new `name` renames one session only (InvalidExport, field `name`, for a file of several)."""
+    from store.portable import read_exports as read
+
+    if name is not None:
+        check_name_field(name)
+    found = read(bounded_lines(lines, source), source, renamed=name is not None)
+    if name is not None and len(found) > 1:
+        raise InvalidExport(f"name renames one session, and {source} holds {len(found)} (a class export keeps "
+                            f"its sessions' names and ids): import it without a name", field="name")
+    return found
+
+
+def import_exports(log: EventLog, verified: list, name: str | None = None) -> list[tuple[SessionInfo, bool]]:
+    """`import_export` of each session `read_exports` verified. Several sessions (a class) keep their ids:
+    one already here is refused before any is written."""
+    from store.errors import SessionExists
+
+    if len(verified) > 1:
+        for header, _ in verified:
+            if _holds(log, header["session"]["id"]):
+                raise SessionExists(f"session {header['session']['id']} ({header['session']['name']}) is already "
+                                    f"in {log.path}: nothing of this file was imported")
+    return [import_export(log, one, name) for one in verified]
 
 
 # the longest line nnreplay writes is a session_started of 10,000 points (under 1 MB) or a thompson press on

@@ -20,7 +20,8 @@ _MOST = 100_000
 @attrs.frozen
 class Member:
     """A session's place in a class: `role` "class" (the class record) or "student"; `class_id` is the
-    class record's id (its own for a record), `joined_at` seq 1's `recorded_at`."""
+    class record's id (its own for a record), `joined_at` seq 1's `recorded_at`, `created_at` the session
+    row's (a fork copies seq 1, so it joined when its parent did, and was created later)."""
 
     session_id: str
     role: str
@@ -29,23 +30,30 @@ class Member:
     student: str | None
     token_hash: str | None
     joined_at: str
+    created_at: str = ""
 
     @classmethod
-    def of(cls, session_id: str, member: ClassMember, joined_at: str) -> "Member":
+    def of(cls, session_id: str, member: ClassMember, joined_at: str, created_at: str = "") -> "Member":
         class_id = session_id if member.is_record else member.class_id
-        return cls(session_id, member.role, member.name, class_id, member.student, member.token, joined_at)
+        return cls(session_id, member.role, member.name, class_id, member.student, member.token, joined_at,
+                   created_at)
+
+    @property
+    def order(self) -> tuple:
+        """A student's first session is the one that joined first, then was created first, then by id."""
+        return (self.joined_at, self.created_at, self.session_id)
 
 
 def class_members(log) -> dict[str, Member]:
     """Every session that belongs to a class (records and students), by session id."""
-    keys = log._read("SELECT s.id, e.hash, e.recorded_at FROM sessions s JOIN events e ON e.session_id = s.id "
+    keys = log._read("SELECT s.id, e.hash, s.created_at FROM sessions s JOIN events e ON e.session_id = s.id "
                      "AND e.seq = 1 WHERE e.schema_version >= 3")
     _learn(log, [(session_id, hash_) for session_id, hash_, _ in keys if (session_id, hash_) not in _KNOWN])
     out = {}
-    for session_id, hash_, _ in keys:
+    for session_id, hash_, created_at in keys:
         member, joined_at = _KNOWN.get((session_id, hash_), (None, ""))
         if member is not None:
-            out[session_id] = Member.of(session_id, member, joined_at)
+            out[session_id] = Member.of(session_id, member, joined_at, created_at)
     return out
 
 

@@ -10,13 +10,22 @@ event names the original (its id, head hash and head seq) and the settings given
 
 import attrs
 
-from engine import InvalidSetting, Next, Rate, Settings
+from engine import InvalidCommand, InvalidSetting, Next, Rate, Settings
 from engine.arithmetic import PORTABLE_NAME
 from engine.events import Origin
 from store import EventLog, SessionInfo
 from store.errors import NameTaken, StoreError
 
 from service.sessions import check_name_field, check_name_free, free_name, settings_from
+
+
+def refuse_class_record(info: SessionInfo, member) -> None:
+    """A copy of a class record would be a second record of the same class: forks and re-presses of a
+    student's session are theirs, of the record none."""
+    if member is not None and member.is_record:
+        raise InvalidCommand(f"{info.label} is the record of class {member.name!r}; a copy of it would be a second "
+                             f"record of that class, so it is not forked or re-pressed (start a session with "
+                             f"`nnreplay new` to try its settings)", field="ref")
 
 
 WINDOW = 1_000  # rows read at a time: no cursor stays open while the new session's batches are written
@@ -32,7 +41,8 @@ def _presses(log: EventLog, info: SessionInfo, head: int):
 
 def plan(log: EventLog, ref: str, overrides: dict) -> tuple[SessionInfo, Settings, Origin]:
     """(original, the new session's settings, its origin), checked before anything is written: the
-    original's chain must be intact, and a button stream needs a thompson learner."""
+    original's chain must be intact, a button stream needs a thompson learner, and a class record (whose
+    name is its class's) is not re-pressed."""
     from store.departure import chain_intact
 
     info = log.resolve(ref)
@@ -41,7 +51,9 @@ def plan(log: EventLog, ref: str, overrides: dict) -> tuple[SessionInfo, Setting
         raise StoreError(f"{info.label}: its hash chain does not verify, so its presses cannot be trusted and "
                          f"nothing was re-pressed; `nnreplay audit {info.label}` says where it breaks")
     head, _ = log.head(info.id)
-    original = next(log.rows(info.id, 1, 1)).event().settings
+    first = next(log.rows(info.id, 1, 1)).event()
+    refuse_class_record(info, first.member)
+    original = first.settings
     given = {key: value for key, value in overrides.items() if value is not None}
     merged = {**{f.name: getattr(original, f.name) for f in attrs.fields(Settings) if f.name != "arithmetic"}, **given}
     settings = attrs.evolve(settings_from(merged), arithmetic=PORTABLE_NAME)
@@ -66,8 +78,10 @@ def repress(log: EventLog, ref: str, name: str | None = None, on_commit=None, **
     if name is None:
         name = free_name(log, f"{original.label}-repress")
     check_name_free(log, name)
+    # a student's re-press is theirs too: it keeps the original's class member
+    member = next(log.rows(original.id, 1, 1)).event().member
     try:
-        info = log.new_session(settings, name=name, origin=origin)
+        info = log.new_session(settings, name=name, origin=origin, member=member)
     except NameTaken as error:
         error.field = "name"
         raise

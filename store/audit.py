@@ -52,7 +52,8 @@ class SessionReport:
             return OTHER_ARITHMETIC
         for verdict, names in (("tampered", ("sequence", "chain", "parse")), ("replay differs", ("digests",)),
                                ("drift", ("decisions",)), ("unexpected head", ("head",)),
-                               ("stale snapshot", ("snapshots",)), ("unguarded", ("guards",))):
+                               ("class mismatch", ("class",)), ("stale snapshot", ("snapshots",)),
+                               ("unguarded", ("guards",))):
             if failed & set(names):
                 return verdict
         return "ok"
@@ -197,8 +198,28 @@ def audit_session(log, info, guards: Check, expect_head: str | None = None, on_r
         check_heads(log, verifier, info)
     checks = verifier.finish()
     arithmetic = None if first is None else first.settings.arithmetic
+    membership = () if first is None or first.member is None else (check_class(log, info, first.member),)
     return SessionReport(info.id, info.name, info.learner, verifier.count, verifier.head_hash,
-                         (*checks[:6], guards, *checks[6:]), verifier.other_arithmetic, arithmetic)
+                         (*checks[:6], guards, *checks[6:], *membership), verifier.other_arithmetic, arithmetic)
+
+
+def check_class(log, info, member) -> Check:
+    """The class check: a class record is named after its class; a student's session names a class record
+    that this database holds, under the class name the student's session records."""
+    if member.is_record:
+        if info.name != member.name:
+            return Check("class", False, 1, f"this class record of class {member.name!r} is named {info.name!r}: "
+                                            f"a class is found by its record's name, so this one is no class's")
+        return Check("class", True)
+    record = _first_state(log, member.class_id)
+    found = None if record is None else record.member
+    if found is None or not found.is_record:
+        return Check("class", False, 1, f"this student's session names class record {member.class_id[:12]}, which "
+                                        f"is not a class record in this database")
+    if found.name != member.name:
+        return Check("class", False, 1, f"this student's session says its class is {member.name!r}, but the class "
+                                        f"record it names ({member.class_id[:12]}) is class {found.name!r}")
+    return Check("class", True)
 
 
 @attrs.frozen

@@ -130,32 +130,64 @@ def _header(text: str, renamed: bool = False) -> dict:
 
 
 def read_export(lines: Iterable[str | bytes], name: str, renamed: bool = False) -> tuple[dict, Copy]:
-    """Parse and verify a whole export; raises InvalidExport naming the first bad line of `name`. With
-    `renamed` (an import under a new name), the file's own name need only be text or null: a session
-    named `cafe` by release 0.1.0, which allowed such names, can still be brought over under another."""
-    number, header, copy, verifier = 1, None, Copy(), None
+    """Parse and verify a whole export of one session; raises InvalidExport naming the first bad line of
+    `name`. With `renamed` (an import under a new name), the file's own name need only be text or null: a
+    session named `cafe` by release 0.1.0, which allowed such names, can still be brought over under another."""
+    found = read_exports(lines, name, renamed)
+    if len(found) > 1:
+        header = found[0][0]
+        raise InvalidExport(f"{name}, line {header['events'] + 2}: one line too many: the header promises "
+                            f"{header['events']} events")
+    return found[0]
+
+
+def read_exports(lines: Iterable[str | bytes], name: str, renamed: bool = False) -> list[tuple[dict, Copy]]:
+    """`read_export` of a file that holds one session's export or several one after another (a class's:
+    service.classes.class_export): each session is verified whole before the next is read."""
+    out, numbered, number = [], enumerate(lines, 1), 0
+    for number, text in numbered:
+        if out and not _is_header(text):
+            header = out[-1][0]
+            raise InvalidExport(f"{name}, line {number}: one line too many: the header promises "
+                                f"{header['events']} events")
+        out.append(_read_one(number, text, numbered, name, renamed))
+    if not out:
+        raise InvalidExport(f"{name} is empty: an export starts with its header line")
+    return out
+
+
+def _is_header(text: str | bytes) -> bool:
     try:
-        for number, text in enumerate(lines, 1):
+        value = decode_strict(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(value, dict) and value.get("format") == FORMAT
+
+
+def _read_one(number: int, text, numbered, name: str, renamed: bool) -> tuple[dict, Copy]:
+    """One session from its header line (`number`, `text`) and the event lines that `numbered` yields."""
+    header, copy, verifier = None, Copy(), None
+    try:
+        text = text.decode("utf-8") if isinstance(text, bytes) else text
+        header = _header(text, renamed)
+        verifier = Verifier(header["session"]["id"], on_state=copy.collect_state)
+        first = number
+        while number - first < header["events"]:
+            number, text = next(numbered, (number + 1, None))
+            if text is None:
+                break
             text = text.decode("utf-8") if isinstance(text, bytes) else text
-            if number == 1:
-                header = _header(text, renamed)
-                verifier = Verifier(header["session"]["id"], on_state=copy.collect_state)
-                continue
             if not text.strip():
                 raise ValueError("the line is empty")
-            if number - 1 > header["events"]:
-                raise ValueError(f"one line too many: the header promises {header['events']} events")
             row = _typed(decode_strict(text), EVENT_FIELDS, "the event")
             if not is_utc_timestamp(row["recorded_at"]):
                 raise ValueError(f"field recorded_at: {row['recorded_at']!r:.60} is not a UTC ISO-8601 time")
-            _verify_event(verifier, row, header, number)
+            _verify_event(verifier, row, header, number - first + 1)
             copy.rows.append((row["seq"], row["type"], row["schema_version"], row["payload"],
                               row["recorded_at"], row["state_digest"]))
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidExport(f"{name}, line {number}: {error}") from None
-    if header is None:
-        raise InvalidExport(f"{name} is empty: an export starts with its header line")
-    _verify_end(verifier, header, name, number, copy)
+    _verify_end(verifier, header, name, number - (text is None), copy)
     return header, copy
 
 

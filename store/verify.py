@@ -28,6 +28,8 @@ CHECKS = {
     "guards": "the database's whole schema is the one nnreplay creates: its guard triggers refuse rewrites of "
               "events and sessions, and no other object (sqlite_* ones included), constraint or column is there",
     "head": "the head hash is the expected one",
+    "class": "a student's session names a class record that is in the database under its class's name, and a "
+             "class record is named after its class (only sessions of a class have this check)",
 }
 TAMPER_CHECKS = ("sequence", "chain", "parse", "digests")
 _HEX = frozenset("0123456789abcdef")

@@ -13,7 +13,7 @@ Without --class nothing here runs: the owner may do everything, as before.
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-import service
+from service import classes
 from engine import NnreplayError
 from store.errors import AmbiguousSession, SessionNotFound
 from web import class_api
@@ -22,7 +22,6 @@ from web.limits import retry_after
 from web.roles import resolve
 
 NOT_YOURS = "this session is not yours: in a class you open and press only your own sessions"
-PAUSED = "the class is paused: your teacher will resume it in a moment"
 REFUSED = {"visitor": "join the class first, at /join (this server runs a class)",
            "student": "only the teacher may see this",
            "teacher": "the teacher does not do this in a class"}
@@ -55,11 +54,11 @@ async def _claim(request, you, writing: bool) -> None:
             info = log.resolve(ref)
         except (SessionNotFound, AmbiguousSession):  # not "no such session": names are not a student's to probe
             raise Refused(403, NOT_YOURS, "ref") from None
-        member = service.member(log, info.id)
+        member = classes.member(log, info.id)
         if member is None or member.role != "student" or member.token_hash != you.token:
             raise Refused(403, NOT_YOURS, "ref")
-        if writing and service.find_class(log, room.name).paused:
-            raise Refused(423, PAUSED, "class")
+        if writing:
+            classes.check_not_paused(log, info.id)
         return info.id
 
     if len(ref) > 200:
@@ -96,7 +95,7 @@ async def not_a_students(request, you, endpoint):
             info = log.resolve(ref)
         except (SessionNotFound, AmbiguousSession):
             return  # the endpoint says so, as it would to the owner
-        member = service.member(log, info.id)
+        member = classes.member(log, info.id)
         if member is not None and member.role == "student":
             raise Refused(403, "this is a student's session: the teacher watches it and presses nothing on it",
                           "ref")

@@ -8,6 +8,8 @@ import re
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 import service
+from service import classes
+from service.class_boards import board
 from web import codes
 from web.answers import Refused, error, query_int, read_body, vet
 from web.api import _attachment, _left, _settings_spec, costly, endpoint
@@ -51,7 +53,7 @@ async def teacher_link(request):
 async def _own_student(request):
     """The asking student, as the log has them now."""
     you = await resolve(request)
-    return await request.app.state.db.run(service.student_by_token, _room(request).name, you.token)
+    return await request.app.state.db.run(classes.student_by_token, _room(request).name, you.token)
 
 
 @endpoint
@@ -88,10 +90,10 @@ async def join(request):
     if len(body["code"]) > 64 or not room.is_code(body["code"]):
         room.wrong_codes.miss(address)
         raise Refused(403, "that is not this class's join code; check it with your teacher", "code")
-    name = service.check_display_name(body["name"])
+    name = classes.check_display_name(body["name"])
     token = codes.new_token()
     digest = codes.digest(token)
-    info, shown = await request.app.state.db.run(service.join, room.name, name, digest, room.max_students)
+    info, shown = await request.app.state.db.run(classes.join, room.name, name, digest, room.max_students)
     room.students[digest] = shown
     answer = JSONResponse(_joined(room, info.id, shown), status_code=201,
                           headers={"Location": f"/api/sessions/{info.id}"})
@@ -119,11 +121,11 @@ async def overview(request):
     room = _room(request)
 
     def run(log):
-        info = service.find_class(log, room.name)
+        info = classes.find_class(log, room.name)
         return JSONResponse({"class": info.name, "id": info.id, "lesson": info.lesson, "paused": info.paused,
                              "max_students": room.max_students,
                              "join": {"address": room.join_address, "code": codes.shown_code(room.code)},
-                             "students": [student.to_json() for student in service.students(log, room.name)]})
+                             "students": [student.to_json() for student in classes.students(log, room.name)]})
 
     return await request.app.state.db.run(run, leaving=_left(request))
 
@@ -146,9 +148,11 @@ async def boards(request):
     wanted = _board_sessions(request)
 
     def run(log):
-        drawn = service.boards(log, room.name, grid)
-        return JSONResponse({"grid": grid, "boards": [board for board in drawn
-                                                      if wanted is None or board["session"] in wanted]})
+        if wanted is None:
+            return JSONResponse({"grid": grid, "boards": classes.boards(log, room.name, grid)})
+        # the overview asks for the boards that moved: only those are drawn
+        return JSONResponse({"grid": grid, "boards": [board(log, student, grid) for student in
+                                                      classes.students(log, room.name) if student.session in wanted]})
 
     return await request.app.state.db.run(run, leaving=_left(request))
 
@@ -156,7 +160,7 @@ async def boards(request):
 @endpoint
 async def pause(request):
     body = vet(await read_body(request), PAUSE_SPEC, required=("paused",))
-    info = await request.app.state.db.run(service.set_paused, _room(request).name, body["paused"])
+    info = await request.app.state.db.run(classes.set_paused, _room(request).name, body["paused"])
     return JSONResponse({"paused": info.paused})
 
 
@@ -169,7 +173,7 @@ async def export(request):
         for line in lines:
             write(line if line.endswith("\n") else line + "\n")
 
-    lines = await stream(request.app.state.db.path, lambda log: service.class_export(log, room.name), produce)
+    lines = await stream(request.app.state.db.path, lambda log: classes.class_export(log, room.name), produce)
     return StreamingResponse(lines[1], media_type="application/x-ndjson",
                              headers={"Content-Disposition": _attachment(f"class-{room.name}", ".jsonl")})
 
@@ -180,7 +184,7 @@ async def audit(request):
     room = _room(request)
 
     def run(log):
-        report = service.class_audit(log, room.name).to_json()
+        report = classes.class_audit(log, room.name).to_json()
         report["database"] = request.app.state.database_name
         return report
 
@@ -194,7 +198,7 @@ async def own_sessions(request):
     room, you = _room(request), await resolve(request)
 
     def run(log):
-        student = service.student_by_token(log, room.name, you.token)
+        student = classes.student_by_token(log, room.name, you.token)
         mine = set(student.sessions if student is not None else ())
         return JSONResponse([row for row in service.list_sessions(log) if row["id"] in mine])
 
@@ -211,14 +215,15 @@ async def lesson_session(request):
         raise Refused(403, "in a class each student's seed is drawn for them; leave seed out", "seed")
 
     def run(log):
-        lesson = service.find_class(log, room.name).settings
+        lesson = {key: value for key, value in classes.find_class(log, room.name).settings.items()
+                  if key in service.SETTINGS}
         recorded = service.settings_from({**lesson, "seed": 0})
         asked = service.settings_from({**lesson, **body, "seed": 0})
         for key in body:
             if getattr(asked, key) != getattr(recorded, key):
                 raise Refused(403, f"{key} is the class's: in this lesson it is {lesson.get(key, getattr(recorded, key))!r}",
                               key)
-        return service.new_student_session(log, room.name, you.token, name=name)
+        return classes.new_student_session(log, room.name, you.token, name=name)
 
     info = await request.app.state.db.run(run)
     return JSONResponse({"id": info.id, "name": info.name, "learner": info.learner, "seed": info.seed},

@@ -1,13 +1,13 @@
 """The live channel in class mode: each stream hears what its reader may know.
 
-The watcher learns, for every session it sees move, whose it is (service.member, cached by the service),
+The watcher learns, for every session it sees move, whose it is (classes.member, cached by the service),
 and when the class record moves or a student's first session appears, the class's state. Then:
 - the teacher's streams: every head, and `event: class {"paused", "students"}` when the class changed;
 - a student's streams: only the heads of their own sessions (never another session's id), and
   `event: class {"paused"}` so that their page can say so before they press.
 """
 
-import service
+from service import classes
 from web.live import Live, event, every_head
 
 
@@ -25,12 +25,12 @@ class ClassLive(Live):
         joined = False
         for sid in change["changed"]:
             if sid not in self.owners:
-                member = service.member(self._log, sid)
+                member = classes.member(self._log, sid)
                 mine = member is not None and member.role == "student" and member.class_id == self.room.id
                 self.owners[sid] = member.token_hash if mine else None
                 joined = joined or mine
         if joined or self.room.id in change["changed"] or not self.state:
-            info = service.find_class(self._log, self.room.name)
+            info = classes.find_class(self._log, self.room.name)
             state = {"paused": info.paused, "students": info.students}
             if state != self.state:
                 self.state = change["class"] = state

@@ -6,7 +6,7 @@ teacher's overview shows it to the room) and as a hash, the secret as a hash onl
 are kept as hashes too; they last as long as this process.
 """
 
-import service
+from service import classes
 from web import codes
 from web.limits import Bucket, Misses
 
@@ -30,9 +30,9 @@ class Classroom:
     @classmethod
     def open(cls, log, name: str, lesson: str | None, settings: dict, max_students: int,
              join_address: str) -> tuple["Classroom", str]:
-        """(the classroom, the teacher's secret): the class made or continued in the log (service.open_class,
+        """(the classroom, the teacher's secret): the class made or continued in the log (classes.open_class,
         which refuses settings that differ from the recorded ones). The secret is returned once, to print."""
-        info = service.open_class(log, name, lesson, **settings)
+        info = classes.open_class(log, name, lesson, **settings)
         room = cls(info.name, info.id, info.lesson, max_students, join_address)
         secret = codes.new_token()
         room._secret_digest = codes.digest(secret)

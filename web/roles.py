@@ -8,7 +8,7 @@
 
 import attrs
 
-import service
+from service import classes
 from web import codes
 
 TEACHER_COOKIE = "nnreplay_teacher"
@@ -46,7 +46,7 @@ async def _resolve(request) -> You:
     token_digest = codes.digest(token)
     name = room.students.get(token_digest)
     if name is None:  # not confirmed yet by this process: the log says (a student may have joined elsewhere)
-        student = await request.app.state.db.run(service.student_by_token, room.name, token_digest)
+        student = await request.app.state.db.run(classes.student_by_token, room.name, token_digest)
         if student is None:
             return VISITOR
         name = room.students[token_digest] = student.name
@@ -60,8 +60,8 @@ async def describe(request) -> dict:
         return {"class": None, "you": {"role": "owner", "name": None, "sessions": None}}
 
     def read(log):
-        info = service.find_class(log, room.name)
-        student = service.student_by_token(log, room.name, you.token) if you.role == "student" else None
+        info = classes.find_class(log, room.name)
+        student = classes.student_by_token(log, room.name, you.token) if you.role == "student" else None
         return info, list(student.sessions) if student is not None else []
 
     info, sessions = await request.app.state.db.run(read)

@@ -1,0 +1,209 @@
+"""A class under load: students joining `nnreplay serve --class` and pressing at a human pace while the
+teacher's overview follows every board.
+
+    python bench/bench_class.py                  # 30 and 200 students, 20 s per run, SQLite
+    python bench/bench_class.py --quick          # 30 students, 6 s per run: checks the script
+    python bench/bench_class.py --students 200 --seconds 40
+
+Each class size runs twice on a fresh database, in the same run: first the baseline (the same students
+joining and pressing, no overview open), then with the overview open. Students join at a random moment in
+the first 3 s (POST /api/join with the printed code), then press Next, pausing 1-3 s between presses, each
+on a kept-alive connection of their own. The overview does what the teacher's page does: it opens the
+teacher link, reads /api/class and every board, follows /api/live, and on each `heads` message fetches the
+boards of the students' sessions that moved (one fetch at a time; what moves meanwhile is fetched next),
+and on each `class` message reads /api/class again.
+
+Figures: press p50/p99 (request start to answer end), the overview's update delay (from a press's answer to
+the overview holding a board at that seq or later; p50, p99, and presses it never saw), and the bytes per
+second the overview received (the live stream and the answers it fetched). Traffic goes to 127.0.0.1 only;
+every run stops by itself after its duration.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests", "web"))
+
+import httpx  # noqa: E402
+
+from serving import Server  # noqa: E402
+
+REQUEST_TIMEOUT_S = 30
+MAX_RUN_S = 60
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+class Tally:
+    def __init__(self):
+        self.latencies: list[float] = []
+        self.errors: dict = {}
+        self.answered: dict[tuple[str, int], float] = {}  # (session, seq) -> when its press was answered
+        self.shown: dict[str, tuple[int, float]] = {}  # session -> (seq the overview holds, when it got it)
+        self.delays: list[float] = []
+        self.bytes = 0
+
+
+async def student(server: Server, index: int, until: float, tally: Tally, rng: random.Random):
+    await asyncio.sleep(rng.uniform(0, 3))
+    async with httpx.AsyncClient(base_url=server.url, timeout=REQUEST_TIMEOUT_S) as http:
+        joined = await http.post("/api/join", json={"code": server.code, "name": f"student {index}"})
+        if joined.status_code != 201:
+            tally.errors[f"join {joined.status_code}"] = tally.errors.get(f"join {joined.status_code}", 0) + 1
+            return
+        session = joined.json()["session"]
+        while time.monotonic() < until:
+            start = time.perf_counter()
+            try:
+                answer = await http.post(f"/api/sessions/{session}/presses", json={"press": "next"})
+                kind = answer.status_code
+            except httpx.HTTPError as error:
+                kind = type(error).__name__
+            if kind == 200:
+                tally.latencies.append(time.perf_counter() - start)
+                tally.answered[(session, answer.json()["seq"])] = time.monotonic()
+            else:
+                tally.errors[kind] = tally.errors.get(kind, 0) + 1
+            await asyncio.sleep(rng.uniform(1, 3))
+
+
+class Overview:
+    """The teacher's page, as far as the server can tell: the requests it makes and when."""
+
+    def __init__(self, server: Server, tally: Tally):
+        self.server, self.tally = server, tally
+        self.boards: set[str] = set()
+        self.pending: set[str] = set()
+        self.wake = asyncio.Event()
+
+    async def run(self, until: float) -> None:
+        async with httpx.AsyncClient(base_url=self.server.url, timeout=REQUEST_TIMEOUT_S) as http:
+            await http.get(self.server.teacher_link.removeprefix(self.server.url))
+            await self.roster(http)
+            await self.fetch(http, None)
+            fetcher = asyncio.create_task(self.fetch_loop(http, until))
+            try:
+                await asyncio.wait_for(self.follow(http), max(0.1, until - time.monotonic()))
+            except TimeoutError:
+                pass
+            fetcher.cancel()
+
+    async def roster(self, http) -> None:
+        answer = await http.get("/api/class")
+        self.tally.bytes += len(answer.content)
+        new = {row["session"] for row in answer.json()["students"]} - self.boards
+        self.boards |= new
+        self.pending |= new
+        self.wake.set()
+
+    async def follow(self, http) -> None:
+        async with http.stream("GET", "/api/live", timeout=httpx.Timeout(REQUEST_TIMEOUT_S, read=None)) as live:
+            name = None
+            async for line in live.aiter_lines():
+                self.tally.bytes += len(line) + 1
+                if line.startswith("event:"):
+                    name = line[6:].strip()
+                elif line.startswith("data:"):
+                    data = json.loads(line[5:])
+                    if name == "class":
+                        await self.roster(http)
+                    elif name == "heads":
+                        self.pending |= set(data["changed"]) & self.boards
+                        self.wake.set()
+
+    async def fetch_loop(self, http, until: float) -> None:
+        while time.monotonic() < until:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.pending:
+                wanted, self.pending = self.pending, set()
+                await self.fetch(http, wanted)
+
+    async def fetch(self, http, sessions: set[str] | None) -> None:
+        query = "" if sessions is None else "&sessions=" + ",".join(sorted(sessions))
+        answer = await http.get(f"/api/class/boards?grid=24{query}")
+        now = time.monotonic()
+        self.tally.bytes += len(answer.content)
+        for board in answer.json()["boards"]:
+            self.tally.shown[board["session"]] = (board["seq"], now)
+            # every press of that session up to the board's seq is now on the overview
+            for seq in range(2, board["seq"] + 1):
+                answered = self.tally.answered.pop((board["session"], seq), None)
+                if answered is not None:
+                    self.tally.delays.append(max(0.0, now - answered))
+
+
+async def drive(server: Server, students: int, seconds: float, overview: bool) -> tuple[Tally, float]:
+    tally, rng = Tally(), random.Random(7)
+    started = time.monotonic()
+    until = started + seconds
+    tasks = [student(server, i, until, tally, rng) for i in range(students)]
+    watcher = Overview(server, tally) if overview else None
+    if watcher is not None:
+        tasks.append(watcher.run(until + 2))  # 2 s more: presses answered near the end get their chance to show
+    await asyncio.gather(*tasks)
+    return tally, time.monotonic() - started
+
+
+def run(folder: str, students: int, seconds: float, overview: bool, baseline: dict | None) -> dict:
+    path = os.path.join(folder, f"class-{students}-{int(overview)}.db")
+    server = Server(path, "--class", "bench", "--max-students", str(students))
+    try:
+        tally, wall = asyncio.run(drive(server, students, seconds, overview))
+    finally:
+        server.stop()
+    ms = [s * 1000 for s in tally.latencies]
+    row = {"p50": statistics.median(ms) if ms else float("nan"), "p99": percentile(ms, 0.99), "presses": len(ms)}
+    delays = [d * 1000 for d in tally.delays]
+    shown = f"{'-':>8} {'-':>8} {'-':>6} {'-':>9}"
+    if overview:
+        unseen = len(tally.answered)
+        shown = (f"{statistics.median(delays) if delays else float('nan'):>8.0f} {percentile(delays, 0.99):>8.0f} "
+                 f"{unseen:>6} {tally.bytes / wall:>9,.0f}")
+    ratio = f"  press p99 x{row['p99'] / baseline['p99']:.2f} of the baseline" if baseline else ""
+    errors = sum(tally.errors.values())
+    print(f"{students:>4} {'overview open' if overview else 'baseline':<14} {row['presses']:>7} {row['p50']:>8.1f} "
+          f"{row['p99']:>8.1f} {shown} {errors:>6}{ratio}"
+          f"{'  errors: ' + ', '.join(f'{n} x {k}' for k, n in tally.errors.items()) if errors else ''}", flush=True)
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="30 students, 6 s per run")
+    parser.add_argument("--seconds", type=float, default=20.0, help=f"duration of each run (at most {MAX_RUN_S})")
+    parser.add_argument("--students", help="class sizes, comma-separated (default 30,200)")
+    args = parser.parse_args()
+    sizes, seconds = ([30], 6.0) if args.quick else ([30, 200], args.seconds)
+    if args.students:
+        sizes = [min(int(n), 500) for n in args.students.split(",")]
+    seconds = min(seconds, MAX_RUN_S)
+    folder = tempfile.mkdtemp(prefix="nnreplay-class-")
+    print(f"SQLite, {seconds:g} s per run, a press every 1-3 s per student")
+    print(f"{'stud':>4} {'run':<14} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} {'upd p50':>8} {'upd p99':>8} "
+          f"{'unseen':>6} {'bytes/s':>9} {'errors':>6}", flush=True)
+    try:
+        for students in sizes:
+            baseline = run(folder, students, seconds, False, None)
+            run(folder, students, seconds, True, baseline)
+    finally:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
