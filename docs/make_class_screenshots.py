@@ -10,10 +10,8 @@ teacher's link opened in Chromium. Each picture is stored with a palette of at m
 """
 
 import os
-import re
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -36,24 +34,9 @@ def save(page, out: str, full: bool = False) -> None:
     print(out, os.path.getsize(out))
 
 
-def line(server: Server, start: str, wait: float = 20) -> str:
-    """The first line `serve` printed that begins with `start` (it prints them as it starts)."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        for text in server.stdout_rest:
-            if text.startswith(start):
-                return text.strip()
-        time.sleep(0.05)
-    raise RuntimeError(f"serve printed no {start!r} line: {server.stdout_rest!r}")
-
-
-def class_server(db: str) -> tuple[Server, str, str]:
-    """A class served on `db`: (server, join code, teacher's link)."""
-    server = Server(db, "--class", "Physics 3B", "--lesson", "supervised", "--lr", "0.15", "--points", "40")
-    students = line(server, "students:")
-    code = re.search(r"code\s+(\S+)", students).group(1)
-    teacher = re.search(r"(http://\S+)", line(server, "teacher:")).group(1)
-    return server, code, teacher
+def class_server(db: str) -> Server:
+    """A class served on `db` (the server reads its join code and teacher's link off `serve`'s lines)."""
+    return Server(db, "--class", "Physics 3B", "--lesson", "supervised", "--lr", "0.15", "--points", "40")
 
 
 def fill(server: Server, code: str) -> str:
@@ -76,7 +59,8 @@ def main() -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with tempfile.TemporaryDirectory() as folder:
-        server, code, teacher = class_server(os.path.join(folder, "class.db"))
+        server = class_server(os.path.join(folder, "class.db"))
+        code, teacher = server.code, server.teacher_link
         try:
             fill(server, code)
             with sync_playwright() as playwright:
