@@ -20,7 +20,10 @@ function drawBoard(canvas, board, grid) {
   const ratio = window.devicePixelRatio || 1, size = Math.round(BOARD_CSS * ratio);
   if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
   const ctx = canvas.getContext("2d"), cells = bytesOf(board.probabilities), n = grid;
-  if (cells.length !== n * n) return;
+  if (cells.length !== n * n) {     // a session whose log does not fold to its record has no picture
+    ctx.fillStyle = "#e6e6e6"; ctx.fillRect(0, 0, size, size);
+    return;
+  }
   cellCanvas.width = n; cellCanvas.height = n;
   const cctx = cellCanvas.getContext("2d"), image = cctx.createImageData(n, n), data = image.data;
   for (let k = 0; k < n * n; k++) {        // rows from the top, as the image's rows run
@@ -76,8 +79,10 @@ function makeCard(student) {
   box.addEventListener("change", () => choose(student.session, box.checked));
   boxName.className = "visually-hidden"; boxName.textContent = ` ${student.name}`;
   pick.append(box, "compare", boxName);
-  item.append(link, numbers, pick);
-  return { item, canvas, box, presses, accuracy, score, held, heldPart, seq: 0, student: { ...student } };
+  const problem = document.createElement("p");
+  problem.className = "error"; problem.hidden = true;
+  item.append(link, numbers, problem, pick);
+  return { item, canvas, box, presses, accuracy, score, held, heldPart, problem, seq: 0, student: { ...student } };
 }
 
 function setNumbers(card, values) {
@@ -150,6 +155,8 @@ async function fetchBoards() {
         card.seq = board.seq;
         setNumbers(card, board);
         drawBoard(card.canvas, board, answer.grid);
+        card.problem.hidden = !board.problem;
+        card.problem.textContent = board.problem ? `cannot be drawn: ${board.problem}` : "";
         card.item.dataset.seq = String(board.seq);   // the seq drawn: what a test or a script waits for
       }
     }

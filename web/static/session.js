@@ -264,7 +264,7 @@ class SessionView {
     }
     this.looping = false;
     this.stopTraining();
-    if (view === this) $("announce").textContent = `paused at step ${this.head - 1}`;
+    if (view === this && !classPaused) $("announce").textContent = `paused at step ${this.head - 1}`;  // else the class's pause is said
   }
 
   stopTraining() {
