@@ -34,7 +34,7 @@ import cli_text  # noqa: E402
 from cli_text import fail, stopped  # noqa: E402
 from console import printable, write_json_array  # noqa: E402
 import service  # noqa: E402
-from engine import BUTTONS  # noqa: E402
+from engine import BUTTONS, NnreplayError  # noqa: E402
 from engine.settings import model_options  # noqa: E402
 import store  # noqa: E402
 
@@ -781,8 +781,15 @@ def serve(
         room = {"name": class_, "lesson": lesson, "settings": settings, "max_students": max_students}
     elif lesson is not None or settings or max_students != 200:
         fail("--lesson, --max-students and the model options go with --class NAME", code=2)
-    run(ctx.obj["db"] if ctx.obj else DEFAULT_DB, host, port, read_only, open_,
-        say=lambda text, err=False: typer.echo(text, err=err), lesson=room)
+    try:
+        run(ctx.obj["db"] if ctx.obj else DEFAULT_DB, host, port, read_only, open_,
+            say=lambda text, err=False: typer.echo(text, err=err), lesson=room)
+    except NnreplayError as error:
+        field = error.field
+        if room is None or field not in (*settings, "lesson", "learner") or not str(error).startswith(f"{field}:"):
+            raise
+        # the class refused an option that differs from its recorded lesson: named as it was typed
+        fail(f"--{field.replace('_', '-')}{str(error)[len(field):]}")
 
 
 def global_options_first(argv: list[str]) -> list[str]:
