@@ -240,7 +240,7 @@ def test_the_class_export_imports_elsewhere_and_audits_clean(room, tmp_path):
     ada, body = join(room, "Ada")
     for _ in range(3):
         assert press(ada, body["session"]).status_code == 200
-    join(room, "Bo")
+    _, bo = join(room, "Bo")
     http = teacher(room)
     assert http.get("/api/class/audit").json()["ok"] is True
     export = http.get("/api/class/export")
@@ -251,8 +251,9 @@ def test_the_class_export_imports_elsewhere_and_audits_clean(room, tmp_path):
     imported = cli(other, "import", str(path))
     assert imported.returncode == 0, imported.stderr
     assert cli(other, "audit").returncode == 0
-    shown = cli(other, "class", "show", "4b")
-    assert shown.returncode == 0 and "Ada" in shown.stdout and "Bo" in shown.stdout
+    listed = {row["id"]: row["events"] for row in json.loads(cli(other, "sessions", "--json").stdout)}
+    class_id = http.get("/api/class").json()["id"]
+    assert listed == {class_id: 1, body["session"]: 4, bo["session"]: 1}
 
 
 def test_a_restart_with_the_same_name_continues_the_class(db_path):
@@ -319,3 +320,31 @@ def test_without_a_class_the_server_is_the_owners(server):
         assert http.get("/api/server").json()["you"] == {"role": "owner", "name": None, "sessions": None}
         assert http.get("/api/class").status_code == 404
         assert http.post("/api/sessions/grad/presses", json={"press": "next"}).status_code == 200
+
+
+def _events(live):
+    """(event name, data) of a server-sent event stream, as they come."""
+    name = None
+    for line in live.iter_lines():
+        if line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            yield name, json.loads(line[5:])
+
+
+def test_the_teachers_live_stream_says_when_a_student_joins_and_when_the_class_pauses(room):
+    http = teacher(room)
+    steps = [lambda: join(room, "Ada"), lambda: http.post("/api/class/pause", json={"paused": True})]
+    seen = []
+    with http.stream("GET", "/api/live") as live:
+        for name, data in _events(live):
+            if name != "class":
+                continue
+            seen.append(data)
+            if not steps:
+                if data["paused"]:
+                    break
+                continue
+            steps.pop(0)()
+    assert seen[0] == {"paused": False, "students": 0}
+    assert {"paused": False, "students": 1} in seen and seen[-1] == {"paused": True, "students": 1}
