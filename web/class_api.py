@@ -215,8 +215,11 @@ async def lesson_session(request):
         raise Refused(403, "in a class each student's seed is drawn for them; leave seed out", "seed")
 
     def run(log):
-        lesson = {key: value for key, value in classes.find_class(log, room.name).settings.items()
-                  if key in service.SETTINGS}
+        found = classes.find_class(log, room.name)
+        if found.paused:
+            raise classes.ClassPaused(f"class {room.name!r} is paused by the teacher; new sessions wait until it "
+                                      f"is resumed", field="class")
+        lesson = {key: value for key, value in found.settings.items() if key in service.SETTINGS}
         recorded = service.settings_from({**lesson, "seed": 0})
         asked = service.settings_from({**lesson, **body, "seed": 0})
         for key in body:

@@ -177,6 +177,9 @@ def test_pause_makes_presses_423_until_resumed(room):
     assert ada.get("/api/server").json()["class"]["paused"] is True
     paused = press(ada, body["session"])
     assert paused.status_code == 423 and "paused" in paused.json()["error"]
+    assert ada.post("/api/sessions", json={}).status_code == 423
+    assert ada.post(f"/api/sessions/{body['session']}/fork", json={"at": 1}).status_code == 423
+    assert [row["id"] for row in ada.get("/api/sessions").json()] == [body["session"]]
     assert http.post("/api/class/pause", json={"paused": False}).json() == {"paused": False}
     assert press(ada, body["session"]).status_code == 200
     assert http.get("/api/class").json()["students"][0]["presses"] == 1
