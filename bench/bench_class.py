@@ -104,8 +104,25 @@ class Overview:
                 pass
             fetcher.cancel()
 
+    async def get(self, http, path: str):
+        """An answer, or None after a transport error (counted): uvicorn closes a kept-alive connection
+        idle for 5 s, and a request may race that close."""
+        try:
+            answer = await http.get(path)
+        except httpx.HTTPError as error:
+            kind = f"overview {type(error).__name__}"
+            self.tally.errors[kind] = self.tally.errors.get(kind, 0) + 1
+            return None
+        if answer.status_code != 200:
+            kind = f"overview {answer.status_code}"
+            self.tally.errors[kind] = self.tally.errors.get(kind, 0) + 1
+            return None
+        return answer
+
     async def roster(self, http) -> None:
-        answer = await http.get("/api/class")
+        answer = await self.get(http, "/api/class")
+        if answer is None:
+            return
         self.tally.bytes += len(answer.content)
         new = {row["session"] for row in answer.json()["students"]} - self.boards
         self.boards |= new
@@ -137,7 +154,10 @@ class Overview:
 
     async def fetch(self, http, sessions: set[str] | None) -> None:
         query = "" if sessions is None else "&sessions=" + ",".join(sorted(sessions))
-        answer = await http.get(f"/api/class/boards?grid=24{query}")
+        answer = await self.get(http, f"/api/class/boards?grid=24{query}")
+        if answer is None:
+            self.pending |= sessions or set()  # asked again with the next change
+            return
         now = time.monotonic()
         self.tally.bytes += len(answer.content)
         for board in answer.json()["boards"]:
