@@ -298,23 +298,33 @@ def log(
             cli_text.print_log(records, metrics, csv_)
 
 
+ClassOpt = Annotated[Optional[str], typer.Option("--class", metavar="NAME", help="Only the sessions of this class "
+                                                   "(its record first, then its students' in joining order).")]
+
+
 @command()
-def sessions(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def sessions(ctx: typer.Context, json_: JsonOpt = False, class_: ClassOpt = None) -> None:
     """Every session with its learner, length and current accuracy.
 
     Exit 1 when a session cannot be read (marked BROKEN); 3 when one was
     recorded by nnreplay 0.1/0.2 in machine-dependent arithmetic that this
-    machine replays differently (intact; see `show` and `repress`).
+    machine replays differently (intact; see `show` and `repress`). With
+    --class, the JSON objects also say each session's `role` ("class" for
+    the record, "student") and `student` (the shown name).
 
     Example: nnreplay sessions --json
+
+    Example: nnreplay sessions --class "Maths 2b"
     """
     db = ctx.obj["db"] if ctx.obj else DEFAULT_DB
     # no file yet is an empty listing; a missing folder or an empty path is a mistake worth an error
-    if db and not os.path.exists(db) and os.path.isdir(os.path.dirname(os.path.abspath(db))):
+    if db and not os.path.exists(db) and os.path.isdir(os.path.dirname(os.path.abspath(db))) and class_ is None:
         listing = []
     else:
+        from service import classes
+
         with open_log(ctx) as log_:
-            listing = service.list_sessions(log_)
+            listing = service.list_sessions(log_) if class_ is None else classes.class_listing(log_, class_)
     broken = [item for item in listing if not item["ok"] and item["problem"].get("verdict") != "other arithmetic"]
     other = [item for item in listing if not item["ok"] and item not in broken]
     if json_:
@@ -424,21 +434,37 @@ OutputOpt = Annotated[str, typer.Option("-o", "--output", metavar="OUT", help="T
 @command("replay")
 def replay_(
     ctx: typer.Context,
-    sessions_: Annotated[list[str], typer.Argument(metavar="SESSION...", help="One or more sessions (id, prefix or name).")],
-    output: OutputOpt,
+    sessions_: Annotated[Optional[list[str]], typer.Argument(metavar="SESSION...", help="One or more sessions (id, prefix or name).", show_default=False)] = None,
+    output: OutputOpt = ...,
     fps: Annotated[int, typer.Option(parser=_whole, metavar="INTEGER", help="Frames per second (1 to 50).")] = 12,
     max_frames: Annotated[int, typer.Option(parser=_whole, metavar="INTEGER", help="Sample a longer history evenly down to this many frames.")] = 300,
     size: Annotated[Optional[int], typer.Option(metavar="PX", parser=_whole, help="Width in pixels (default: 480 per column, at most 1440).")] = None,
     from_: Annotated[int, typer.Option("--from", metavar="SEQ", parser=_whole, help="First event to replay.")] = 1,
     to: Annotated[Optional[int], typer.Option("--to", metavar="SEQ", parser=_whole, help="Last event to replay (default: the last recorded).")] = None,
     metric: Annotated[str, typer.Option(help="What the strip under several sessions plots: accuracy, loss or score.")] = "accuracy",
+    class_: Annotated[Optional[str], typer.Option("--class", metavar="NAME", help="Every student's first session of this class, side by side, in step (instead of SESSION...).")] = None,
 ) -> None:
     """Render boundary histories as a looping GIF; several sessions side by side, aligned by step.
 
+    With --class, each student's board (their first session) in joining
+    order, at most 36 (the rest are named on stderr).
+
     Example: nnreplay replay supervised feedback auto -o compare.gif --max-frames 120
+
+    Example: nnreplay replay --class "Maths 2b" -o class.gif
     """
     from replay import check_options, check_output, grid_shape, render_gif
 
+    if (class_ is None) == (not sessions_):
+        fail("give SESSION... or --class NAME (one of the two)", code=2)
+    if class_ is not None:
+        from service import classes
+
+        with open_log(ctx) as log_:
+            sessions_, total = classes.replay_sessions(log_, class_)
+        if total > len(sessions_):
+            typer.echo(f"the class has {total} students; a GIF holds {len(sessions_)} boards: showing the first "
+                       f"{len(sessions_)} to join", err=True)
     width = size if size is not None else min(MAX_DEFAULT_WIDTH, PX_PER_COLUMN * grid_shape(len(sessions_))[1])
     check_options(fps, max_frames, width, metric)
     check_output(output, ".gif")
@@ -725,6 +751,58 @@ def demo(
     cli_text.print_demo(made.folder, made.rows, made.reports, made.sizes)
     if not made.ok:
         raise typer.Exit(1)
+
+
+# -- classes ------------------------------------------------------------------------------------------------------
+class_app = typer.Typer(help="Classes recorded by `nnreplay serve --class NAME`: list them, "
+                                                   "show one's students and their progress.")
+app.add_typer(class_app, name="class")
+
+
+@class_app.command("list")
+@cli_text.guarded
+def class_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Every class in the database: name, lesson, students, paused or not.
+
+    Reads only: the database is not changed, whatever its release.
+
+    Example: nnreplay class list --json
+    """
+    from service import classes
+
+    with open_log(ctx) as log_:
+        found = classes.list_classes(log_)
+    if json_:
+        echo_json([info.to_json() for info in found])
+    elif not found:
+        typer.echo(f"no classes in {printable(_db(ctx))}; start one with `nnreplay serve --class NAME`", err=True)
+    else:
+        cli_text.print_classes(found)
+
+
+@class_app.command("show")
+@cli_text.guarded
+def class_show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The class's name.")],
+    json_: JsonOpt = False,
+) -> None:
+    """A class and its students: each one's first session, presses, accuracy,
+    score, held-out accuracy and when they joined; and whether it is paused.
+
+    Example: nnreplay class show "Maths 2b"
+
+    Example: nnreplay class show "Maths 2b" --json | jq '.students[].accuracy'
+    """
+    from service import classes
+
+    with open_log(ctx) as log_:
+        info = classes.find_class(log_, name)
+        students = classes.students(log_, name)
+    if json_:
+        echo_json({"class": info.to_json(), "students": [student.to_json() for student in students]})
+    else:
+        cli_text.print_class(info, students)
 
 
 # -- the page --------------------------------------------------------------------------------------------------

@@ -257,6 +257,34 @@ def print_sessions(listing: list[dict]) -> None:
                 typer.echo(f"{start}BROKEN at seq {problem['seq']}: {printable(problem['reason'])}")
 
 
+def _number(value, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.3f}"
+
+
+def print_classes(found) -> None:
+    """`class list`: one class a line."""
+    typer.echo(f"{'name':<24}  {'lesson':<11}  {'students':>8}  {'state':<7}  id")
+    for info in found:
+        typer.echo(f"{printable(info.name):<24}  {info.lesson:<11}  {info.students:>8}  "
+                   f"{'paused' if info.paused else 'running':<7}  {info.id[:12]}")
+
+
+def print_class(info, students) -> None:
+    """`class show`: the class's line, then a table of its students in joining order."""
+    state = "paused" if info.paused else "running"
+    typer.echo(f"class {printable(info.name)}: {info.lesson} lesson ({info.settings['learner']}), {state}, "
+               f"{len(students)} student{'s' if len(students) != 1 else ''}")
+    if not students:
+        return
+    typer.echo(f"{'student':<24}  {'session':<12}  {'presses':>7}  {'accuracy':>8}  {'score':>6}  {'held-out':>8}  "
+               f"joined")
+    for student in students:
+        presses = "-" if student.presses is None else f"{student.presses:,}"
+        typer.echo(f"{printable(student.name):<24}  {student.session[:12]:<12}  {presses:>7}  "
+                   f"{_number(student.accuracy, 8)}  {_number(student.score, 6)}  "
+                   f"{_number(student.held_out_accuracy, 8)}  {printable(student.joined_at[:19])}")
+
+
 PLAY_KEYS = {"n": "next", " ": "next", "1": "bad", "2": "meh", "3": "good", "4": "great"}
 QUIT_KEYS = ("q", "Q", "\x03", "\x04", "")  # q, Ctrl-C and Ctrl-D (raw mode turns them into bytes), EOF
 ENTER_SCREEN, LEAVE_SCREEN, CLEAR = "\x1b[?1049h\x1b[?25l", "\x1b[?25h\x1b[?1049l", "\x1b[H\x1b[2J"

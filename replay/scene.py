@@ -5,6 +5,7 @@ Each frame restores it and draws only the moving artists over it, then hands out
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from replay.strip import Strip
 from replay.timeline import Track
 
 DPI = 100
+# a session's name may hold an emoji (a student's shown name) that the font lacks: it is drawn as a box, and
+# matplotlib's warning about it would only be noise on the terminal
+warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
 
 
 def grid_shape(n: int) -> tuple[int, int]:

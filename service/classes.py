@@ -108,7 +108,7 @@ def _check_class_name(name) -> None:
     try:
         check_name_field(name)
     except StoreError as error:
-        raise InvalidName(f"class {error}", field="class") from None
+        raise InvalidName(f"class: {error}", field="class") from None
 
 
 def _refuse_changes(found: ClassInfo, lesson: str | None, given: dict) -> None:
@@ -191,8 +191,8 @@ def check_not_paused(log: EventLog, session_id: str) -> None:
     before pressing; the command line does not (the teacher at the terminal is trusted)."""
     found = member(log, session_id)
     if found is not None and found.role == "student" and _paused(log, found.class_id):
-        raise ClassPaused(f"class {found.class_name!r} is paused by the teacher; presses wait until it is "
-                          f"resumed", field="class")
+        raise ClassPaused(f"the class {found.class_name!r} is paused by the teacher; presses wait until it "
+                          f"is resumed", field="class")
 
 
 # -- students -------------------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def join(log: EventLog, class_name: str, display_name: str, token_hash: str,
         first = grouped[token_hash][0]
         return log.resolve(first.session_id), first.student
     if len(grouped) >= max_students:
-        raise ClassFull(f"class {class_name!r} is full: it has its {max_students} students", field="class")
+        raise ClassFull(f"the class {class_name!r} is full: it has its {max_students} students", field="class")
     taken = {found[0].student for found in grouped.values()}
     for n in range(1, _SHOWN_TRIES):
         suffix = "" if n == 1 else f" {n}"
@@ -359,6 +359,18 @@ def class_audit(log: EventLog, class_name: str, parallel: bool = True):
     from service.audit import audit
 
     return audit(log, [log.resolve(found.session_id) for found in class_sessions(log, class_name)], parallel=parallel)
+
+
+MAX_PANELS = 36  # a class GIF's grid of boards: 6 x 6 at most, each still big enough to read
+
+
+def replay_sessions(log: EventLog, class_name: str) -> tuple[list[str], int]:
+    """(the first sessions of the first MAX_PANELS students in joining order, how many students there are):
+    what `replay --class` puts side by side."""
+    firsts = [found[0].session_id for found in _by_student(log, class_name).values()]
+    if not firsts:
+        raise InvalidCommand(f"the class {class_name!r} has no students yet: there is nothing to replay", field="class")
+    return firsts[:MAX_PANELS], len(firsts)
 
 
 def boards(log: EventLog, class_name: str, grid: int = 24) -> list[dict]:
