@@ -257,6 +257,8 @@ def test_the_class_export_imports_elsewhere_and_audits_clean(room, tmp_path):
     listed = {row["id"]: row["events"] for row in json.loads(cli(other, "sessions", "--json").stdout)}
     class_id = http.get("/api/class").json()["id"]
     assert listed == {class_id: 1, body["session"]: 4, bo["session"]: 1}
+    shown = cli(other, "class", "show", "4b")
+    assert shown.returncode == 0 and "Ada" in shown.stdout and "Bo" in shown.stdout
 
 
 def test_a_restart_with_the_same_name_continues_the_class(db_path):
