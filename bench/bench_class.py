@@ -1,13 +1,13 @@
 """A class under load: students joining `nnreplay serve --class` and pressing at a human pace while the
 teacher's overview follows every board.
 
-    python bench/bench_class.py                  # 30 and 200 students, 20 s per run, SQLite
+    python bench/bench_class.py                  # 30 and 200 students, 30 s per run, SQLite
     python bench/bench_class.py --quick          # 30 students, 6 s per run: checks the script
     python bench/bench_class.py --students 200 --seconds 40
 
 Each class size runs twice on a fresh database, in the same run: first the baseline (the same students
 joining and pressing, no overview open), then with the overview open. Students join at a random moment in
-the first 3 s (POST /api/join with the printed code), then press Next, pausing 1-3 s between presses, each
+the first 10 s (POST /api/join with the printed code), then press Next, pausing 1-3 s between presses, each
 on a kept-alive connection of their own. The overview does what the teacher's page does: it opens the
 teacher link, reads /api/class and every board, follows /api/live, and on each `heads` message fetches the
 boards of the students' sessions that moved (one fetch at a time; what moves meanwhile is fetched next),
@@ -38,6 +38,7 @@ import httpx  # noqa: E402
 from serving import Server  # noqa: E402
 
 REQUEST_TIMEOUT_S = 30
+JOIN_SPREAD_S = 10  # a class reading the code off the projector joins over several seconds, not at once
 MAX_RUN_S = 60
 
 
@@ -54,12 +55,15 @@ class Tally:
         self.shown: dict[str, tuple[int, float]] = {}  # session -> (seq the overview holds, when it got it)
         self.delays: list[float] = []
         self.bytes = 0
+        self.joins: list[float] = []
 
 
 async def student(server: Server, index: int, until: float, tally: Tally, rng: random.Random):
-    await asyncio.sleep(rng.uniform(0, 3))
+    await asyncio.sleep(rng.uniform(0, JOIN_SPREAD_S))
     async with httpx.AsyncClient(base_url=server.url, timeout=REQUEST_TIMEOUT_S) as http:
+        start = time.perf_counter()
         joined = await http.post("/api/join", json={"code": server.code, "name": f"student {index}"})
+        tally.joins.append(time.perf_counter() - start)
         if joined.status_code != 201:
             tally.errors[f"join {joined.status_code}"] = tally.errors.get(f"join {joined.status_code}", 0) + 1
             return
@@ -100,8 +104,25 @@ class Overview:
                 pass
             fetcher.cancel()
 
+    async def get(self, http, path: str):
+        """An answer, or None after a transport error (counted): uvicorn closes a kept-alive connection
+        idle for 5 s, and a request may race that close."""
+        try:
+            answer = await http.get(path)
+        except httpx.HTTPError as error:
+            kind = f"overview {type(error).__name__}"
+            self.tally.errors[kind] = self.tally.errors.get(kind, 0) + 1
+            return None
+        if answer.status_code != 200:
+            kind = f"overview {answer.status_code}"
+            self.tally.errors[kind] = self.tally.errors.get(kind, 0) + 1
+            return None
+        return answer
+
     async def roster(self, http) -> None:
-        answer = await http.get("/api/class")
+        answer = await self.get(http, "/api/class")
+        if answer is None:
+            return
         self.tally.bytes += len(answer.content)
         new = {row["session"] for row in answer.json()["students"]} - self.boards
         self.boards |= new
@@ -133,7 +154,10 @@ class Overview:
 
     async def fetch(self, http, sessions: set[str] | None) -> None:
         query = "" if sessions is None else "&sessions=" + ",".join(sorted(sessions))
-        answer = await http.get(f"/api/class/boards?grid=24{query}")
+        answer = await self.get(http, f"/api/class/boards?grid=24{query}")
+        if answer is None:
+            self.pending |= sessions or set()  # asked again with the next change
+            return
         now = time.monotonic()
         self.tally.bytes += len(answer.content)
         for board in answer.json()["boards"]:
@@ -166,6 +190,7 @@ def run(folder: str, students: int, seconds: float, overview: bool, baseline: di
         server.stop()
     ms = [s * 1000 for s in tally.latencies]
     row = {"p50": statistics.median(ms) if ms else float("nan"), "p99": percentile(ms, 0.99), "presses": len(ms)}
+    joins = [s * 1000 for s in tally.joins]
     delays = [d * 1000 for d in tally.delays]
     shown = f"{'-':>8} {'-':>8} {'-':>6} {'-':>9}"
     if overview:
@@ -174,7 +199,8 @@ def run(folder: str, students: int, seconds: float, overview: bool, baseline: di
                  f"{unseen:>6} {tally.bytes / wall:>9,.0f}")
     ratio = f"  press p99 x{row['p99'] / baseline['p99']:.2f} of the baseline" if baseline else ""
     errors = sum(tally.errors.values())
-    print(f"{students:>4} {'overview open' if overview else 'baseline':<14} {row['presses']:>7} {row['p50']:>8.1f} "
+    print(f"{students:>4} {'overview open' if overview else 'baseline':<14} {statistics.median(joins):>8.0f} "
+          f"{percentile(joins, 0.99):>8.0f} {row['presses']:>7} {row['p50']:>8.1f} "
           f"{row['p99']:>8.1f} {shown} {errors:>6}{ratio}"
           f"{'  errors: ' + ', '.join(f'{n} x {k}' for k, n in tally.errors.items()) if errors else ''}", flush=True)
     return row
@@ -183,7 +209,7 @@ def run(folder: str, students: int, seconds: float, overview: bool, baseline: di
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="30 students, 6 s per run")
-    parser.add_argument("--seconds", type=float, default=20.0, help=f"duration of each run (at most {MAX_RUN_S})")
+    parser.add_argument("--seconds", type=float, default=30.0, help=f"duration of each run (at most {MAX_RUN_S})")
     parser.add_argument("--students", help="class sizes, comma-separated (default 30,200)")
     args = parser.parse_args()
     sizes, seconds = ([30], 6.0) if args.quick else ([30, 200], args.seconds)
@@ -191,8 +217,9 @@ def main() -> int:
         sizes = [min(int(n), 500) for n in args.students.split(",")]
     seconds = min(seconds, MAX_RUN_S)
     folder = tempfile.mkdtemp(prefix="nnreplay-class-")
-    print(f"SQLite, {seconds:g} s per run, a press every 1-3 s per student")
-    print(f"{'stud':>4} {'run':<14} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} {'upd p50':>8} {'upd p99':>8} "
+    print(f"SQLite, {seconds:g} s per run, students joining over the first {JOIN_SPREAD_S} s, then a press every "
+          f"1-3 s each")
+    print(f"{'stud':>4} {'run':<14} {'join p50':>8} {'join p99':>8} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} {'upd p50':>8} {'upd p99':>8} "
           f"{'unseen':>6} {'bytes/s':>9} {'errors':>6}", flush=True)
     try:
         for students in sizes:

@@ -17,8 +17,8 @@ from service import classes
 from engine import NnreplayError
 from store.errors import AmbiguousSession, SessionNotFound
 from web import class_api
-from web.answers import Refused, crash, error, refusal
-from web.limits import retry_after
+from web.answers import Refused, crash, refusal
+from web.limits import too_many
 from web.roles import resolve
 
 NOT_YOURS = "this session is not yours: in a class you open and press only your own sessions"
@@ -79,10 +79,8 @@ async def own_write(request, you, endpoint):
 async def own_press(request, you, endpoint):
     wait = request.app.state.classroom.presses.take(you.token)
     if wait is not None:
-        answer = error(429, f"more than {request.app.state.classroom.presses.rate:g} presses a second; slow down",
-                       "press")
-        answer.headers["Retry-After"] = retry_after(wait)
-        return answer
+        return too_many(f"more than {request.app.state.classroom.presses.rate:g} presses a second; slow down", "press",
+                        wait)
     return await own_write(request, you, endpoint)
 
 

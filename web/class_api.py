@@ -12,6 +12,7 @@ from service import classes
 from service.class_boards import board
 from web import codes
 from web.answers import Refused, error, query_int, read_body, vet
+from web.limits import retry_after, too_many
 from web.api import _attachment, _left, _settings_spec, costly, endpoint
 from web.roles import STUDENT_COOKIE, TEACHER_COOKIE, resolve
 from web.streams import stream
@@ -85,7 +86,8 @@ async def join(request):
     wait = room.wrong_codes.wait(address)
     if wait is not None:
         # every guess is refused while shut out, a right one too: else 429 against 201 would tell them apart
-        return _too_many(f"too many wrong join codes from this address; try again in {_seconds(wait)}", "code", wait)
+        return too_many(f"too many wrong join codes from this address; try again in {retry_after(wait)} s", "code",
+                        wait)
     body = vet(await read_body(request), JOIN_SPEC, required=("code", "name"))
     if len(body["code"]) > 64 or not room.is_code(body["code"]):
         room.wrong_codes.miss(address)
@@ -98,21 +100,6 @@ async def join(request):
     answer = JSONResponse(_joined(room, info.id, shown), status_code=201,
                           headers={"Location": f"/api/sessions/{info.id}"})
     _cookie(answer, STUDENT_COOKIE, token, STUDENT_COOKIE_SECONDS)
-    return answer
-
-
-def _seconds(wait: float) -> str:
-    from web.limits import retry_after
-
-    count = int(retry_after(wait))
-    return f"{count} second{'' if count == 1 else 's'}"
-
-
-def _too_many(message: str, field: str, wait: float) -> JSONResponse:
-    from web.limits import retry_after
-
-    answer = error(429, message, field)
-    answer.headers["Retry-After"] = retry_after(wait)
     return answer
 
 
@@ -173,9 +160,20 @@ async def export(request):
         for line in lines:
             write(line if line.endswith("\n") else line + "\n")
 
-    lines = await stream(request.app.state.db.path, lambda log: classes.class_export(log, room.name), produce)
-    return StreamingResponse(lines[1], media_type="application/x-ndjson",
+    # class_export checks the class exists before its first line: a missing class is a 404, not a short stream
+    _, body = await stream(request.app.state.db.path, lambda log: _first_checked(classes.class_export(log, room.name)),
+                           produce)
+    return StreamingResponse(body, media_type="application/x-ndjson",
                              headers={"Content-Disposition": _attachment(f"class-{room.name}", ".jsonl")})
+
+
+def _first_checked(lines):
+    """`lines` with its first item already read: the errors a generator raises on its first step (no such
+    class) come out in `prepare`, before the answer starts."""
+    import itertools
+
+    first = next(lines, None)
+    return lines if first is None else itertools.chain([first], lines)
 
 
 @endpoint
@@ -215,8 +213,11 @@ async def lesson_session(request):
         raise Refused(403, "in a class each student's seed is drawn for them; leave seed out", "seed")
 
     def run(log):
-        lesson = {key: value for key, value in classes.find_class(log, room.name).settings.items()
-                  if key in service.SETTINGS}
+        found = classes.find_class(log, room.name)
+        if found.paused:
+            raise classes.ClassPaused(f"class {room.name!r} is paused by the teacher; new sessions wait until it "
+                                      f"is resumed", field="class")
+        lesson = {key: value for key, value in found.settings.items() if key in service.SETTINGS}
         recorded = service.settings_from({**lesson, "seed": 0})
         asked = service.settings_from({**lesson, **body, "seed": 0})
         for key in body:

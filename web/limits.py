@@ -63,9 +63,18 @@ class Misses:
         return times
 
 
-def retry_after(seconds: float) -> str:
+def retry_after(seconds: float) -> int:
     """A Retry-After value: whole seconds, at least 1 (RFC 9110 takes no fractions)."""
-    return str(max(1, math.ceil(seconds)))
+    return max(1, math.ceil(seconds))
+
+
+def too_many(message: str, field: str, wait: float):
+    """The 429 answer: the message, the field, and when to try again."""
+    from web.answers import error
+
+    answer = error(429, message, field)
+    answer.headers["Retry-After"] = str(retry_after(wait))
+    return answer
 
 
 def _forget_oldest(keys: collections.OrderedDict) -> None:

@@ -177,6 +177,9 @@ def test_pause_makes_presses_423_until_resumed(room):
     assert ada.get("/api/server").json()["class"]["paused"] is True
     paused = press(ada, body["session"])
     assert paused.status_code == 423 and "paused" in paused.json()["error"]
+    assert ada.post("/api/sessions", json={}).status_code == 423
+    assert ada.post(f"/api/sessions/{body['session']}/fork", json={"at": 1}).status_code == 423
+    assert [row["id"] for row in ada.get("/api/sessions").json()] == [body["session"]]
     assert http.post("/api/class/pause", json={"paused": False}).json() == {"paused": False}
     assert press(ada, body["session"]).status_code == 200
     assert http.get("/api/class").json()["students"][0]["presses"] == 1
@@ -254,6 +257,8 @@ def test_the_class_export_imports_elsewhere_and_audits_clean(room, tmp_path):
     listed = {row["id"]: row["events"] for row in json.loads(cli(other, "sessions", "--json").stdout)}
     class_id = http.get("/api/class").json()["id"]
     assert listed == {class_id: 1, body["session"]: 4, bo["session"]: 1}
+    shown = cli(other, "class", "show", "4b")
+    assert shown.returncode == 0 and "Ada" in shown.stdout and "Bo" in shown.stdout
 
 
 def test_a_restart_with_the_same_name_continues_the_class(db_path):
