@@ -1,0 +1,94 @@
+"""The work of the requests that can be costly, as functions of plain values, run where their cost says.
+
+`Database.compute` calls a job in one of the server's threads first (`in_server` true): the job reads the
+session's settings, refuses what is over a request's budget (413), and, when service.budget reckons the rest
+costly, raises Elsewhere before any of it; the same job then runs in a worker process (web/processes.py,
+`in_server` false). Cheap requests stay in the thread, as fast as before. A job returns what its answer
+sends: JSON already encoded (off the event loop, in whichever process did the work), a GIF's bytes.
+"""
+
+from starlette.responses import JSONResponse
+
+import service
+from service import budget
+from store.snapshots import every
+
+
+class Elsewhere(Exception):
+    """Too costly for the server's own process: the job goes to a worker process."""
+
+
+_SETTINGS: dict = {}  # (database, session id) -> settings: seq 1 holds them, and no later event changes them
+
+
+def _settings(log, ref: str):
+    """(session, its settings), the settings read off its first event once per process: folding seq 1
+    draws the data set and evaluates the model on it (90 ms for a 64,64 network on 10,000 points)."""
+    info = log.resolve(ref)
+    settings = _SETTINGS.get((log.path, info.id))
+    if settings is None:
+        first = next(log.rows(info.id, 1, 1), None)
+        settings = service.session_settings(log, info.id)[1] if first is None else first.event().settings
+        _SETTINGS[(log.path, info.id)] = settings
+    return info, settings
+
+
+def _here_unless_costly(in_server: bool, settings, presses: int) -> None:
+    if in_server and budget.costly(settings, presses):
+        raise Elsewhere
+
+
+def _json(value) -> bytes:
+    return JSONResponse(value).body  # Starlette's own encoding: the answer is the same from either process
+
+
+def press(log, in_server: bool, ref: str, press: str, count: int, key: str | None, drawn: dict) -> tuple[bytes, bool]:
+    """(the state after the presses as the page draws it, whether it is an earlier request's result)."""
+    _, settings = _settings(log, ref)
+    budget.check_presses(settings, count)
+    _here_unless_costly(in_server, settings, count)
+    if key is None:
+        info, state = service.record(log, ref, press, count, source="web")
+        return _json(service.page_state(log, info.id, state=state, **drawn)), False
+    info, state, again = service.record_once(log, ref, press, count, key, source="web")
+    return _json(service.page_state(log, info.id, state=state if not again else None,
+                                    at=state.seq if again else None, **drawn)), again
+
+
+def state(log, in_server: bool, ref: str, at, grid: int, points: bool, units, truth: bool) -> bytes:
+    """The state at `at` (the head by default) with its picture: a fold from the nearest snapshot, at most
+    a snapshot's distance (store.snapshots.every), and the drawing."""
+    if in_server:
+        _, settings = _settings(log, ref)
+        _here_unless_costly(in_server, settings, every(settings))
+    return _json(service.page_state(log, ref, at, grid, points, None, units, truth))
+
+
+def _checked_fold(log, ref: str, in_server: bool, what: str):
+    info, settings = _settings(log, ref)
+    head, _ = log.head(info.id)
+    budget.check_fold(settings, head, None, what)
+    _here_unless_costly(in_server, settings, head)
+    return info
+
+
+def metrics(log, in_server: bool, ref: str) -> bytes:
+    _checked_fold(log, ref, in_server, "the metrics")
+    return _json(service.metric_series(log, ref))
+
+
+def audit(log, in_server: bool, ref: str, database: str) -> bytes:
+    """The session's audit report, naming the database as /api/server does (not by the server's path)."""
+    _checked_fold(log, ref, in_server, "the audit")
+    report = service.audit(log, service.sessions_to_audit(log, [ref]), parallel=False).to_json()
+    report["database"] = database
+    return _json(report)
+
+
+def gif(log, in_server: bool, ref: str, frames: int, size: int) -> tuple[str, bytes]:
+    """(session label, the GIF): drawn in a worker process whatever the session (matplotlib's frames are
+    costly even for a perceptron), once its budget is checked here."""
+    _checked_fold(log, ref, False, "the replay")
+    if in_server:
+        raise Elsewhere
+    return service.replay_gif(log, ref, frames, size)

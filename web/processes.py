@@ -1,0 +1,269 @@
+"""Worker processes for the server's costly work (issue 17): a press or a fold of a big model computed in
+one of the server's threads held the GIL for most of its seconds, and every other answer waited its turn.
+
+SIZE processes, started at the first costly job (most servers never need one), each keeping an open log per
+database. A job is a module-level function of plain values (web/jobs.py) that returns plain values; nnreplay's
+errors come back as the same class with the same message and field, so answers stay the same.
+
+Abandoning a job (its client left, the server stops) kills its process: SQLite and PostgreSQL roll back a
+dead writer's open transaction, and a replacement starts at the next job. Only a commit must not be cut off
+from its answer: right before COMMIT the process asks the server over its pipe (store.progress calls
+`begin_commit`), and once the server has said yes it waits for the commit to end before it kills. So, as
+with the threads (web/database.py), a client that got a failure never finds its presses recorded after all.
+
+The processes are spawned, not forked (the server has threads). They start with SIGINT blocked: a Ctrl-C in
+the terminal reaches the whole process group, and the server, not its workers, decides what stops and
+prints. On Linux each dies with the server (PR_SET_PDEATHSIG), so none is left computing for nobody.
+"""
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+
+from web.database import _settle, abandoned, reusable
+
+SIZE = 2  # worker processes: the development VM's cores
+CLOSE_SECONDS = 1.0  # an idle process gets this long to close its logs when the server stops
+
+
+class WorkerDied(Exception):
+    """The process computing a job ended without an answer (killed from outside, out of memory): a bug's 500."""
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    # the mask is inherited through fork and exec, so the process never sees a SIGINT at all, not even
+    # while it imports; the server's own SIGINT waits (pending) for these few milliseconds
+    saved = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, saved)
+
+
+class _Worker:
+    """A worker process and the server's end of its pipe; used by one job at a time, on the event loop."""
+
+    def __init__(self, context):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=serve, args=(child, os.getpid()), name="nnreplay-worker",
+                                       daemon=True)
+        with _sigint_blocked():
+            self.process.start()
+        child.close()
+        self.committing = self.abandoned = self.dead = False
+        self.answer: asyncio.Future | None = None
+
+    def send(self, job, path: str, args: tuple) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        self.answer = loop.create_future()
+        self.conn.send((job, path, args))
+        loop.add_reader(self.conn.fileno(), self._read)
+        return self.answer
+
+    def _read(self) -> None:
+        try:
+            kind, value = self.conn.recv()
+        except (EOFError, OSError):
+            self.end()
+            _settle(self.answer, None, WorkerDied(f"worker process {self.process.pid} ended without an answer"))
+            return
+        if kind == "commit":  # may it commit? not once abandoned; and not abandoned while it commits
+            self.committing = not self.abandoned
+            self._reply(self.committing)
+        elif kind == "committed":
+            self.committing = False
+        else:
+            asyncio.get_running_loop().remove_reader(self.conn.fileno())
+            _settle(self.answer, value if kind == "done" else None, rebuilt(value) if kind == "error" else None)
+
+    def _reply(self, yes: bool) -> None:
+        try:
+            self.conn.send(yes)
+        except OSError:
+            self.end()
+
+    def abandon(self) -> bool:
+        """Abandon the job and end the process; False while it commits (the caller waits and asks again)."""
+        if self.committing:
+            return False
+        self.abandoned = True
+        self.end()
+        return True
+
+    def end(self) -> None:
+        """Kill the process (it may be mid-transaction: the database rolls that back) and stop reading it."""
+        if self.dead:
+            return
+        self.dead = True
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self.conn.fileno())
+        self.process.kill()
+        self.conn.close()
+        self.process.join(0)  # reaped now if already gone; else by the next start or close
+
+    def close(self) -> None:
+        """An idle process: let it close its logs (the last SQLite connection removes the -wal file)."""
+        if not self.dead:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+            self.process.join(CLOSE_SECONDS)
+            self.end()
+        self.process.join(CLOSE_SECONDS)
+
+
+class Processes:
+    """The pool: at most SIZE processes, started when a job needs one; jobs wait their turn on the loop."""
+
+    def __init__(self, path: str, stopped: asyncio.Event, size: int = SIZE):
+        self.path, self._stopped, self._size = path, stopped, size
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._turns: asyncio.Semaphore | None = None
+        self._context = multiprocessing.get_context("spawn")
+
+    async def run(self, job, *args, leaving=None):
+        """`job(log, False, *args)` in a worker process, with that process's log of this database.
+
+        As `Database.run`: when the server stops or the client leaves (`leaving`) first, the answer is a 503
+        at once, and nothing of the job is committed afterwards."""
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self._size)
+        waiters = {asyncio.ensure_future(self._stopped.wait())}
+        if leaving is not None:
+            waiters.add(asyncio.ensure_future(leaving))
+        turn = asyncio.ensure_future(self._turns.acquire())
+        try:
+            await asyncio.wait({turn, *waiters}, return_when=asyncio.FIRST_COMPLETED)
+            if not turn.done() or self._stopped.is_set():
+                raise abandoned()
+            worker = self._worker()
+            try:
+                answer = worker.send(job, self.path, args)
+                await asyncio.wait({answer, *waiters}, return_when=asyncio.FIRST_COMPLETED)
+                while not answer.done():
+                    if worker.abandon():
+                        raise abandoned()
+                    await asyncio.sleep(0.005)  # a commit under way: it takes milliseconds
+                return answer.result()
+            finally:
+                if not worker.dead:
+                    self._idle.append(worker)
+                self._all = [one for one in self._all if not one.dead]
+        finally:
+            if turn.done() and not turn.cancelled():
+                self._turns.release()
+            turn.cancel()
+            for waiter in waiters:
+                waiter.cancel()
+
+    def _worker(self) -> _Worker:
+        if self._idle:
+            return self._idle.pop()
+        worker = _Worker(self._context)
+        self._all.append(worker)
+        return worker
+
+    def close(self) -> None:
+        """The server is stopping: idle processes close their logs and exit; busy ones are killed (their
+        jobs were abandoned already, unless a commit is under way: that is the database's to finish)."""
+        workers, self._all, self._idle = self._all, [], []
+        for worker in workers:
+            if worker.answer is None or worker.answer.done():
+                worker.close()
+            else:
+                worker.end()
+                worker.process.join(CLOSE_SECONDS)
+
+
+# -- inside a worker process ----------------------------------------------------------------------------------
+
+class _Asking:
+    """store.progress's call in a worker process: abandoning is the server's (it kills the process); a
+    commit waits for the server's yes."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def abandoned(self) -> bool:
+        return False
+
+    def begin_commit(self) -> bool:
+        try:
+            self.conn.send(("commit", None))
+            return self.conn.recv()
+        except (EOFError, OSError):  # the server is gone: nobody will answer for this commit
+            return False
+
+    def end_commit(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(("committed", None))
+
+
+def _die_with(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the server ended before the line above
+            os._exit(0)
+
+
+def serve(conn, parent: int) -> None:
+    """A worker process's loop: one job at a time until the server sends None or closes the pipe."""
+    _die_with(parent)
+    import store
+    from store import progress
+
+    logs: dict = {}
+    call = _Asking(conn)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            break
+        if message is None:
+            break
+        job, path, args = message
+        log = logs.get(path)
+        try:
+            if log is None:
+                log = logs[path] = store.open_log(path)
+            with progress.abandonable(call):
+                answer = ("done", job(log, False, *args))
+        except BaseException as exc:  # noqa: BLE001  (the server's handler raises it)
+            answer = ("error", portable(exc))
+            if log is not None and not reusable(log):
+                logs.pop(path).close()
+        try:
+            conn.send(answer)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            conn.send(("error", portable(exc)))
+        except OSError:
+            break
+    for log in logs.values():
+        with contextlib.suppress(Exception):
+            log.close()
+
+
+def portable(exc: BaseException) -> tuple:
+    """An exception as (class, args, attributes): rebuilt without calling its __init__, whose parameters
+    need not be its args (Refused(status, message, field) keeps only the message in args)."""
+    data = (type(exc), exc.args, dict(vars(exc)))
+    try:
+        pickle.dumps(data)
+    except Exception:  # noqa: BLE001  (an attribute that does not pickle: the text is what matters)
+        return RuntimeError, (f"{type(exc).__name__}: {exc}",), {}
+    return data
+
+
+def rebuilt(data: tuple) -> BaseException:
+    kind, args, attributes = data
+    exc = kind.__new__(kind, *args)
+    exc.args = args
+    exc.__dict__.update(attributes)
+    return exc
