@@ -1,9 +1,11 @@
 """Stop means stop, for the server too (issue 17, item 6): Ctrl-C or SIGTERM on a busy `serve` ends it
 within 2 s, answers the requests in flight with a JSON 503, and commits nothing of them afterwards; a GET
-whose client leaves is abandoned. A real server process, real signals, a real database."""
+or press whose client leaves is abandoned. A real server process (and its worker processes, which compute the
+costly work: web/processes.py), real signals, a real database."""
 
 import os
 import signal
+import socket
 import threading
 import time
 
@@ -15,10 +17,47 @@ from store import EventLog
 import service
 
 
-def cpu_seconds(pid: int) -> float:
+def _stat(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return handle.read().rsplit(")", 1)[1].split()
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (the server's workers)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if int(_stat(int(name))[1]) == pid:
+                    found.append(int(name))
+            except (OSError, IndexError):
+                pass  # ended meanwhile
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of the server and its workers: its own, its reaped children's, and its live children's."""
+    fields = _stat(pid)
+    total = sum(int(value) for value in fields[11:15])
+    for child in children(pid):
+        try:
+            total += sum(int(value) for value in _stat(child)[11:13])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def quiet(pid: int) -> None:
+    """Wait until the server and its workers stop computing (less than 0.04 s of CPU in 0.2 s)."""
+    last = cpu_seconds(pid)
+    deadline = time.monotonic() + 60
+    while True:
+        time.sleep(0.2)
+        now = cpu_seconds(pid)
+        if now - last < 0.04:
+            return
+        last = now
+        assert time.monotonic() < deadline, "the server never went quiet"
 
 
 @pytest.fixture
@@ -60,6 +99,8 @@ def test_a_busy_server_stops_within_two_seconds_and_commits_nothing_after_its_50
     presser = threading.Thread(target=press)
     presser.start()
     busy_until(running.process, 0.4)
+    workers = children(running.process.pid)
+    assert workers  # the presses are computed in a worker process
     sent = time.monotonic()
     running.process.send_signal(signum)
     code = running.process.wait(timeout=30)
@@ -71,6 +112,33 @@ def test_a_busy_server_stops_within_two_seconds_and_commits_nothing_after_its_50
     [answer] = answers
     assert answer.status_code == 503 and "nothing of it was recorded" in answer.json()["error"]
     assert events(heavy) == 3
+    for pid in workers:  # none left behind: each ended with the server (a zombie would be reaped by init)
+        deadline = time.monotonic() + 10
+        while os.path.exists(f"/proc/{pid}") and _stat(pid)[0] != "Z":
+            assert time.monotonic() < deadline, f"worker process {pid} outlived the server"
+            time.sleep(0.05)
+
+
+def test_a_press_whose_client_leaves_is_not_recorded(heavy):
+    """A press of 18 heavy Next steps whose client goes away while it is computed is abandoned, as a GET
+    is: nothing of it is committed afterwards (only a stopping server cancelled presses before), and the
+    server goes on pressing for others."""
+    running = Server(heavy)
+    try:
+        request = (f"POST /api/sessions/big/presses HTTP/1.1\r\nHost: {running.host}\r\n"
+                   "Content-Type: application/json\r\nContent-Length: 31\r\n\r\n"
+                   '{"press": "next", "count": 18}\n')
+        host, port = running.host.rsplit(":", 1)
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(request.encode())
+            busy_until(running.process, 0.4)  # the presses are being computed
+        quiet(running.process.pid)
+        assert events(heavy) == 3
+        with httpx.Client(base_url=running.url, timeout=60) as client:
+            assert client.post("/api/sessions/big/presses", json={"press": "next"}).status_code == 200
+        assert events(heavy) == 4
+    finally:
+        running.stop()
 
 
 def test_a_get_whose_client_leaves_is_abandoned(heavy):
