@@ -85,6 +85,24 @@ def audit(log, in_server: bool, ref: str, database: str) -> bytes:
     return _json(report)
 
 
+METRICS = ("loss", "accuracy", "score", "test_loss", "test_accuracy")  # what service.iter_events adds to an event
+
+
+def event_metrics(log, in_server: bool, ref: str, after: int, limit: int) -> list[dict] | None:
+    """The metrics of the events after `after` (at most `limit`), each state checked against its record; None
+    when they are cheap enough for the answer's stream to fold them itself. The events themselves are not
+    sent between processes: the stream reads them and adds these."""
+    info, settings = _settings(log, ref)
+    head, _ = log.head(info.id)
+    events = max(0, min(limit, head - after))
+    budget.check_fold(settings, events, "limit", "the events asked for")
+    if in_server:
+        _here_unless_costly(in_server, settings, events)
+        return None
+    return [{key: event[key] for key in METRICS}
+            for event in service.iter_events(log, info.id, True, after, events, checked=True)]
+
+
 def gif(log, in_server: bool, ref: str, frames: int, size: int) -> tuple[str, bytes]:
     """(session label, the GIF): drawn in a worker process whatever the session (matplotlib's frames are
     costly even for a perceptron), once its budget is checked here."""
