@@ -27,6 +27,9 @@ import sys
 from web.database import _settle, abandoned, reusable
 
 SIZE = 2  # worker processes: the development VM's cores
+# the workers' scheduling priority, below the server's: with both cores computing presses, the event loop and
+# the cheap requests (and a terminal's `nnreplay next`) still get a core as soon as they wake
+NICE = 10
 CLOSE_SECONDS = 1.0  # an idle process gets this long to close its logs when the server stops
 
 
@@ -216,6 +219,7 @@ def _die_with(parent: int) -> None:
 def serve(conn, parent: int) -> None:
     """A worker process's loop: one job at a time until the server sends None or closes the pipe."""
     _die_with(parent)
+    os.nice(NICE)
     import store
     from store import progress
 
