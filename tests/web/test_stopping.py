@@ -5,59 +5,15 @@ costly work: web/processes.py), real signals, a real database."""
 
 import os
 import signal
-import socket
 import threading
 import time
 
 import httpx
 import pytest
 
-from serving import Server
+from serving import Server, busy_until, children, cpu_seconds, press_and_leave, quiet, stat
 from store import EventLog
 import service
-
-
-def _stat(pid: int) -> list[str]:
-    with open(f"/proc/{pid}/stat") as handle:
-        return handle.read().rsplit(")", 1)[1].split()
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (the server's workers)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                if int(_stat(int(name))[1]) == pid:
-                    found.append(int(name))
-            except (OSError, IndexError):
-                pass  # ended meanwhile
-    return found
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of the server and its workers: its own, its reaped children's, and its live children's."""
-    fields = _stat(pid)
-    total = sum(int(value) for value in fields[11:15])
-    for child in children(pid):
-        try:
-            total += sum(int(value) for value in _stat(child)[11:13])
-        except OSError:
-            pass
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def quiet(pid: int) -> None:
-    """Wait until the server and its workers stop computing (less than 0.04 s of CPU in 0.2 s)."""
-    last = cpu_seconds(pid)
-    deadline = time.monotonic() + 60
-    while True:
-        time.sleep(0.2)
-        now = cpu_seconds(pid)
-        if now - last < 0.04:
-            return
-        last = now
-        assert time.monotonic() < deadline, "the server never went quiet"
 
 
 @pytest.fixture
@@ -73,15 +29,6 @@ def heavy(db_path):
 def events(db_path) -> int:
     with EventLog(db_path) as log:
         return log.head(log.resolve("big").id)[0]
-
-
-def busy_until(process, seconds: float) -> None:
-    """Wait until the server has worked `seconds` of CPU past its start (the request is being computed)."""
-    start = cpu_seconds(process.pid)
-    deadline = time.monotonic() + 60
-    while cpu_seconds(process.pid) - start < seconds:
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -114,7 +61,7 @@ def test_a_busy_server_stops_within_two_seconds_and_commits_nothing_after_its_50
     assert events(heavy) == 3
     for pid in workers:  # none left behind: each ended with the server (a zombie would be reaped by init)
         deadline = time.monotonic() + 10
-        while os.path.exists(f"/proc/{pid}") and _stat(pid)[0] != "Z":
+        while os.path.exists(f"/proc/{pid}") and stat(pid)[0] != "Z":
             assert time.monotonic() < deadline, f"worker process {pid} outlived the server"
             time.sleep(0.05)
 
@@ -125,13 +72,7 @@ def test_a_press_whose_client_leaves_is_not_recorded(heavy):
     server goes on pressing for others."""
     running = Server(heavy)
     try:
-        request = (f"POST /api/sessions/big/presses HTTP/1.1\r\nHost: {running.host}\r\n"
-                   "Content-Type: application/json\r\nContent-Length: 31\r\n\r\n"
-                   '{"press": "next", "count": 18}\n')
-        host, port = running.host.rsplit(":", 1)
-        with socket.create_connection((host, int(port))) as sock:
-            sock.sendall(request.encode())
-            busy_until(running.process, 0.4)  # the presses are being computed
+        press_and_leave(running, "big", 18)
         quiet(running.process.pid)
         assert events(heavy) == 3
         with httpx.Client(base_url=running.url, timeout=60) as client:
