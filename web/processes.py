@@ -40,7 +40,11 @@ class WorkerDied(Exception):
 @contextlib.contextmanager
 def _sigint_blocked():
     # the mask is inherited through fork and exec, so the process never sees a SIGINT at all, not even
-    # while it imports; the server's own SIGINT waits (pending) for these few milliseconds
+    # while it imports; the server's own SIGINT waits (pending) for these few milliseconds. multiprocessing's
+    # resource tracker, which the first spawn starts, unblocks SIGINT in this thread as it starts: started first
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
     saved = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
@@ -58,12 +62,13 @@ class _Worker:
         with _sigint_blocked():
             self.process.start()
         child.close()
-        self.committing = self.abandoned = self.dead = False
+        self.committing = self.committed = self.abandoned = self.dead = False
         self.answer: asyncio.Future | None = None
 
     def send(self, job, path: str, args: tuple) -> asyncio.Future:
         loop = asyncio.get_running_loop()
         self.answer = loop.create_future()
+        self.committed = False  # whether this job was allowed a COMMIT
         self.conn.send((job, path, args))
         loop.add_reader(self.conn.fileno(), self._read)
         return self.answer
@@ -77,6 +82,7 @@ class _Worker:
             return
         if kind == "commit":  # may it commit? not once abandoned; and not abandoned while it commits
             self.committing = not self.abandoned
+            self.committed = self.committed or self.committing
             self._reply(self.committing)
         elif kind == "committed":
             self.committing = False
@@ -152,7 +158,14 @@ class Processes:
                     if worker.abandon():
                         raise abandoned()
                     await asyncio.sleep(0.005)  # a commit under way: it takes milliseconds
-                return answer.result()
+                try:
+                    return answer.result()
+                except WorkerDied:
+                    # a SIGTERM to the server's whole process group (a service manager stopping it) reached
+                    # the worker first: a stop like any other, if the job had not committed
+                    if self._stopped.is_set() and not worker.committed:
+                        raise abandoned() from None
+                    raise
             finally:
                 if not worker.dead:
                     self._idle.append(worker)
@@ -208,6 +221,7 @@ class _Asking:
 
 
 def _die_with(parent: int) -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # as it started (see _sigint_blocked)
     if sys.platform.startswith("linux"):
         import ctypes
 
