@@ -17,12 +17,13 @@ CHROMIUM = "/usr/bin/chromium"
 class Server:
     """`nnreplay --db PATH serve --port 0 [args]` in its own process; `url` once it listens."""
 
-    def __init__(self, db: str, *args: str, env: dict | None = None, before: str = ""):
-        """`before`: Python run in the server process before the CLI (a setting a test needs small)."""
+    def __init__(self, db: str, *args: str, env: dict | None = None, before: str = "", group: bool = False):
+        """`before`: Python run in the server process before the CLI (a setting a test needs small);
+        `group`: in a process group of its own, as a terminal starts it (a Ctrl-C reaches the whole group)."""
         env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env or {})}
         self.process = subprocess.Popen([sys.executable, "-c", f"{before}\nimport cli; cli.main()", "--db", db, "serve",
                                          "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, env=env, cwd=ROOT)
+                                        text=True, env=env, cwd=ROOT, start_new_session=group)
         line = self.process.stdout.readline()
         found = re.search(r"at (http://\S+/)", line)
         if not found:

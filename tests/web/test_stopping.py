@@ -31,12 +31,14 @@ def events(db_path) -> int:
         return log.head(log.resolve("big").id)[0]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_busy_server_stops_within_two_seconds_and_commits_nothing_after_its_503(heavy, signum):
+@pytest.mark.parametrize("signum, group", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+                         ids=["SIGINT", "SIGTERM", "Ctrl-C to the process group"])
+def test_a_busy_server_stops_within_two_seconds_and_commits_nothing_after_its_503(heavy, signum, group):
     """A press of 18 heavy Next steps (about 2 s of work) is in flight: the signal ends the server within
     2 s (it took 19.6 s, printed a uvicorn traceback, answered a plain-text 500, and then committed the
-    batch: 11 -> 111)."""
-    running = Server(heavy)
+    batch: 11 -> 111). A terminal's Ctrl-C reaches the worker processes too: they ignore it (one still
+    importing printed a KeyboardInterrupt traceback), and the server stops them."""
+    running = Server(heavy, group=group)
     answers = []
 
     def press():
@@ -49,7 +51,10 @@ def test_a_busy_server_stops_within_two_seconds_and_commits_nothing_after_its_50
     workers = children(running.process.pid)
     assert workers  # the presses are computed in a worker process
     sent = time.monotonic()
-    running.process.send_signal(signum)
+    if group:
+        os.killpg(running.process.pid, signum)
+    else:
+        running.process.send_signal(signum)
     code = running.process.wait(timeout=30)
     took = time.monotonic() - sent
     presser.join(30)
