@@ -69,7 +69,11 @@ class _Worker:
         loop = asyncio.get_running_loop()
         self.answer = loop.create_future()
         self.committed = False  # whether this job was allowed a COMMIT
-        self.conn.send((job, path, args))
+        try:
+            self.conn.send((job, path, args))
+        except OSError:  # it died while idle
+            self.end()
+            raise WorkerDied(f"worker process {self.process.pid} ended while idle") from None
         loop.add_reader(self.conn.fileno(), self._read)
         return self.answer
 
@@ -78,7 +82,6 @@ class _Worker:
             kind, value = self.conn.recv()
         except (EOFError, OSError):
             self.end()
-            _settle(self.answer, None, WorkerDied(f"worker process {self.process.pid} ended without an answer"))
             return
         if kind == "commit":  # may it commit? not once abandoned; and not abandoned while it commits
             self.committing = not self.abandoned
@@ -105,15 +108,19 @@ class _Worker:
         return True
 
     def end(self) -> None:
-        """Kill the process (it may be mid-transaction: the database rolls that back) and stop reading it."""
+        """Kill the process (it may be mid-transaction: the database rolls that back) and stop reading it;
+        a job in hand fails with WorkerDied unless it was answered."""
         if self.dead:
             return
         self.dead = True
+        self.committing = False
         with contextlib.suppress(Exception):
             asyncio.get_running_loop().remove_reader(self.conn.fileno())
         self.process.kill()
         self.conn.close()
         self.process.join(0)  # reaped now if already gone; else by the next start or close
+        if self.answer is not None:
+            _settle(self.answer, None, WorkerDied(f"worker process {self.process.pid} ended without an answer"))
 
     def close(self) -> None:
         """An idle process: let it close its logs (the last SQLite connection removes the -wal file)."""
@@ -150,7 +157,7 @@ class Processes:
             await asyncio.wait({turn, *waiters}, return_when=asyncio.FIRST_COMPLETED)
             if not turn.done() or self._stopped.is_set():
                 raise abandoned()
-            worker = self._worker()
+            worker, answer = self._worker(), None
             try:
                 answer = worker.send(job, self.path, args)
                 await asyncio.wait({answer, *waiters}, return_when=asyncio.FIRST_COMPLETED)
@@ -167,6 +174,8 @@ class Processes:
                         raise abandoned() from None
                     raise
             finally:
+                if answer is not None and not answer.done():  # this task was cancelled (a server shutting down)
+                    worker.end()
                 if not worker.dead:
                     self._idle.append(worker)
                 self._all = [one for one in self._all if not one.dead]
@@ -178,8 +187,11 @@ class Processes:
                 waiter.cancel()
 
     def _worker(self) -> _Worker:
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.is_alive():
+                return worker
+            worker.end()  # killed from outside while idle
         worker = _Worker(self._context)
         self._all.append(worker)
         return worker
