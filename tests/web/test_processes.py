@@ -9,7 +9,7 @@ import engine
 import store.errors
 import web.answers
 from service.budget import OverBudget
-from web.processes import portable, rebuilt
+from web.worker import portable, rebuilt
 
 HEAVY = {"name": "heavy", "seed": 3, "hidden": [64, 64], "points": 10000}
 
