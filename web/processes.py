@@ -77,7 +77,7 @@ class _Worker:
         try:
             kind, value = self.conn.recv()
         except (EOFError, OSError):
-            self.end()
+            self.died()
             return
         if kind == "commit":  # may it commit? not once abandoned; and not abandoned while it commits
             self.committing = not self.abandoned
@@ -93,7 +93,7 @@ class _Worker:
         try:
             self.conn.send(yes)
         except OSError:
-            self.end()
+            self.died()
 
     def abandon(self) -> bool:
         """Abandon the job and end the process; False while it commits (the caller waits and asks again)."""
@@ -104,8 +104,7 @@ class _Worker:
         return True
 
     def end(self) -> None:
-        """Kill the process (it may be mid-transaction: the database rolls that back) and stop reading it;
-        a job in hand fails with WorkerDied unless it was answered."""
+        """Kill the process (it may be mid-transaction: the database rolls that back) and stop reading it."""
         if self.dead:
             return
         self.dead = True
@@ -115,8 +114,11 @@ class _Worker:
         self.process.kill()
         self.conn.close()
         self.process.join(0)  # reaped now if already gone; else by the next start or close
-        if self.answer is not None:
-            _settle(self.answer, None, WorkerDied(f"worker process {self.process.pid} ended without an answer"))
+
+    def died(self) -> None:
+        """End the process, and fail the job in hand (whoever waits for it answers 500)."""
+        self.end()
+        _settle(self.answer, None, WorkerDied(f"worker process {self.process.pid} ended without an answer"))
 
     def close(self) -> None:
         """An idle process: let it close its logs (the last SQLite connection removes the -wal file)."""
@@ -199,6 +201,6 @@ class Processes:
         for worker in workers:
             if worker.answer is None or worker.answer.done():
                 worker.close()
-            else:
-                worker.end()
+            else:  # a job still waited for: a commit the stop let finish, cut short by the end of the server
+                worker.died()
                 worker.process.join(CLOSE_SECONDS)
