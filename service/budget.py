@@ -7,6 +7,10 @@ unit (a 64,64 network on 3,000 points: 13 million units, 0.107 s). A request may
 seconds of work: a press of `count` presses, or a fold of that many events (`?at=` folds at most a
 snapshot's distance, and snapshots of a costly session are taken closer: store.recorder). The bytes a press
 writes are bounded too: thompson records one draw per arm, two arms per parameter.
+
+Work over COSTLY_UNITS (about 8 ms) is what a server computes in separate worker processes rather than in
+its own threads (web/jobs.py): there it would hold the GIL that every other answer needs, and handing it
+over costs about a millisecond, an eighth of the work.
 """
 
 from engine import InvalidCommand, InvalidSetting
@@ -14,6 +18,7 @@ from engine import InvalidCommand, InvalidSetting
 WORK_UNITS = 240_000_000  # parameters x points x presses (or folded events) per request
 EVENT_BYTES = 64 * 1024  # an event, at most (thompson: 2 arms per parameter, ~22 bytes a draw)
 REQUEST_BYTES = 8 * 1024 * 1024  # what one request may write
+COSTLY_UNITS = 1_000_000  # parameters x points x presses (or folded events) worth a worker process
 
 
 class OverBudget(InvalidCommand):
@@ -23,6 +28,11 @@ class OverBudget(InvalidCommand):
 def units(settings) -> int:
     """The cost of one press, or of folding one event, of a session with these settings."""
     return max(1, settings.model.size * settings.points)
+
+
+def costly(settings, presses: int) -> bool:
+    """Whether `presses` presses (or folded events) of a session with these settings are over COSTLY_UNITS."""
+    return units(settings) * presses > COSTLY_UNITS
 
 
 def event_bytes(settings) -> int:

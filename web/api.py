@@ -1,4 +1,5 @@
-"""The HTTP API: JSON in and out, each handler one `service` call in a worker thread.
+"""The HTTP API: JSON in and out, each handler one `service` call in a worker thread (or, for work that
+service.budget reckons costly, in a worker process: web/jobs.py).
 
 The contract (paths, bodies, answers, status codes) is written in docs/api.md.
 """
@@ -13,6 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 import service
 from engine import NnreplayError
+from web import jobs
 from web.roles import describe
 from web.streams import stream
 from web.answers import Refused, crash, query_flag, query_int, read_body, refusal, refuse_repeats, vet
@@ -86,6 +88,12 @@ async def _answer(request, operation, *args, leaving=None) -> JSONResponse:
     """`operation(log, *args)` as a JSON answer, encoded in the worker thread: a large answer's encoding
     used to run on the event loop, stalling every other request for up to seconds."""
     return await request.app.state.db.run(lambda log: JSONResponse(operation(log, *args)), leaving=leaving)
+
+
+async def _computed(request, job, *args) -> Response:
+    """A web/jobs.py job's JSON, computed in a thread or a worker process as its cost says."""
+    body = await request.app.state.db.compute(job, *args, leaving=_left(request))
+    return Response(body, media_type="application/json")
 
 
 async def _left(request) -> None:
@@ -170,8 +178,7 @@ async def show(request):
     points = query_flag(request, "points", True)
     units = query_int(request, "units", None, 2, service.units.MAX_UNIT_GRID)
     truth = query_flag(request, "truth", True)
-    return await _answer(request, service.page_state, _ref(request), at, grid, points, None, units, truth,
-                         leaving=_left(request))
+    return await _computed(request, jobs.state, _ref(request), at, grid, points, units, truth)
 
 
 @endpoint
@@ -192,23 +199,12 @@ async def press(request):
         raise Refused(400, "the Idempotency-Key header and the body's key differ; give one", "key")
     key = header if header is not None else body.get("key")
     drawn = dict(grid=grid, points=points, units=units, truth=truth)
-
-    def record(log):
-        _, settings, _ = service.session_settings(log, _ref(request))
-        service.budget.check_presses(settings, count)
-        if key is None:
-            info, state = service.record(log, _ref(request), body["press"], count, source="web")
-            return service.page_state(log, info.id, state=state, **drawn), False
-        info, state, again = service.record_once(log, _ref(request), body["press"], count, key, source="web")
-        return service.page_state(log, info.id, state=state if not again else None,
-                                  at=state.seq if again else None, **drawn), again
-
-    def answer(log):
-        state, again = record(log)
-        # a retry of a recorded key is answered with the first result, flagged (the IETF draft's header name)
-        return JSONResponse(state, headers={"Idempotent-Replayed": "true"} if again else None)
-
-    return await request.app.state.db.run(answer)
+    # a client that leaves abandons its presses, as a GET's fold: nothing is committed after its failure
+    state, again = await request.app.state.db.compute(jobs.press, _ref(request), body["press"], count, key, drawn,
+                                                      leaving=_left(request))
+    # a retry of a recorded key is answered with the first result, flagged (the IETF draft's header name)
+    return Response(state, media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"} if again else None)
 
 
 @endpoint
@@ -216,9 +212,15 @@ async def press(request):
 async def events(request):
     after = query_int(request, "after", 0, 0)
     limit = query_int(request, "limit", 1_000, 1, MAX_EVENTS)
+    # the budget is checked first; costly metrics are folded (and checked) in a worker process
+    metrics = await request.app.state.db.compute(jobs.event_metrics, _ref(request), after, limit,
+                                                 leaving=_left(request))
+
     def prepare(log):
-        info, settings, head = service.session_settings(log, _ref(request))
-        service.budget.check_fold(settings, max(0, min(limit, head - after)), "limit", "the events asked for")
+        info = log.resolve(_ref(request))
+        if metrics is not None:
+            rows = log.rows(info.id, after + 1, after + len(metrics))
+            return (dict(row.to_json(), **fields) for row, fields in zip(rows, metrics))
         # every state of the range is checked against its record before the first byte (a 409 must come
         # before a 200 has started); the answer then folds the range again, one event at a time
         for _ in service.iter_events(log, info.id, True, after, limit, checked=True):
@@ -241,12 +243,7 @@ async def events(request):
 @endpoint
 @costly
 async def metrics(request):
-    def run(log):
-        _, settings, head = service.session_settings(log, _ref(request))
-        service.budget.check_fold(settings, head, None, "the metrics")
-        return service.metric_series(log, _ref(request))
-
-    return await _answer(request, run, leaving=_left(request))
+    return await _computed(request, jobs.metrics, _ref(request))
 
 
 @endpoint
@@ -275,15 +272,7 @@ class _Writer:
 @endpoint
 @costly
 async def audit(request):
-    def run(log):
-        _, settings, head = service.session_settings(log, _ref(request))
-        service.budget.check_fold(settings, head, None, "the audit")
-        infos = service.sessions_to_audit(log, [_ref(request)])
-        report = service.audit(log, infos, parallel=False).to_json()
-        report["database"] = request.app.state.database_name  # as /api/server names it, not the server's path
-        return report
-
-    return await _answer(request, run, leaving=_left(request))
+    return await _computed(request, jobs.audit, _ref(request), request.app.state.database_name)
 
 
 @endpoint
@@ -328,12 +317,7 @@ async def replay_gif(request):
     frames = query_int(request, "max_frames", 120, 1, 1_000)
     size = query_int(request, "size", 480, 160, 1_440)
     async with request.app.state.gif_turn:
-        def run(log):
-            _, settings, head = service.session_settings(log, _ref(request))
-            service.budget.check_fold(settings, head, None, "the replay")
-            return service.replay_gif(log, _ref(request), frames, size)
-
-        label, gif = await request.app.state.db.run(run, leaving=_left(request))
+        label, gif = await request.app.state.db.compute(jobs.gif, _ref(request), frames, size, leaving=_left(request))
     return Response(gif, media_type="image/gif", headers={"Content-Disposition": _attachment(label, ".gif")})
 
 

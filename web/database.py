@@ -7,6 +7,9 @@ threads per server times several servers would exhaust the server's max_connecti
 writers at once only queue on the database. Writers still queue in the store (BEGIN IMMEDIATE, or the
 session's advisory lock), as two terminals do; on SQLite the threads of one server first queue in order
 (store/write_queue.py), so that none of them loses the race for the file's lock again and again.
+
+Work that service.budget reckons costly (web/jobs.py) does not stay in these threads: `compute` hands it to
+worker processes (web/processes.py), so that it does not hold this process's GIL while others wait.
 """
 
 import asyncio
@@ -19,6 +22,19 @@ from web.answers import Refused
 
 POOL = 8  # PostgreSQL connections per server process
 WORKERS = 40  # threads, as Starlette's pool has
+
+
+def abandoned() -> Refused:
+    """The answer to a call abandoned before it was done."""
+    return Refused(503, "the server is stopping (or the request was left): nothing of it was recorded; try again",
+                   None)
+
+
+def reusable(log) -> bool:
+    """Whether a log may serve the next call after this one failed: not a PostgreSQL connection that broke
+    or is still inside a transaction."""
+    conn = log.conn
+    return not hasattr(conn, "broken") or not (conn.closed or conn.broken or conn.info.transaction_status != 0)
 
 
 def _settle(future, result, exc) -> None:
@@ -96,6 +112,9 @@ class Database:
         self._slots = threading.BoundedSemaphore(POOL)
         self._lock = threading.Lock()
         self._opened: list = []
+        from web.processes import Processes  # web.processes imports this module's helpers
+
+        self.processes = Processes(path, self._stopped)
         if self._pooled:
             self._warm()
 
@@ -122,6 +141,7 @@ class Database:
     def close(self) -> None:
         """Close every log the workers opened (the server is stopping): the last connection to close
         removes the -wal and -shm files, so a stopped `serve --read-only` leaves the folder as it was."""
+        self.processes.close()
         with self._lock:
             opened, self._opened = self._opened, []
         for log in reversed(opened):  # the first opened last (see web/app.py)
@@ -141,10 +161,10 @@ class Database:
             try:
                 result = operation(log, *args, **kwargs)
             except BaseException:
-                if log.conn.closed or log.conn.broken or log.conn.info.transaction_status != 0:  # broken, mid-transaction
-                    log.close()
-                else:
+                if reusable(log):
                     self._idle.put(log)
+                else:
+                    log.close()
                 raise
             self._idle.put(log)
             return result
@@ -184,12 +204,32 @@ class Database:
                 waiter.cancel()
         while not future.done():
             if call.abandon():
-                raise Refused(503, "the server is stopping (or the request was left): nothing of it was "
-                                   "recorded; try again", None)
+                raise abandoned()
             await asyncio.sleep(0.005)  # a commit under way: it takes milliseconds
         return await future
+
+    async def compute(self, job, *args, leaving=None):
+        """`job(log, True, *args)` in a worker thread, as `run`; a job too costly for this process raises
+        web.jobs.Elsewhere before any work, and then runs as `job(log, False, *args)` in a worker process.
+        `leaving` (the client went away) abandons either."""
+        from web.jobs import Elsewhere
+
+        left = asyncio.ensure_future(leaving) if leaving is not None else None
+        try:
+            try:
+                return await self.run(job, True, *args, leaving=_shielded(left))
+            except Elsewhere:
+                return await self.processes.run(job, *args, leaving=_shielded(left))
+        finally:
+            if left is not None:
+                left.cancel()
 
     def stop(self) -> None:
         """The server is stopping: abandon every call in flight (called from the event loop's thread)."""
         progress.end_all()
         self._stopped.set()
+
+
+def _shielded(task):
+    # each step cancels what it waited on when it ends; the client's leaving is watched by both steps
+    return None if task is None else asyncio.shield(task)

@@ -85,7 +85,8 @@ def serve(path: str, host: str = "127.0.0.1", port: int = 8765, read_only: bool 
     except BaseException:
         sock.close()
         raise
-    # a worker computing a costly press holds the GIL between numpy calls; the event loop and the other
+    # a worker thread computing (costly work goes to worker processes, web/jobs.py, but a job just under that
+    # bound takes some milliseconds) holds the GIL between numpy calls; the event loop and the other
     # workers get it back after this long rather than after CPython's default 5 ms (bench/bench_costly.py)
     sys.setswitchinterval(0.001)
     app = build(path, allowed_hosts(host, port), read_only, room)

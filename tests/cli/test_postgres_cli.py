@@ -18,7 +18,7 @@ import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "web"))
-from serving import Server  # noqa: E402
+from serving import Server, press_and_leave, quiet  # noqa: E402
 
 
 @pytest.fixture
@@ -236,6 +236,27 @@ def test_serve_survives_its_connections_being_cut(pg):
             [a.text for a in failed]
         with server.client() as http:
             assert http.get("/api/sessions/cut").json()["seq"] == 1 + len(answers) - len(failed)
+    finally:
+        server.stop()
+    assert pg.json("audit", "--json")["ok"]
+
+
+def test_costly_presses_on_postgresql_are_recorded_by_a_worker_process_and_a_left_one_is_not(pg):
+    """A press of a 64,64 network on 3,000 points is computed and appended by one of the server's worker
+    processes (web/processes.py), through its own connection and the session's advisory lock; one whose client
+    leaves is abandoned, its process killed before COMMIT, and the database rolls it back: nothing of it is
+    recorded, the lock is free for the next press, and the log audits clean."""
+    pg("new", "--hidden", "64,64", "--points", "3000", "--seed", "5", "--name", "big")
+    server = Server(pg.url)
+    try:
+        with server.client() as http:
+            answer = http.post("/api/sessions/big/presses", json={"press": "next", "count": 2})
+        assert answer.status_code == 200 and answer.json()["seq"] == 3, answer.text
+        press_and_leave(server, "big", 18)
+        quiet(server.process.pid)
+        with server.client() as http:
+            assert http.get("/api/sessions/big", params={"points": "false"}).json()["seq"] == 3
+            assert http.post("/api/sessions/big/presses", json={"press": "next"}).json()["seq"] == 4
     finally:
         server.stop()
     assert pg.json("audit", "--json")["ok"]

@@ -1,0 +1,137 @@
+"""The work of the requests that can be costly, as functions of plain values, run where their cost says.
+
+`Database.compute` calls a job in one of the server's threads first (`in_server` true): the job reads the
+session's settings, refuses what is over a request's budget (413), and, when service.budget reckons the rest
+costly, raises Elsewhere before any of it; the same job then runs in a worker process (web/processes.py,
+`in_server` false). Cheap requests stay in the thread, as fast as before. A job returns what its answer
+sends: JSON already encoded (off the event loop, in whichever process did the work), a GIF's bytes.
+"""
+
+import threading
+
+from starlette.responses import JSONResponse
+
+import service
+from service import budget
+from store.snapshots import every
+
+
+class Elsewhere(Exception):
+    """Too costly for the server's own process: the job goes to a worker process."""
+
+
+_SETTINGS: dict = {}  # (database, session id) -> settings: seq 1 holds them, and no later event changes them
+
+
+def _settings(log, ref: str):
+    """(session, its settings), the settings read off its first event once per process: folding seq 1
+    draws the data set and evaluates the model on it (90 ms for a 64,64 network on 10,000 points)."""
+    info = log.resolve(ref)
+    settings = _SETTINGS.get((log.path, info.id))
+    if settings is None:
+        first = next(log.rows(info.id, 1, 1), None)
+        settings = service.session_settings(log, info.id)[1] if first is None else first.event().settings
+        _SETTINGS[(log.path, info.id)] = settings
+    return info, settings
+
+
+HEADS = 64  # head states kept per process
+_HEADS: dict = {}  # (database, session id) -> (seq, hash, state) of the head last folded in this process
+_HEADS_LOCK = threading.Lock()
+
+
+def _head_state(log, info):
+    """The state at the session's head, folded once per head per process: a page polling a session asks
+    for the same head again and again, and the fold was most of a cheap answer's time (3 ms of 4.2 for a
+    perceptron of 21 events). A kept state is used only while the head's hash is the one it was folded
+    under, and that hash chains the whole history; page_state still checks its digest against the record."""
+    seq, head_hash = log.head(info.id)
+    key = (log.path, info.id)
+    kept = _HEADS.get(key)
+    if kept is None or kept[:2] != (seq, head_hash):
+        kept = (seq, head_hash, log.state(info.id, seq))
+        with _HEADS_LOCK:
+            _HEADS.pop(key, None)
+            _HEADS[key] = kept
+            while len(_HEADS) > HEADS:
+                _HEADS.pop(next(iter(_HEADS)))  # the one kept longest ago
+    return kept[2]
+
+
+def _here_unless_costly(in_server: bool, settings, presses: int) -> None:
+    if in_server and budget.costly(settings, presses):
+        raise Elsewhere
+
+
+def _json(value) -> bytes:
+    return JSONResponse(value).body  # Starlette's own encoding: the answer is the same from either process
+
+
+def press(log, in_server: bool, ref: str, press: str, count: int, key: str | None, drawn: dict) -> tuple[bytes, bool]:
+    """(the state after the presses as the page draws it, whether it is an earlier request's result)."""
+    _, settings = _settings(log, ref)
+    budget.check_presses(settings, count)
+    _here_unless_costly(in_server, settings, count)
+    if key is None:
+        info, state = service.record(log, ref, press, count, source="web")
+        return _json(service.page_state(log, info.id, state=state, **drawn)), False
+    info, state, again = service.record_once(log, ref, press, count, key, source="web")
+    return _json(service.page_state(log, info.id, state=state if not again else None,
+                                    at=state.seq if again else None, **drawn)), again
+
+
+def state(log, in_server: bool, ref: str, at, grid: int, points: bool, units, truth: bool) -> bytes:
+    """The state at `at` (the head by default) with its picture: a fold from the nearest snapshot, at most
+    a snapshot's distance (store.snapshots.every), and the drawing."""
+    info, settings = _settings(log, ref)
+    _here_unless_costly(in_server, settings, every(settings))
+    kept = _head_state(log, info) if at is None else None
+    return _json(service.page_state(log, info.id, at, grid, points, kept, units, truth))
+
+
+def _checked_fold(log, ref: str, in_server: bool, what: str):
+    info, settings = _settings(log, ref)
+    head, _ = log.head(info.id)
+    budget.check_fold(settings, head, None, what)
+    _here_unless_costly(in_server, settings, head)
+    return info
+
+
+def metrics(log, in_server: bool, ref: str) -> bytes:
+    _checked_fold(log, ref, in_server, "the metrics")
+    return _json(service.metric_series(log, ref))
+
+
+def audit(log, in_server: bool, ref: str, database: str) -> bytes:
+    """The session's audit report, naming the database as /api/server does (not by the server's path)."""
+    _checked_fold(log, ref, in_server, "the audit")
+    report = service.audit(log, service.sessions_to_audit(log, [ref]), parallel=False).to_json()
+    report["database"] = database
+    return _json(report)
+
+
+METRICS = ("loss", "accuracy", "score", "test_loss", "test_accuracy")  # what service.iter_events adds to an event
+
+
+def event_metrics(log, in_server: bool, ref: str, after: int, limit: int) -> list[dict] | None:
+    """The metrics of the events after `after` (at most `limit`), each state checked against its record; None
+    when they are cheap enough for the answer's stream to fold them itself. The events themselves are not
+    sent between processes: the stream reads them and adds these."""
+    info, settings = _settings(log, ref)
+    head, _ = log.head(info.id)
+    events = max(0, min(limit, head - after))
+    budget.check_fold(settings, events, "limit", "the events asked for")
+    if in_server:
+        _here_unless_costly(in_server, settings, events)
+        return None
+    return [{key: event[key] for key in METRICS}
+            for event in service.iter_events(log, info.id, True, after, events, checked=True)]
+
+
+def gif(log, in_server: bool, ref: str, frames: int, size: int) -> tuple[str, bytes]:
+    """(session label, the GIF): drawn in a worker process whatever the session (matplotlib's frames are
+    costly even for a perceptron), once its budget is checked here."""
+    _checked_fold(log, ref, False, "the replay")
+    if in_server:
+        raise Elsewhere
+    return service.replay_gif(log, ref, frames, size)
