@@ -24,7 +24,7 @@ import numpy as np
 
 from engine import Settings, Start, State, decide, evolve, rng_for, state_digest
 from engine.events import Event
-from store import progress, snapshots
+from store import head_states, progress, snapshots
 from store.chain import GENESIS, encode_payload, event_hash
 from store.errors import (Abandoned, AmbiguousSession, Conflict, Diverged, NameTaken, SessionExists, SessionNotFound, StoreError,
                           UnsoundLog)
@@ -262,6 +262,7 @@ class Recorder:
                             self._sql("INSERT INTO press_keys VALUES (?, ?, ?, ?, ?, ?)",
                                       (key, session_id, request or "", rows[0][1], rows[-1][1], utc_now()))
                     cached = (state.seq, head, state)
+                    head_states.keep(self.path, session_id, state.seq, head, state)
                     break
                 except (self._retry, _Moved):
                     cached = None  # someone else appended: start again from the new head
@@ -320,7 +321,7 @@ class Recorder:
         if not self.exists:
             return None
         seq, head, digest = self._head_row(session_id)
-        state = self._state(session_id, seq)
+        state = head_states.kept(self.path, session_id, seq, head) or self._state(session_id, seq)
         self._refuse_diverged(session_id, state, digest)
         from store.departure import whole_fold_departs
 

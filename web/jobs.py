@@ -7,12 +7,11 @@ costly, raises Elsewhere before any of it; the same job then runs in a worker pr
 sends: JSON already encoded (off the event loop, in whichever process did the work), a GIF's bytes.
 """
 
-import threading
-
 from starlette.responses import JSONResponse
 
 import service
 from service import budget
+from store import head_states
 from store.snapshots import every
 
 
@@ -35,27 +34,11 @@ def _settings(log, ref: str):
     return info, settings
 
 
-HEADS = 64  # head states kept per process
-_HEADS: dict = {}  # (database, session id) -> (seq, hash, state) of the head last folded in this process
-_HEADS_LOCK = threading.Lock()
-
-
 def _head_state(log, info):
-    """The state at the session's head, folded once per head per process: a page polling a session asks
-    for the same head again and again, and the fold was most of a cheap answer's time (3 ms of 4.2 for a
-    perceptron of 21 events). A kept state is used only while the head's hash is the one it was folded
-    under, and that hash chains the whole history; page_state still checks its digest against the record."""
+    """The state at the session's head, folded once per head per process (store.head_states): a page polling
+    a session asks for the same head again and again; page_state still checks its digest against the record."""
     seq, head_hash = log.head(info.id)
-    key = (log.path, info.id)
-    kept = _HEADS.get(key)
-    if kept is None or kept[:2] != (seq, head_hash):
-        kept = (seq, head_hash, log.state(info.id, seq))
-        with _HEADS_LOCK:
-            _HEADS.pop(key, None)
-            _HEADS[key] = kept
-            while len(_HEADS) > HEADS:
-                _HEADS.pop(next(iter(_HEADS)))  # the one kept longest ago
-    return kept[2]
+    return head_states.head_state(log, info.id, seq, head_hash)
 
 
 def _here_unless_costly(in_server: bool, settings, presses: int) -> None:
