@@ -91,9 +91,11 @@ class Overview:
         self.boards: set[str] = set()
         self.pending: set[str] = set()
         self.wake = asyncio.Event()
+        self.reloading, self.again, self.http = None, False, None
 
     async def run(self, until: float) -> None:
         async with httpx.AsyncClient(base_url=self.server.url, timeout=REQUEST_TIMEOUT_S) as http:
+            self.http = http
             await http.get(self.server.teacher_link.removeprefix(self.server.url))
             await self.roster(http)
             await self.fetch(http, None)
@@ -128,6 +130,15 @@ class Overview:
         self.boards |= new
         self.pending |= new
         self.wake.set()
+        if self.again:  # students joined while this reload was under way
+            self.again = False
+            self.reloading = asyncio.ensure_future(self.roster(http))
+
+    def reload(self) -> None:
+        if self.reloading is None or self.reloading.done():
+            self.reloading = asyncio.ensure_future(self.roster(self.http))
+        else:
+            self.again = True
 
     async def follow(self, http) -> None:
         async with http.stream("GET", "/api/live", timeout=httpx.Timeout(REQUEST_TIMEOUT_S, read=None)) as live:
@@ -138,8 +149,8 @@ class Overview:
                     name = line[6:].strip()
                 elif line.startswith("data:"):
                     data = json.loads(line[5:])
-                    if name == "class":
-                        await self.roster(http)
+                    if name == "class":  # as the page does: one reload at a time, never holding up the stream
+                        self.reload()
                     elif name == "heads":
                         self.pending |= set(data["changed"]) & self.boards
                         self.wake.set()

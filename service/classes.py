@@ -12,7 +12,7 @@ import attrs
 
 from engine import InvalidCommand, InvalidSetting, NnreplayError, PauseClass
 from engine.membership import LESSONS, MAX_DISPLAY_NAME, ClassMember, display_name_problem
-from store import EventLog, SessionInfo
+from store import EventLog, SessionInfo, head_states
 from store.errors import InvalidName, NameTaken, SessionNotFound, StoreError
 from store.names import MAX_NAME
 
@@ -225,10 +225,13 @@ def _by_student(log: EventLog, class_name: str) -> dict[str, list[Member]]:
 
 def students(log: EventLog, class_name: str) -> list[Student]:
     """Every student of the class, in joining order, with their first session's head metrics (from the
-    heads read model; held-out accuracy from the folded head, kept per head hash)."""
+    heads read model; held-out accuracy from the head's state, kept per head hash)."""
+    return _with_metrics(log, _by_student(log, class_name))
+
+
+def _with_metrics(log: EventLog, grouped: dict[str, list[Member]]) -> list[Student]:
     from store.heads import summaries
 
-    grouped = _by_student(log, class_name)
     firsts = [found[0].session_id for found in grouped.values()]
     heads = {summary.info.id: summary for summary in summaries(log, firsts)}
     out = []
@@ -252,7 +255,7 @@ def _held_out(log: EventLog, head) -> float | None:
         if len(_HELD_OUT) > 10_000:
             _HELD_OUT.clear()
         try:
-            state = log.state(head.info.id, head.events)
+            state = head_states.head_state(log, head.info.id, head.events, head.head_hash)
             _HELD_OUT[key] = state.metrics.test_accuracy
         except NnreplayError:  # a log that does not fold: `sessions` and audit say why
             return None
@@ -260,8 +263,9 @@ def _held_out(log: EventLog, head) -> float | None:
 
 
 def student_by_token(log: EventLog, class_name: str, token_hash: str) -> Student | None:
-    """The student whose cookie token hashes to `token_hash`, or None."""
-    return next((s for s in students(log, class_name) if s.token_hash == token_hash), None)
+    """The student whose cookie token hashes to `token_hash`, or None (only that student's head is read)."""
+    found = _by_student(log, class_name).get(token_hash)
+    return None if found is None else _with_metrics(log, {token_hash: found})[0]
 
 
 def join(log: EventLog, class_name: str, display_name: str, token_hash: str,
@@ -373,10 +377,13 @@ def replay_sessions(log: EventLog, class_name: str) -> tuple[list[str], int]:
     return firsts[:MAX_PANELS], len(firsts)
 
 
-def boards(log: EventLog, class_name: str, grid: int = 24) -> list[dict]:
-    """Each student's first session, drawn small (service.class_boards)."""
+def boards(log: EventLog, class_name: str, grid: int = 24, sessions=None) -> list[dict]:
+    """Each student's first session (or those of them in `sessions`), drawn small (service.class_boards).
+    Only the boards asked for are read: the overview asks for the few that moved."""
     from service.class_boards import board
 
     if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= 64:
         raise InvalidCommand(f"grid must be a whole number from 2 to 64, got {grid!r}", field="grid")
-    return [board(log, student, grid) for student in students(log, class_name)]
+    firsts = [found[0] for found in _by_student(log, class_name).values()]
+    return [board(log, first.session_id, first.student, grid) for first in firsts
+            if sessions is None or first.session_id in sessions]

@@ -9,7 +9,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 
 import service
 from service import classes
-from service.class_boards import board
 from web import codes
 from web.answers import Refused, error, query_int, read_body, vet
 from web.limits import retry_after, too_many
@@ -135,11 +134,8 @@ async def boards(request):
     wanted = _board_sessions(request)
 
     def run(log):
-        if wanted is None:
-            return JSONResponse({"grid": grid, "boards": classes.boards(log, room.name, grid)})
-        # the overview asks for the boards that moved: only those are drawn
-        return JSONResponse({"grid": grid, "boards": [board(log, student, grid) for student in
-                                                      classes.students(log, room.name) if student.session in wanted]})
+        # the overview asks for the boards that moved: only those are read and drawn
+        return JSONResponse({"grid": grid, "boards": classes.boards(log, room.name, grid, wanted)})
 
     return await request.app.state.db.run(run, leaving=_left(request))
 
