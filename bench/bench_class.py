@@ -41,6 +41,10 @@ REQUEST_TIMEOUT_S = 30
 JOIN_SPREAD_S = 10  # a class reading the code off the projector joins over several seconds, not at once
 MAX_RUN_S = 60
 
+# what the student's page asks with a press (web/static/session.js): its grid, the units it draws, and
+# neither the points nor the true boundary, which it already holds
+PAGE_PRESS = "?grid=64&units=16&points=false&truth=false"
+
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
@@ -71,7 +75,7 @@ async def student(server: Server, index: int, until: float, tally: Tally, rng: r
         while time.monotonic() < until:
             start = time.perf_counter()
             try:
-                answer = await http.post(f"/api/sessions/{session}/presses", json={"press": "next"})
+                answer = await http.post(f"/api/sessions/{session}/presses{PAGE_PRESS}", json={"press": "next"})
                 kind = answer.status_code
             except httpx.HTTPError as error:
                 kind = type(error).__name__
