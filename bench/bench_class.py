@@ -11,9 +11,11 @@ the first 10 s (POST /api/join with the printed code), then press Next, pausing 
 on a kept-alive connection of their own. The overview does what the teacher's page does: it opens the
 teacher link, reads /api/class and every board, follows /api/live, and on each `heads` message fetches the
 boards of the students' sessions that moved (one fetch at a time; what moves meanwhile is fetched next),
-and on each `class` message reads /api/class again.
+and on each `class` message reads /api/class again (one read at a time, as the page does). Students press
+with the page's own request (grid 64, no points, no true boundary: session.js).
 
-Figures: press p50/p99 (request start to answer end), the overview's update delay (from a press's answer to
+Figures: press p50/p99 (request start to answer end), press p99 once every student has joined ("p99
+after": presses started 2 s after the last join could begin), the overview's update delay (from a press's answer to
 the overview holding a board at that seq or later; p50, p99, and presses it never saw), and the bytes per
 second the overview received (the live stream and the answers it fetched). Traffic goes to 127.0.0.1 only;
 every run stops by itself after its duration.
@@ -60,6 +62,8 @@ class Tally:
         self.delays: list[float] = []
         self.bytes = 0
         self.joins: list[float] = []
+        self.steady: list[float] = []  # press latencies once the joining is over
+        self.started = time.monotonic()
 
 
 async def student(server: Server, index: int, until: float, tally: Tally, rng: random.Random):
@@ -81,6 +85,8 @@ async def student(server: Server, index: int, until: float, tally: Tally, rng: r
                 kind = type(error).__name__
             if kind == 200:
                 tally.latencies.append(time.perf_counter() - start)
+                if time.monotonic() - tally.started > JOIN_SPREAD_S + 2:  # every student has joined
+                    tally.steady.append(time.perf_counter() - start)
                 tally.answered[(session, answer.json()["seq"])] = time.monotonic()
             else:
                 tally.errors[kind] = tally.errors.get(kind, 0) + 1
@@ -205,6 +211,7 @@ def run(folder: str, students: int, seconds: float, overview: bool, baseline: di
         server.stop()
     ms = [s * 1000 for s in tally.latencies]
     row = {"p50": statistics.median(ms) if ms else float("nan"), "p99": percentile(ms, 0.99), "presses": len(ms)}
+    steady = [s * 1000 for s in tally.steady]
     joins = [s * 1000 for s in tally.joins]
     delays = [d * 1000 for d in tally.delays]
     shown = f"{'-':>8} {'-':>8} {'-':>6} {'-':>9}"
@@ -216,7 +223,7 @@ def run(folder: str, students: int, seconds: float, overview: bool, baseline: di
     errors = sum(tally.errors.values())
     print(f"{students:>4} {'overview open' if overview else 'baseline':<14} {statistics.median(joins):>8.0f} "
           f"{percentile(joins, 0.99):>8.0f} {row['presses']:>7} {row['p50']:>8.1f} "
-          f"{row['p99']:>8.1f} {shown} {errors:>6}{ratio}"
+          f"{row['p99']:>8.1f} {percentile(steady, 0.99):>9.1f} {shown} {errors:>6}{ratio}"
           f"{'  errors: ' + ', '.join(f'{n} x {k}' for k, n in tally.errors.items()) if errors else ''}", flush=True)
     return row
 
@@ -234,7 +241,7 @@ def main() -> int:
     folder = tempfile.mkdtemp(prefix="nnreplay-class-")
     print(f"SQLite, {seconds:g} s per run, students joining over the first {JOIN_SPREAD_S} s, then a press every "
           f"1-3 s each")
-    print(f"{'stud':>4} {'run':<14} {'join p50':>8} {'join p99':>8} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} {'upd p50':>8} {'upd p99':>8} "
+    print(f"{'stud':>4} {'run':<14} {'join p50':>8} {'join p99':>8} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} {'p99 after':>9} {'upd p50':>8} {'upd p99':>8} "
           f"{'unseen':>6} {'bytes/s':>9} {'errors':>6}", flush=True)
     try:
         for students in sizes:

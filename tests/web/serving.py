@@ -114,3 +114,24 @@ def press_and_leave(server: Server, ref: str, count: int) -> None:
     with socket.create_connection((host, int(port))) as sock:
         sock.sendall(request.encode())
         busy_until(server.process, 0.4)
+
+
+def run_async(coroutine):
+    """asyncio.run(coroutine) in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session, where asyncio.run refuses to start another."""
+    import asyncio
+
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # noqa: BLE001  (raised again in the test's thread)
+            out["error"] = error
+
+    worker = threading.Thread(target=target)
+    worker.start()
+    worker.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]

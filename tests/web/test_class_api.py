@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from serving import ROOT, Server
+from serving import ROOT, Server, run_async
 
 LESSON = ("--class", "4b", "--points", "20")
 
@@ -198,7 +198,7 @@ def test_presses_beyond_twenty_a_second_are_429(room):
             return await asyncio.gather(*(http.post(f"/api/sessions/{body['session']}/presses?grid=2&points=false",
                                                     json={"press": "next"}) for _ in range(60)))
 
-    answers = asyncio.run(burst())
+    answers = run_async(burst())
     limited = [answer for answer in answers if answer.status_code == 429]
     assert limited and all(int(answer.headers["retry-after"]) >= 1 for answer in limited)
     assert all(answer.status_code in (200, 429) for answer in answers)

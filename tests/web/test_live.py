@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 
 import cli
 import web.live
+from serving import run_async
 from web.live import QUEUE, Live
 
 
@@ -39,5 +40,5 @@ def test_a_stream_whose_page_stalled_ends_so_that_the_browser_reconnects(tmp_pat
         live.close()
         return ended, rest
 
-    ended, rest = asyncio.run(scenario())
+    ended, rest = run_async(scenario())
     assert ended, f"the stream went on after its queue was dropped ({len(rest)} more messages)"
