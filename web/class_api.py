@@ -94,7 +94,11 @@ async def join(request):
     name = classes.check_display_name(body["name"])
     token = codes.new_token()
     digest = codes.digest(token)
-    info, shown = await request.app.state.db.run(classes.join, room.name, name, digest, room.max_students)
+    def seat(log):
+        with room.joining:
+            return classes.join(log, room.name, name, digest, room.max_students)
+
+    info, shown = await request.app.state.db.run(seat)
     room.students[digest] = shown
     answer = JSONResponse(_joined(room, info.id, shown), status_code=201,
                           headers={"Location": f"/api/sessions/{info.id}"})

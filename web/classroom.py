@@ -6,6 +6,8 @@ teacher's overview shows it to the room) and as a hash, the secret as a hash onl
 are kept as hashes too; they last as long as this process.
 """
 
+import threading
+
 from service import classes
 from web import codes
 from web.limits import Bucket, Misses
@@ -26,6 +28,11 @@ class Classroom:
         self.presses = Bucket(PRESSES_PER_SECOND)
         self.wrong_codes = Misses(WRONG_CODES, WRONG_CODES_WINDOW)
         self._secret_digest = ""
+        # joins of this process one at a time: the seat count and the shown name are read, then the session is
+        # written, so two joins at once could both take the last seat (across several serving processes on
+        # one PostgreSQL database the sessions' UNIQUE names still settle names; seats may then overshoot by
+        # the number of processes joining at that moment)
+        self.joining = threading.Lock()
 
     @classmethod
     def open(cls, log, name: str, lesson: str | None, settings: dict, max_students: int,

@@ -1,6 +1,7 @@
 """Class mode over HTTP against a real `nnreplay serve --class`: joining, who may do what, pause, the live
 channel per reader, export and restart."""
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -113,6 +114,24 @@ def test_a_full_class_refuses_the_next_student(db_path):
         join(running, "a"), join(running, "b")
         answer = running.client().post("/api/join", json={"code": running.code, "name": "c"})
         assert answer.status_code == 409 and answer.json()["field"] == "class"
+    finally:
+        running.stop()
+
+
+def test_joins_racing_for_the_last_seats_never_overfill_the_class(db_path):
+    running = Server(db_path, *LESSON, "--max-students", "5")
+    try:
+        async def rush():
+            async with httpx.AsyncClient(base_url=running.url, timeout=60) as http:
+                return await asyncio.gather(*(http.post("/api/join", json={"code": running.code, "name": "same"})
+                                              for _ in range(12)))
+
+        answers = run_async(rush())
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [201] * 5 + [409] * 7
+        shown = {answer.json()["name"] for answer in answers if answer.status_code == 201}
+        assert len(shown) == 5  # one name each, suffixed
+        assert len(teacher(running).get("/api/class").json()["students"]) == 5
     finally:
         running.stop()
 
