@@ -94,11 +94,8 @@ async def join(request):
     name = classes.check_display_name(body["name"])
     token = codes.new_token()
     digest = codes.digest(token)
-    def seat(log):
-        with room.joining:
-            return classes.join(log, room.name, name, digest, room.max_students)
-
-    info, shown = await request.app.state.db.run(seat)
+    async with room.joining:
+        info, shown = await request.app.state.db.run(classes.join, room.name, name, digest, room.max_students)
     room.students[digest] = shown
     answer = JSONResponse(_joined(room, info.id, shown), status_code=201,
                           headers={"Location": f"/api/sessions/{info.id}"})

@@ -6,7 +6,7 @@ teacher's overview shows it to the room) and as a hash, the secret as a hash onl
 are kept as hashes too; they last as long as this process.
 """
 
-import threading
+import asyncio
 
 from service import classes
 from web import codes
@@ -32,7 +32,9 @@ class Classroom:
         # written, so two joins at once could both take the last seat (across several serving processes on
         # one PostgreSQL database the sessions' UNIQUE names still settle names; seats may then overshoot by
         # the number of processes joining at that moment)
-        self.joining = threading.Lock()
+        # an asyncio lock, awaited before a worker thread is taken: joins queueing must not hold the threads
+        # that presses need
+        self.joining = asyncio.Lock()
 
     @classmethod
     def open(cls, log, name: str, lesson: str | None, settings: dict, max_students: int,
