@@ -269,7 +269,7 @@ def student_by_token(log: EventLog, class_name: str, token_hash: str) -> Student
 
 
 def join(log: EventLog, class_name: str, display_name: str, token_hash: str,
-         max_students: int = MAX_STUDENTS) -> tuple[SessionInfo, str]:
+         max_students: int = MAX_STUDENTS, pending=()) -> tuple[SessionInfo, str]:
     """A new student's first session in the lesson; returns (session, shown name). A shown name taken in the
     class gets " 2", " 3", ...; the session is named CLASS/SHOWN, so the sessions table's UNIQUE name settles
     two joins racing for one shown name (the loser takes the next suffix). ClassFull beyond `max_students`."""
@@ -280,7 +280,9 @@ def join(log: EventLog, class_name: str, display_name: str, token_hash: str,
     if token_hash in grouped:  # the same cookie joining again: their own session, not a second student
         first = grouped[token_hash][0]
         return log.resolve(first.session_id), first.student
-    if len(grouped) >= max_students:
+    # `pending`: the tokens of other joins under way (a server's), which may not be in the log yet: their
+    # seats are taken too, so joins racing for the last seats never seat more than max_students
+    if len(set(grouped) | set(pending)) >= max_students:
         raise ClassFull(f"the class {class_name!r} is full: it has its {max_students} students", field="class")
     taken = {found[0].student for found in grouped.values()}
     for n in range(1, _SHOWN_TRIES):

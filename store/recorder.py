@@ -64,6 +64,9 @@ def refuse_non_finite(state: State, press: int) -> None:
                    f"{hint}", field="lr" if lr is not None else "step")
 
 
+SEEN_SESSIONS = 4096  # session rows kept per connection (store.recorder.Recorder._sessions_seen)
+
+
 class Recorder:
     """The backend-neutral half of an event log (see the module's docstring for what a backend adds)."""
 
@@ -116,12 +119,17 @@ class Recorder:
 
         A name can never capture a reference that reads as an id: `check_name` refuses names of 4 to 32
         hex digits, and a hex reference that matches an id is settled before names are looked at."""
+        seen = self._sessions_seen()
+        if ref in seen:
+            return seen[ref]
         if could_be_id(ref):
             prefix = ref.lower()
             where, pattern = self._prefix(prefix)  # hex digits are neither GLOB nor LIKE wildcards
             rows = self._listing(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id LIMIT 6",
                                  (pattern,))
             exact = [row for row in rows if row[0] == prefix]
+            if exact and prefix == ref and len(seen) < SEEN_SESSIONS:
+                seen[ref] = SessionInfo(*exact[0])
             if exact or len(rows) == 1:
                 return SessionInfo(*(exact or rows)[0])
             if rows:
@@ -131,6 +139,18 @@ class Recorder:
         if row:
             return SessionInfo(*row[0])
         raise SessionNotFound(f"no session with id, id prefix or name {ref!r} in {self.path}")
+
+    def _sessions_seen(self) -> dict:
+        """Session rows this connection has read, by exact id. The guards refuse every UPDATE and DELETE of
+        the sessions table, and a connection reads the file it opened for as long as it lives, so a row read
+        once is the row for the rest of the connection: a press through a server resolves its session id
+        three or four times (its check, its settings, its press, its answer), each a query that gave up the
+        GIL to a hundred other presses' threads."""
+        current = getattr(self, "_conn", None) if hasattr(self, "_conn") else self.conn
+        kept = self.__dict__.get("_seen")
+        if kept is None or kept[0] is not current:
+            kept = self._seen = (current, {})
+        return kept[1]
 
     def new_session(self, settings: Settings, name: str | None = None, origin=None, member=None) -> SessionInfo:
         """Start a session: draw its data set and record `session_started` (seq 1); `origin` names the

@@ -46,7 +46,12 @@ _queues: dict[str, TicketLock] = {}
 _queues_guard = threading.Lock()
 
 
+_keys: dict[str, str] = {}  # a path as given -> its real path: resolving it took a system call per write
+
+
 def queue_for(path: str) -> TicketLock:
-    key = os.path.realpath(path)
+    key = _keys.get(path)
+    if key is None:
+        key = _keys[path] = os.path.realpath(path)
     with _queues_guard:
         return _queues.setdefault(key, TicketLock())

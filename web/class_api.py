@@ -94,8 +94,13 @@ async def join(request):
     name = classes.check_display_name(body["name"])
     token = codes.new_token()
     digest = codes.digest(token)
-    async with room.joining:
-        info, shown = await request.app.state.db.run(classes.join, room.name, name, digest, room.max_students)
+    pending = frozenset(room.joining)  # read and added to on the event loop: no other join comes between
+    room.joining.add(digest)
+    try:
+        info, shown = await request.app.state.db.run(classes.join, room.name, name, digest, room.max_students,
+                                                      pending)
+    finally:
+        room.joining.discard(digest)
     room.students[digest] = shown
     answer = JSONResponse(_joined(room, info.id, shown), status_code=201,
                           headers={"Location": f"/api/sessions/{info.id}"})

@@ -6,8 +6,6 @@ teacher's overview shows it to the room) and as a hash, the secret as a hash onl
 are kept as hashes too; they last as long as this process.
 """
 
-import asyncio
-
 from service import classes
 from web import codes
 from web.limits import Bucket, Misses
@@ -28,13 +26,11 @@ class Classroom:
         self.presses = Bucket(PRESSES_PER_SECOND)
         self.wrong_codes = Misses(WRONG_CODES, WRONG_CODES_WINDOW)
         self._secret_digest = ""
-        # joins of this process one at a time: the seat count and the shown name are read, then the session is
-        # written, so two joins at once could both take the last seat (across several serving processes on
-        # one PostgreSQL database the sessions' UNIQUE names still settle names; seats may then overshoot by
-        # the number of processes joining at that moment)
-        # an asyncio lock, awaited before a worker thread is taken: joins queueing must not hold the threads
-        # that presses need
-        self.joining = asyncio.Lock()
+        # the tokens of this process's joins under way: each join counts them as seats taken (service.classes
+        # .join), so joins racing for the last seats never seat more than max_students, and none waits for
+        # another (across several serving processes on one PostgreSQL database, seats may overshoot by the
+        # number of processes joining at that moment; the sessions' UNIQUE names still settle shown names)
+        self.joining: set[str] = set()
 
     @classmethod
     def open(cls, log, name: str, lesson: str | None, settings: dict, max_students: int,
