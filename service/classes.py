@@ -186,10 +186,12 @@ def set_paused(log: EventLog, class_name: str, paused: bool) -> ClassInfo:
     return find_class(log, class_name)
 
 
-def check_not_paused(log: EventLog, session_id: str) -> None:
+def check_not_paused(log: EventLog, session_id: str, found: Member | None = None) -> None:
     """Refuse (ClassPaused) a press on a student's session while their class is paused. The web calls it
-    before pressing; the command line does not (the teacher at the terminal is trusted)."""
-    found = member(log, session_id)
+    before pressing, with the membership it has just read (`found`); the command line does not (the teacher
+    at the terminal is trusted)."""
+    if found is None or found.session_id != session_id:
+        found = member(log, session_id)
     if found is not None and found.role == "student" and _paused(log, found.class_id):
         raise ClassPaused(f"the class {found.class_name!r} is paused by the teacher; presses wait until it "
                           f"is resumed", field="class")

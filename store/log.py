@@ -46,6 +46,9 @@ class EventLog(Recorder):
             self._become_writer()
         return self._conn
 
+    def _connection(self):
+        return self._conn  # not `conn`: that would create the file, and a read must not
+
     @property
     def exists(self) -> bool:
         """Whether there is a store to read (an SQLite file is created by its first write only)."""

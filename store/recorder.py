@@ -146,11 +146,15 @@ class Recorder:
         once is the row for the rest of the connection: a press through a server resolves its session id
         three or four times (its check, its settings, its press, its answer), each a query that gave up the
         GIL to a hundred other presses' threads."""
-        current = getattr(self, "_conn", None) if hasattr(self, "_conn") else self.conn
+        current = self._connection()
         kept = self.__dict__.get("_seen")
         if kept is None or kept[0] is not current:
             kept = self._seen = (current, {})
         return kept[1]
+
+    def _connection(self):
+        """The backend's open connection, or None (an SQLite file not made yet); EventLog says its own."""
+        return self.conn
 
     def new_session(self, settings: Settings, name: str | None = None, origin=None, member=None) -> SessionInfo:
         """Start a session: draw its data set and record `session_started` (seq 1); `origin` names the

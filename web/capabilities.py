@@ -58,7 +58,7 @@ async def _claim(request, you, writing: bool) -> None:
         if member is None or member.role != "student" or member.token_hash != you.token:
             raise Refused(403, NOT_YOURS, "ref")
         if writing:
-            classes.check_not_paused(log, info.id)
+            classes.check_not_paused(log, info.id, member)
         return info.id
 
     if len(ref) > 200:
