@@ -6,6 +6,8 @@ zero contour is the true boundary: a line, a circle, xor's cross), None where th
 Every model the engine has answers through these functions.
 """
 
+import functools
+
 import numpy as np
 
 from engine.dataset import truth
@@ -29,10 +31,14 @@ def grid_centres(n: int) -> np.ndarray:
     return -1.0 + (2.0 * np.arange(n) + 1.0) / n
 
 
+@functools.lru_cache(maxsize=16)
 def _grid(n: int) -> np.ndarray:
+    # the same cells for every state drawn at n: made once, and read-only so that no caller changes them
     c = grid_centres(n)
     xs, ys = np.meshgrid(c, c)
-    return np.column_stack([xs.ravel(), ys.ravel()])
+    cells = np.column_stack([xs.ravel(), ys.ravel()])
+    cells.flags.writeable = False
+    return cells
 
 
 def probability_grid(state: State, n: int) -> np.ndarray:

@@ -13,7 +13,7 @@ import attrs
 from engine import InvalidCommand, InvalidSetting, NnreplayError, PauseClass
 from engine.membership import LESSONS, MAX_DISPLAY_NAME, ClassMember, display_name_problem
 from store import EventLog, SessionInfo, head_states
-from store.errors import InvalidName, NameTaken, SessionNotFound, StoreError
+from store.errors import AmbiguousSession, InvalidName, NameTaken, SessionNotFound, StoreError
 from store.names import MAX_NAME
 
 from service.members import Member, class_members, member
@@ -40,6 +40,13 @@ class ClassFull(NnreplayError):
 
 class ClassPaused(NnreplayError):
     """The teacher paused the class: a student's press waits for Resume (HTTP 423, field `class`)."""
+
+
+class NotYours(NnreplayError):
+    """A student acting on a session that is not theirs, or that does not exist (HTTP 403, field `ref`)."""
+
+
+NOT_YOURS = "this session is not yours: in a class you open and press only your own sessions"
 
 
 @attrs.frozen
@@ -197,6 +204,24 @@ def check_not_paused(log: EventLog, session_id: str, found: Member | None = None
                           f"is resumed", field="class")
 
 
+def claim(log: EventLog, ref: str, token_hash: str, writing: bool = False) -> str:
+    """The id of the session `ref` names, which must be a session of the student whose token hashes to
+    `token_hash` (NotYours otherwise, also for a name no session has: names are not a student's to probe);
+    `writing` also refuses while their class is paused (ClassPaused)."""
+    if not isinstance(ref, str) or len(ref) > MAX_NAME:
+        raise NotYours(NOT_YOURS, field="ref")
+    try:
+        info = log.resolve(ref)
+    except (SessionNotFound, AmbiguousSession):
+        raise NotYours(NOT_YOURS, field="ref") from None
+    found = member(log, info.id)
+    if found is None or found.role != "student" or found.token_hash != token_hash:
+        raise NotYours(NOT_YOURS, field="ref")
+    if writing:
+        check_not_paused(log, info.id, found)
+    return info.id
+
+
 # -- students -------------------------------------------------------------------------------------------
 def check_display_name(text) -> str:
     """The shown name a student asked for: stripped, NFC-normalised, 1 to 40 printable characters (no
@@ -223,6 +248,11 @@ def _by_student(log: EventLog, class_name: str) -> dict[str, list[Member]]:
     for found in class_sessions(log, class_name)[1:]:
         grouped.setdefault(found.token_hash, []).append(found)
     return grouped
+
+
+def first_sessions(log: EventLog, class_name: str) -> list[Member]:
+    """Each student's first session (their board), in joining order."""
+    return [found[0] for found in _by_student(log, class_name).values()]
 
 
 def students(log: EventLog, class_name: str) -> list[Student]:
@@ -375,7 +405,7 @@ MAX_PANELS = 36  # a class GIF's grid of boards: 6 x 6 at most, each still big e
 def replay_sessions(log: EventLog, class_name: str) -> tuple[list[str], int]:
     """(the first sessions of the first MAX_PANELS students in joining order, how many students there are):
     what `replay --class` puts side by side."""
-    firsts = [found[0].session_id for found in _by_student(log, class_name).values()]
+    firsts = [first.session_id for first in first_sessions(log, class_name)]
     if not firsts:
         raise InvalidCommand(f"the class {class_name!r} has no students yet: there is nothing to replay", field="class")
     return firsts[:MAX_PANELS], len(firsts)
@@ -388,6 +418,5 @@ def boards(log: EventLog, class_name: str, grid: int = 24, sessions=None) -> lis
 
     if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= 64:
         raise InvalidCommand(f"grid must be a whole number from 2 to 64, got {grid!r}", field="grid")
-    firsts = [found[0] for found in _by_student(log, class_name).values()]
-    return [board(log, first.session_id, first.student, grid) for first in firsts
+    return [board(log, first.session_id, first.student, grid) for first in first_sessions(log, class_name)
             if sessions is None or first.session_id in sessions]

@@ -49,7 +49,7 @@ every step, so a scrubber that has it asks for less). `units=N` adds `network` (
         "seq": state.seq, "reason": f"folding the log does not give the state recorded at seq {state.seq}; "
                                     f"run `nnreplay audit`"})
     # a step counts presses, as `frame`, `replay` and `play` do: the state after event seq is step seq - 1
-    out.update(drawing(state, grid), step=state.seq - 1, head=head, session_head_hash=head_hash, grid_size=grid,
+    out.update(drawing(state, grid, truth), step=state.seq - 1, head=head, session_head_hash=head_hash, grid_size=grid,
                event={"type": row.type, "payload": json.loads(row.payload), "recorded_at": row.recorded_at},
                # a seed drawn from the OS has 63 bits; JavaScript's numbers keep 53, so the page shows this
                seed_text=str(state.settings.seed))
@@ -60,8 +60,6 @@ every step, so a scrubber that has it asks for less). `units=N` adds `network` (
     if not points:
         for key in ("points", "test_points", "separator", "settings"):
             out.pop(key)
-    if not truth:
-        out.pop("truth")
     return out
 
 

@@ -290,6 +290,21 @@ def show(log: EventLog, ref: str, at: int | None = None) -> tuple[SessionInfo, o
     return info, state, out
 
 
+_ORIGINS: dict[tuple[str, str], str | None] = {}  # (session id, seq 1's payload) -> its origin
+
+
+def _origin(first) -> str | None:
+    """The session a session re-presses (None for most), read from its first event once per process: a
+    page's press answer says it, and reading seq 1 strictly was a tenth of a press's time. Keyed by the
+    payload itself, so a different first event is read again."""
+    key = (first.session_id, first.payload)
+    if key not in _ORIGINS:
+        if len(_ORIGINS) >= 4096:
+            _ORIGINS.clear()
+        _ORIGINS[key] = first.decoded().get("origin")
+    return _ORIGINS[key]
+
+
 def record_fields(log: EventLog, info: SessionInfo, state, row, digest: str, whole: bool = False) -> dict:
     """What the log records beside a folded state: `origin` (the session this one re-presses, or None),
     `recorded_digest`, and `replay` ("as recorded", "other arithmetic" with a `problem` saying where it
@@ -300,7 +315,7 @@ def record_fields(log: EventLog, info: SessionInfo, state, row, digest: str, who
     from store.errors import OtherArithmetic
 
     first = row if row.seq == 1 else next(log.rows(info.id, 1, 1))
-    out = {"origin": first.decoded().get("origin"), "recorded_digest": row.state_digest, "replay": "as recorded"}
+    out = {"origin": _origin(first), "recorded_digest": row.state_digest, "replay": "as recorded"}
     if digest != row.state_digest:
         other = explain(log, info.id, info.label, state.settings)
         out["replay"] = "differs" if other is None else VERDICT
@@ -320,19 +335,20 @@ def recorded_digest(log: EventLog, info: SessionInfo, seq: int) -> str:
     return next(log.rows(info.id, seq, seq)).state_digest
 
 
-def drawing(state, grid: int) -> dict:
+def drawing(state, grid: int, truth: bool = True) -> dict:
     """What a page draws of a state, computed by the engine: the model's probability of red on a grid
     (rows bottom to top), the predicted label of every point, the data set's rule on the same grid (its zero
-    contour is the true boundary; null for a data set without one) and how many of the points train (the
-    rest, the last ones, are held out)."""
+    contour is the true boundary; null for a data set without one; left out with `truth=False`) and how
+    many of the points train (the rest, the last ones, are held out)."""
     predicted = probability(state, state.data.points) > 0.5
-    truth = truth_grid(state, grid)
+    field = truth_grid(state, grid) if truth else None
     # four decimals are finer than any screen shows, and keep the answer small (numpy rounds the whole
     # grid at once: per value, rounding was a quarter of a scrubbing answer's time)
-    return {"grid": np.round(probability_grid(state, grid), 4).tolist(),
-            "predicted": [int(p) for p in predicted],
-            "truth": None if truth is None else np.round(truth, 4).tolist(),
-            "train_points": state.data.n_train}
+    out = {"grid": np.round(probability_grid(state, grid), 4).tolist(), "predicted": [int(p) for p in predicted]}
+    if truth:
+        out["truth"] = None if field is None else np.round(field, 4).tolist()
+    out["train_points"] = state.data.n_train
+    return out
 
 
 def events(log: EventLog, ref: str, metrics: bool = False, after: int = 0, limit: int | None = None,

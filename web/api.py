@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 import service
 from engine import NnreplayError
 from web import jobs
-from web.roles import describe
+from web.roles import CLAIMANT, describe
 from web.streams import stream
 from web.answers import Refused, crash, query_flag, query_int, read_body, refusal, refuse_repeats, vet
 
@@ -201,10 +201,13 @@ async def press(request):
     drawn = dict(grid=grid, points=points, units=units, truth=truth)
     # a client that leaves abandons its presses, as a GET's fold: nothing is committed after its failure
     state, again = await request.app.state.db.compute(jobs.press, _ref(request), body["press"], count, key, drawn,
-                                                      leaving=_left(request))
+                                                      request.scope.get(CLAIMANT), leaving=_left(request))
     # a retry of a recorded key is answered with the first result, flagged (the IETF draft's header name)
     return Response(state, media_type="application/json",
                     headers={"Idempotent-Replayed": "true"} if again else None)
+
+
+press.claims = True  # a student's press is claimed by its job (web/capabilities.py: own_press)
 
 
 @endpoint

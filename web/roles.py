@@ -14,6 +14,8 @@ from web import codes
 TEACHER_COOKIE = "nnreplay_teacher"
 STUDENT_COOKIE = "nnreplay_student"
 _KEY = "nnreplay.you"
+# set by web/capabilities.py on a student's press: the token digest whose session the press's job claims
+CLAIMANT = "nnreplay.claimant"
 
 
 @attrs.frozen
