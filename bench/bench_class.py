@@ -10,8 +10,9 @@ joining and pressing, no overview open), then with the overview open. Students j
 the first 10 s (POST /api/join with the printed code), then press Next, pausing 1-3 s between presses, each
 on a kept-alive connection of their own. The overview does what the teacher's page does: it opens the
 teacher link, reads /api/class and every board, follows /api/live, and on each `heads` message fetches the
-boards of the students' sessions that moved (one fetch at a time; what moves meanwhile is fetched next),
-and on each `class` message reads /api/class again (one read at a time, as the page does). Students press
+boards of the students' sessions that moved (one fetch at a time; what moves meanwhile is fetched next);
+a `class` message names who joined, whose boards are fetched the same way, and /api/class is read again
+only when its count of students differs from the boards held (one read at a time, as the page does). Students press
 with the page's own request (grid 64, no points, no true boundary: session.js).
 
 Figures: press p50/p99 (request start to answer end), press p99 once every student has joined ("p99
@@ -142,13 +143,16 @@ class Overview:
         if answer is None:
             return
         self.tally.bytes += len(answer.content)
-        new = {row["session"] for row in answer.json()["students"]} - self.boards
-        self.boards |= new
-        self.pending |= new
-        self.wake.set()
+        self.add({row["session"] for row in answer.json()["students"]})
         if self.again:  # students joined while this reload was under way
             self.again = False
             self.reloading = asyncio.ensure_future(self.roster(http))
+
+    def add(self, sessions: set[str]) -> None:
+        new = sessions - self.boards
+        self.boards |= new
+        self.pending |= new
+        self.wake.set()
 
     def reload(self) -> None:
         if self.reloading is None or self.reloading.done():
@@ -165,8 +169,11 @@ class Overview:
                     name = line[6:].strip()
                 elif line.startswith("data:"):
                     data = json.loads(line[5:])
-                    if name == "class":  # as the page does: one reload at a time, never holding up the stream
-                        self.reload()
+                    if name == "class":  # as the page does: add who joined, else read the class again
+                        if "joined" in data:
+                            self.add({row["session"] for row in data["joined"]})
+                        if data["students"] != len(self.boards):  # one reload at a time, never holding up the stream
+                            self.reload()
                     elif name == "heads":
                         self.pending |= set(data["changed"]) & self.boards
                         self.wake.set()

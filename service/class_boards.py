@@ -16,7 +16,8 @@ _MOST = 20_000
 
 
 def board(log, session_id: str, name: str, grid: int) -> dict:
-    """{session, name, seq, presses, accuracy, score, grid, probabilities, points}: `probabilities` is base64
+    """{session, name, seq, presses, accuracy, score, held_out_accuracy (None when the lesson holds no points
+    out), grid, probabilities, points}: `probabilities` is base64
     of grid x grid bytes (round(255 p), rows from the top: y from 1 to -1, x from -1 to 1), `points` base64
     of 3 bytes per point (x and y from [-1, 1] to 0..255, the true label 0 or 1), at most 200 points. A
     session whose fold is not the state its log records has `problem` instead of pictures. Drawn once per
@@ -33,7 +34,7 @@ def board(log, session_id: str, name: str, grid: int) -> dict:
 
 
 def _draw(log, session_id: str, seq: int, head_hash: str, grid: int) -> dict:
-    nothing = {"probabilities": None, "points": None, "accuracy": None, "score": None}
+    nothing = {"probabilities": None, "points": None, "accuracy": None, "score": None, "held_out_accuracy": None}
     try:
         state = head_states.head_state(log, session_id, seq, head_hash)
     except NnreplayError as error:
@@ -47,5 +48,6 @@ def _draw(log, session_id: str, seq: int, head_hash: str, grid: int) -> dict:
     points[:, :2] = np.rint((np.clip(xy, -1.0, 1.0) + 1.0) * 127.5)
     points[:, 2] = state.data.labels[:MAX_POINTS] > 0.5
     return {"accuracy": state.metrics.accuracy, "score": state.metrics.score,
+            "held_out_accuracy": state.metrics.test_accuracy,
             "probabilities": base64.b64encode(cells.tobytes()).decode(),
             "points": base64.b64encode(points.tobytes()).decode()}

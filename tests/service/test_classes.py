@@ -214,6 +214,9 @@ def test_boards_draw_each_students_first_session_compactly(log, maths):
     points = base64.b64decode(board["points"])
     assert len(cells) == 64 and len(points) == 3 * 20
     state = log.state(ana.id)
+    # the card's numbers come with the board: the lesson holds half of the points out
+    assert (board["accuracy"], board["held_out_accuracy"]) == (state.metrics.accuracy, state.metrics.test_accuracy)
+    assert board["held_out_accuracy"] is not None
     from engine.view import probability
 
     # top-left cell: x = -1 + 1/8, y = 1 - 1/8

@@ -229,22 +229,25 @@ def test_a_student_lists_and_hears_only_their_own_sessions(room):
     bo, theirs = join(room, "Bo")
     assert [row["id"] for row in ada.get("/api/sessions").json()] == [mine["session"]]
     assert press(bo, theirs["session"]).status_code == 200
-    seen = []
+    seen, classes_heard, cy = [], 0, None
     with ada.stream("GET", "/api/live") as live:
-        lines = live.iter_lines()
-        pressed = False
-        for line in lines:
-            if line.startswith("data:"):
-                seen.append(json.loads(line[5:]))
-                if not pressed:
+        for name, data in _events(live):
+            seen.append((name, data))
+            if name == "class":
+                classes_heard += 1
+                if classes_heard == 1:  # the stream's first: now a student joins while Ada listens
+                    cy = join(room, "Cy")[1]
+                elif classes_heard == 2:  # Cy's join, as Ada hears it: then presses, Bo's and her own
                     assert press(bo, theirs["session"]).status_code == 200
                     assert press(ada, mine["session"]).status_code == 200
-                    pressed = True
-                elif mine["session"] in seen[-1].get("changed", {}):
-                    break
-    ids = {sid for message in seen for sid in message.get("changed", {})}
+            elif classes_heard >= 2 and mine["session"] in data.get("changed", {}):
+                break
+    ids = {sid for name, data in seen if name == "heads" for sid in data.get("changed", {})}
     assert ids == {mine["session"]}
-    assert theirs["session"] not in json.dumps(seen)
+    # no other student's session, name or count: a class event tells a student only whether it is paused
+    assert theirs["session"] not in json.dumps(seen) and cy["session"] not in json.dumps(seen)
+    assert "Cy" not in json.dumps(seen)
+    assert [data for name, data in seen if name == "class"] == [{"paused": False}] * 2
 
 
 def test_a_student_starts_sessions_only_in_the_lesson(room):
@@ -371,4 +374,9 @@ def test_the_teachers_live_stream_says_when_a_student_joins_and_when_the_class_p
                 continue
             steps.pop(0)()
     assert seen[0] == {"paused": False, "students": 0}
-    assert {"paused": False, "students": 1} in seen and seen[-1] == {"paused": True, "students": 1}
+    # a join names the student and their board's session, so that the overview needs no reread of the class
+    joined = [data for data in seen if "joined" in data]
+    assert len(joined) == 1 and joined[0]["students"] == 1
+    assert [row["name"] for row in joined[0]["joined"]] == ["Ada"]
+    assert joined[0]["joined"][0]["session"] == http.get("/api/class").json()["students"][0]["session"]
+    assert seen[-1] == {"paused": True, "students": 1}

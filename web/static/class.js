@@ -112,27 +112,37 @@ async function loadClass() {
   klass = await api("/api/class");
   $("class-title").textContent = `Class ${klass.class}`;
   document.title = `${klass.class} · class overview · nnreplay`;
-  $("class-line").textContent = `lesson: ${klass.lesson} · ${klass.students.length} of at most ${klass.max_students} students`;
   $("join-address").textContent = klass.join.address;
   $("join-code").textContent = klass.join.code;
-  $("student-count").textContent = `(${klass.students.length})`;
-  $("no-students").hidden = klass.students.length > 0;
   showPaused(klass.paused);
-  const fresh = [];
+  addStudents(klass.students);
   for (const student of klass.students) {
-    let card = cards.get(student.session);
-    if (!card) {
-      card = makeCard(student);
-      cards.set(student.session, card);
-      fresh.push(card);
-    }
+    const card = cards.get(student.session);
     if (card.seq === 0 || card.student.presses === undefined) setNumbers(card, student);
-    else setNumbers(card, { held_out_accuracy: student.held_out_accuracy });
+  }
+}
+
+function showCount() {
+  const n = cards.size;
+  $("class-line").textContent = `lesson: ${klass.lesson} · ${n} of at most ${klass.max_students} students`;
+  $("student-count").textContent = `(${n})`;
+  $("no-students").hidden = n > 0;
+}
+
+// students ({session, name}) the page has no card for get one, and their boards are fetched
+function addStudents(students) {
+  const fresh = [];
+  for (const student of students) {
+    if (cards.has(student.session)) continue;
+    const card = makeCard(student);
+    cards.set(student.session, card);
+    fresh.push(card);
   }
   if (fresh.length) {
     if (sortKey === "name") sortCards(); else $("boards").append(...fresh.map((card) => card.item));
     want(fresh.map((card) => card.student.session));
   }
+  showCount();
 }
 
 // boards to fetch: those whose head moved; one request at a time, each for at most CHUNK of them
@@ -216,7 +226,8 @@ function note(kind, text) {
   $("server-note").classList.toggle("problem", Object.values(problems).some(Boolean));
 }
 
-// -- live: heads that moved fetch just those boards; a class event (a join, a pause) reads the class again
+// -- live: heads that moved fetch just those boards; a class event names who joined (their boards are
+// fetched) or, when it does not (the stream has just opened), the class is read again
 let live = null, classTimer = null;
 function reloadClassSoon() {
   if (classTimer) return;
@@ -231,18 +242,19 @@ function connectLive() {
   live.addEventListener("heads", (message) => {
     note("live", "");
     const data = JSON.parse(message.data), moved = [];
-    let unknown = false;
     for (const [id, seq] of Object.entries(data.changed)) {
       const card = cards.get(id);
-      if (card) { if (seq !== card.seq) moved.push(id); } else if (seq === 1) unknown = true;  // a session just started
+      if (card && seq !== card.seq) moved.push(id);
     }
     if (moved.length) want(moved);
-    if (data.all || unknown) reloadClassSoon();   // (re)connected: students may have joined meanwhile
+    if (data.all) reloadClassSoon();   // (re)connected: students may have joined meanwhile
   });
   live.addEventListener("class", (message) => {
     const data = JSON.parse(message.data);
     if (typeof data.paused === "boolean") showPaused(data.paused);
-    reloadClassSoon();
+    if (Array.isArray(data.joined) && klass) addStudents(data.joined);
+    // a count the cards do not match (the stream's first message, a join missed while away): read the class
+    if (!klass || data.students !== cards.size) reloadClassSoon();
   });
   live.addEventListener("error", () => note("live", "live updates lost: the server does not answer (retrying)"));
 }
