@@ -238,14 +238,23 @@ def check_display_name(text) -> str:
 def class_sessions(log: EventLog, class_name: str) -> list[Member]:
     """The record and every student's session of the class, the record first, then by joining time."""
     members = class_members(log)
-    record = _record(log, members, class_name)
-    mine = [m for m in members.values() if m.role == "student" and m.class_id == record.id]
-    return [members[record.id], *sorted(mine, key=lambda m: m.order)]
+    return _sessions_of(members, _record(log, members, class_name).id)
 
 
-def _by_student(log: EventLog, class_name: str) -> dict[str, list[Member]]:
+def _sessions_of(members: dict[str, Member], record_id: str) -> list[Member]:
+    mine = [m for m in members.values() if m.role == "student" and m.class_id == record_id]
+    return [members[record_id], *sorted(mine, key=lambda m: m.order)]
+
+
+def _by_student(log: EventLog, class_name: str, members: dict[str, Member] | None = None,
+                record_id: str | None = None) -> dict[str, list[Member]]:
+    """Each student's sessions, first session first, by token hash; `members` and `record_id` when the
+    caller has just read them."""
+    if members is None or record_id is None:
+        members = class_members(log)
+        record_id = _record(log, members, class_name).id
     grouped: dict[str, list[Member]] = {}
-    for found in class_sessions(log, class_name)[1:]:
+    for found in _sessions_of(members, record_id)[1:]:
         grouped.setdefault(found.token_hash, []).append(found)
     return grouped
 
@@ -307,8 +316,9 @@ def join(log: EventLog, class_name: str, display_name: str, token_hash: str,
     two joins racing for one shown name (the loser takes the next suffix). ClassFull beyond `max_students`."""
     wanted = check_display_name(display_name)
     _check_token_hash(token_hash)
-    info = find_class(log, class_name)
-    grouped = _by_student(log, class_name)
+    members = class_members(log)  # read once for the class and its students: a join of the 200th reads 200
+    info = _info(log, _record(log, members, class_name), members)
+    grouped = _by_student(log, class_name, members, info.id)
     if token_hash in grouped:  # the same cookie joining again: their own session, not a second student
         first = grouped[token_hash][0]
         return log.resolve(first.session_id), first.student

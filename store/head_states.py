@@ -24,6 +24,14 @@ def kept(database: str, session_id: str, seq: int, head_hash: str):
     return found[2] if found[:2] == (seq, head_hash) else None
 
 
+def settings(database: str, session_id: str):
+    """The settings of any state kept for this session, or None: a session's settings never change (seq 1
+    holds them), so a request that needs only them reads no event."""
+    with _lock:
+        found = _kept.get((database, session_id))
+    return None if found is None else found[2].settings
+
+
 def keep(database: str, session_id: str, seq: int, head_hash: str, state) -> None:
     with _lock:
         _kept.pop((database, session_id), None)

@@ -166,8 +166,10 @@ class Recorder:
         info = SessionInfo(secrets.token_hex(16), name, settings.learner, settings.seed, utc_now(), None, None)
         state = evolve(None, event)
         rows, snaps = [], []
-        self._row(rows, snaps, info.id, event, GENESIS, state)
+        head = self._row(rows, snaps, info.id, event, GENESIS, state)
         self.write_session(info, rows, snaps, state)
+        # the first press starts from it, as a press starts from the state the one before it left
+        head_states.keep(self.path, info.id, 1, head, state)
         return info
 
     def write_session(self, info: SessionInfo, rows: list, snaps: list, state: State) -> None:

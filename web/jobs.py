@@ -29,7 +29,7 @@ def _settings(log, ref: str):
     """(session, its settings), the settings read off its first event once per process: folding seq 1
     draws the data set and evaluates the model on it (90 ms for a 64,64 network on 10,000 points)."""
     info = log.resolve(ref)
-    settings = _SETTINGS.get((log.path, info.id))
+    settings = _SETTINGS.get((log.path, info.id)) or head_states.settings(log.path, info.id)
     if settings is None:
         first = next(log.rows(info.id, 1, 1), None)
         settings = service.session_settings(log, info.id)[1] if first is None else first.event().settings
