@@ -141,6 +141,13 @@ def test_a_student_presses_their_own_session_and_no_other(room):
     bo, theirs = join(room, "Bo")
     refused = press(ada, theirs["session"])
     assert refused.status_code == 403 and refused.json()["field"] == "ref"
+    # the press's own job claims the session: by an id's prefix, the class record by its name, a name no
+    # session has, with an idempotency key: each refused alike, so no answer tells that a name or id exists
+    for ref in (theirs["session"][:8], "4b", "no such session"):
+        answer = ada.post(f"/api/sessions/{ref}/presses", json={"press": "next"})
+        assert (answer.status_code, answer.json()["field"]) == (403, "ref"), ref
+    keyed = ada.post(f"/api/sessions/{theirs['session']}/presses", json={"press": "next", "key": "k1"})
+    assert (keyed.status_code, keyed.json()["field"]) == (403, "ref")
     assert ada.get(f"/api/sessions/{theirs['session']}").status_code == 403
     assert ada.post(f"/api/sessions/{theirs['session']}/fork", json={"at": 1}).status_code == 403
     assert press(ada, mine["session"]).status_code == 200
