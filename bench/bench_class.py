@@ -17,8 +17,10 @@ with the page's own request (grid 64, no points, no true boundary: session.js).
 
 Figures: press p50/p99 (request start to answer end), press p99 once every student has joined ("p99
 after": presses started 2 s after the last join could begin), the overview's update delay (from a press's answer to
-the overview holding a board at that seq or later; p50, p99, and presses it never saw), and the bytes per
-second the overview received (the live stream and the answers it fetched). Traffic goes to 127.0.0.1 only;
+the overview holding a board at that seq or later; p50, p99, and presses it never saw), the bytes per
+second the overview received (the live stream and the answers it fetched), and "gen lag": the longest
+the load generator's own event loop was late (ms), a stall that every latency measured at that moment
+includes and that is not the server's. Traffic goes to 127.0.0.1 only;
 every run stops by itself after its duration.
 """
 
@@ -70,7 +72,17 @@ class Tally:
         self.bytes = 0
         self.joins: list[float] = []
         self.steady: list[float] = []  # press latencies once the joining is over
+        self.lag = 0.0  # the longest this process's event loop was late: a stall of the load generator itself
         self.started = time.monotonic()
+
+
+async def watch_lag(tally: Tally, until: float) -> None:
+    """How late a 10 ms sleep of the load generator wakes, at worst: every latency measured here includes
+    such a stall (the VM pausing, the generator busy), which is not the server's."""
+    while time.monotonic() < until:
+        start = time.perf_counter()
+        await asyncio.sleep(0.01)
+        tally.lag = max(tally.lag, time.perf_counter() - start - 0.01)
 
 
 async def student(server: Server, index: int, until: float, tally: Tally, rng: random.Random):
@@ -207,7 +219,7 @@ async def drive(server: Server, students: int, seconds: float, overview: bool) -
     tally, rng = Tally(), random.Random(7)
     started = time.monotonic()
     until = started + seconds
-    tasks = [student(server, i, until, tally, rng) for i in range(students)]
+    tasks = [student(server, i, until, tally, rng) for i in range(students)] + [watch_lag(tally, until)]
     watcher = Overview(server, tally) if overview else None
     if watcher is not None:
         tasks.append(watcher.run(until + 2))  # 2 s more: presses answered near the end get their chance to show
@@ -236,7 +248,7 @@ def run(folder: str, students: int, seconds: float, overview: bool, baseline: di
     errors = sum(tally.errors.values())
     print(f"{students:>4} {'overview open' if overview else 'baseline':<14} {statistics.median(joins):>8.0f} "
           f"{percentile(joins, 0.99):>8.0f} {row['presses']:>7} {row['p50']:>8.1f} "
-          f"{row['p99']:>8.1f} {percentile(steady, 0.99):>9.1f} {shown} {errors:>6}{ratio}"
+          f"{row['p99']:>8.1f} {percentile(steady, 0.99):>9.1f} {shown} {tally.lag * 1000:>7.0f} {errors:>6}{ratio}"
           f"{'  errors: ' + ', '.join(f'{n} x {k}' for k, n in tally.errors.items()) if errors else ''}", flush=True)
     return row
 
@@ -255,7 +267,7 @@ def main() -> int:
     print(f"SQLite, {seconds:g} s per run, students joining over the first {JOIN_SPREAD_S} s, then a press every "
           f"1-3 s each")
     print(f"{'stud':>4} {'run':<14} {'join p50':>8} {'join p99':>8} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} {'p99 after':>9} {'upd p50':>8} {'upd p99':>8} "
-          f"{'unseen':>6} {'bytes/s':>9} {'errors':>6}", flush=True)
+          f"{'unseen':>6} {'bytes/s':>9} {'gen lag':>7} {'errors':>6}", flush=True)
     try:
         for students in sizes:
             baseline = run(folder, students, seconds, False, None)
