@@ -253,6 +253,17 @@ def run(folder: str, students: int, seconds: float, overview: bool, baseline: di
     return row
 
 
+def machine_speed() -> float:
+    """Milliseconds for a fixed piece of pure Python, best of five: the VM's speed varied up to twofold
+    within an hour, and every figure here moves with it."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        sum(i * i for i in range(200_000))
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="30 students, 6 s per run")
@@ -265,13 +276,14 @@ def main() -> int:
     seconds = min(seconds, MAX_RUN_S)
     folder = tempfile.mkdtemp(prefix="nnreplay-class-")
     print(f"SQLite, {seconds:g} s per run, students joining over the first {JOIN_SPREAD_S} s, then a press every "
-          f"1-3 s each")
+          f"1-3 s each; this machine's speed: {machine_speed():.1f} ms for the reference loop (smaller is faster)")
     print(f"{'stud':>4} {'run':<14} {'join p50':>8} {'join p99':>8} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} {'p99 after':>9} {'upd p50':>8} {'upd p99':>8} "
           f"{'unseen':>6} {'bytes/s':>9} {'gen lag':>7} {'errors':>6}", flush=True)
     try:
         for students in sizes:
             baseline = run(folder, students, seconds, False, None)
             run(folder, students, seconds, True, baseline)
+        print(f"the reference loop at the end: {machine_speed():.1f} ms")
     finally:
         import shutil
 
