@@ -16,9 +16,9 @@ from store.errors import (AmbiguousSession, Busy, Conflict, Diverged, NameTaken,
 
 MAX_BODY = 16 * 1024
 # most specific first; anything else nnreplay refuses on purpose is a 400
-STATUS = ((NotYours, 403), (ClassNotFound, 404), (ClassFull, 409), (ClassPaused, 423), (SessionNotFound, 404), (AmbiguousSession, 400),
-          (NameTaken, 409), (SessionExists, 409), (Conflict, 409), (UnsoundLog, 409), (Busy, 503), (ReadOnly, 503), (NotADatabase, 503),
-          (NewerSchema, 503), (Diverged, 422), (OverBudget, 413))
+STATUS = ((NotYours, 403), (ClassNotFound, 404), (ClassFull, 409), (ClassPaused, 423), (SessionNotFound, 404),
+          (AmbiguousSession, 400), (NameTaken, 409), (SessionExists, 409), (Conflict, 409), (UnsoundLog, 409),
+          (Busy, 503), (ReadOnly, 503), (NotADatabase, 503), (NewerSchema, 503), (Diverged, 422), (OverBudget, 413))
 
 
 class Refused(NnreplayError):
