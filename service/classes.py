@@ -422,11 +422,32 @@ def replay_sessions(log: EventLog, class_name: str) -> tuple[list[str], int]:
 
 
 def boards(log: EventLog, class_name: str, grid: int = 24, sessions=None) -> list[dict]:
-    """Each student's first session (or those of them in `sessions`), drawn small (service.class_boards).
-    Only the boards asked for are read: the overview asks for the few that moved."""
+    """Each student's first session, or the students' sessions among `sessions` (any other id is left out),
+    drawn small (service.class_boards). Only the boards asked for are read: the overview asks for the few
+    that moved."""
     from service.class_boards import board
 
     if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= 64:
         raise InvalidCommand(f"grid must be a whole number from 2 to 64, got {grid!r}", field="grid")
-    return [board(log, first.session_id, first.student, grid) for first in first_sessions(log, class_name)
-            if sessions is None or first.session_id in sessions]
+    if sessions is None:
+        firsts = first_sessions(log, class_name)
+    else:  # each session's own membership (kept per process), not the whole class's: the overview asks often
+        record_id = _record_id(log, class_name)
+        found = (member(log, session_id) for session_id in sessions)
+        firsts = sorted((one for one in found if one is not None and one.role == "student"
+                         and one.class_id == record_id), key=lambda one: one.order)
+    return [board(log, first.session_id, first.student, grid) for first in firsts]
+
+
+def _record_id(log: EventLog, class_name: str) -> str:
+    """The id of the class record named `class_name`, read from its own membership (find_class, which reads
+    every member, says why when it is not one)."""
+    try:
+        info = log.resolve(class_name)
+    except StoreError:
+        info = None
+    found = None if info is None else member(log, info.id)
+    if (info is None or found is None or found.role != "class" or found.class_name != class_name
+            or info.name != class_name):
+        return find_class(log, class_name).id
+    return info.id

@@ -230,6 +230,20 @@ def test_boards_draw_each_students_first_session_compactly(log, maths):
     assert refused.value.field == "grid"
 
 
+def test_boards_asked_for_by_id_are_the_classs_students_only(log, maths):
+    ana, _ = classes.join(log, "Maths 2b", "Ana", token(1))
+    ben, _ = classes.join(log, "Maths 2b", "Ben", token(2))
+    other = classes.open_class(log, "Art")
+    cid, _ = classes.join(log, "Art", "Cid", token(3))
+    loose = service.new_session(log, name="loose")
+    asked = {ben.id, ana.id, maths.id, other.id, cid.id, loose.id, "0" * 32, ana.id[:8]}
+    # joining order, and neither a record, another class's student, a session of no class nor a prefix
+    assert [b["name"] for b in classes.boards(log, "Maths 2b", grid=4, sessions=asked)] == ["Ana", "Ben"]
+    assert classes.boards(log, "Maths 2b", grid=4, sessions=set()) == []
+    with pytest.raises(classes.ClassNotFound):
+        classes.boards(log, "loose", grid=4, sessions={ana.id})
+
+
 def test_forks_and_represses_of_a_student_stay_theirs_and_the_record_is_not_copied(log, maths):
     ana, _ = classes.join(log, "Maths 2b", "Ana", token(1))
     service.record(log, ana.id, "next", 3)
