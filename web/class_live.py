@@ -25,24 +25,28 @@ class ClassLive(Live):
         if change is None:
             return None
         first_poll, tokens = not self.state, set(self.owners.values())
-        new_tokens = set()
+        joined = {}  # a new student's token -> their first session in this change
         for sid in change["changed"]:
             if sid not in self.owners:
                 member = classes.member(self._log, sid)
                 mine = member is not None and member.role == "student" and member.class_id == self.room.id
                 self.owners[sid] = member.token_hash if mine else None
                 if mine and member.token_hash not in tokens:
-                    new_tokens.add(member.token_hash)
-        if new_tokens or self.room.id in change["changed"] or first_poll:
-            info = classes.find_class(self._log, self.room.name)
-            state = {"paused": info.paused, "students": info.students}
-            if state != self.state:
-                self.state = change["class"] = state
-            if new_tokens and not first_poll:  # the first poll finds every student: pages read the class then
-                joined = [{"session": first.session_id, "name": first.student}
-                          for first in classes.first_sessions(self._log, self.room.name)
-                          if first.token_hash in new_tokens]
-                change["class"] = {**state, "joined": joined}
+                    known = joined.get(member.token_hash)
+                    if known is None or member.order < known.order:
+                        joined[member.token_hash] = member
+        if not (joined or first_poll or self.room.id in change["changed"]):
+            return change
+        # every session has passed through `changed` (the first poll sees them all), so the students are the
+        # tokens of `owners`: a join costs this thread the new sessions' memberships, not the whole class's
+        record_moved = first_poll or self.room.id in change["changed"]
+        paused = classes.find_class(self._log, self.room.name).paused if record_moved else self.state["paused"]
+        state = {"paused": paused, "students": len({token for token in self.owners.values() if token is not None})}
+        if state != self.state:
+            self.state = change["class"] = state
+        if joined and not first_poll:  # the first poll finds every student: pages read the class then
+            change["class"] = {**state, "joined": [{"session": one.session_id, "name": one.student}
+                                                   for one in sorted(joined.values(), key=lambda one: one.order)]}
         return change
 
     def snapshot(self) -> dict:

@@ -368,7 +368,14 @@ def _events(live):
 
 def test_the_teachers_live_stream_says_when_a_student_joins_and_when_the_class_pauses(room):
     http = teacher(room)
-    steps = [lambda: join(room, "Ada"), lambda: http.post("/api/class/pause", json={"paused": True})]
+    ada = []
+
+    def second_session_then_bo():  # Ada's second session is no new student: Bo's join names Bo alone
+        assert ada[0].post("/api/sessions", json={}).status_code == 201
+        join(room, "Bo")
+
+    steps = [lambda: ada.append(join(room, "Ada")[0]), second_session_then_bo,
+             lambda: http.post("/api/class/pause", json={"paused": True})]
     seen = []
     with http.stream("GET", "/api/live") as live:
         for name, data in _events(live):
@@ -383,7 +390,8 @@ def test_the_teachers_live_stream_says_when_a_student_joins_and_when_the_class_p
     assert seen[0] == {"paused": False, "students": 0}
     # a join names the student and their board's session, so that the overview needs no reread of the class
     joined = [data for data in seen if "joined" in data]
-    assert len(joined) == 1 and joined[0]["students"] == 1
-    assert [row["name"] for row in joined[0]["joined"]] == ["Ada"]
-    assert joined[0]["joined"][0]["session"] == http.get("/api/class").json()["students"][0]["session"]
-    assert seen[-1] == {"paused": True, "students": 1}
+    named = [(data["students"], [row["name"] for row in data["joined"]]) for data in joined]
+    assert named == [(1, ["Ada"]), (2, ["Bo"])]
+    firsts = [row["session"] for row in http.get("/api/class").json()["students"]]
+    assert [data["joined"][0]["session"] for data in joined] == firsts
+    assert seen[-1] == {"paused": True, "students": 2}
