@@ -4,6 +4,7 @@ teacher's overview follows every board.
     python bench/bench_class.py                  # 30 and 200 students, 30 s per run, SQLite
     python bench/bench_class.py --quick          # 30 students, 6 s per run: checks the script
     python bench/bench_class.py --students 200 --seconds 40
+    python bench/bench_class.py --flat 60        # how many presses a second one server takes (below)
 
 Each class size runs twice on a fresh database, in the same run: first the baseline (the same students
 joining and pressing, no overview open), then with the overview open. Students join at a random moment in
@@ -12,16 +13,21 @@ on a kept-alive connection of their own. The overview does what the teacher's pa
 teacher link, reads /api/class and every board, follows /api/live, and on each `heads` message fetches the
 boards of the students' sessions that moved (one fetch at a time; what moves meanwhile is fetched next);
 a `class` message names who joined, whose boards are fetched the same way, and /api/class is read again
-only when its count of students differs from the boards held (one read at a time, as the page does). Students press
-with the page's own request (grid 64, no points, no true boundary: session.js).
+only when its count of students differs from the boards held (one read at a time, as the page does).
+Students press with the page's own request (grid 64, no points, no true boundary: session.js).
 
 Figures: press p50/p99 (request start to answer end), press p99 once every student has joined ("p99
-after": presses started 2 s after the last join could begin), the overview's update delay (from a press's answer to
-the overview holding a board at that seq or later; p50, p99, and presses it never saw), the bytes per
-second the overview received (the live stream and the answers it fetched), and "gen lag": the longest
+after": presses started 2 s after the last join could begin), the overview's update delay (from a press's
+answer to the overview holding a board at that seq or later; p50, p99, and presses it never saw), the bytes
+per second the overview received (the live stream and the answers it fetched), and "gen lag": the longest
 the load generator's own event loop was late (ms), a stall that every latency measured at that moment
-includes and that is not the server's. Traffic goes to 127.0.0.1 only;
-every run stops by itself after its duration.
+includes and that is not the server's. The machine's speed (a fixed loop of pure Python) is printed at the
+start and the end: on the development VM it varied twofold within an hour, and every figure with it.
+
+`--flat N`: N students press back to back instead, for presses a second and the server's CPU time a press,
+in class mode against a server without a class (the baseline), three rounds interleaved.
+
+Traffic goes to 127.0.0.1 only; every run stops by itself after its duration.
 """
 
 import argparse
@@ -41,7 +47,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "web"))
 
 import httpx  # noqa: E402
 
-from serving import Server  # noqa: E402
+from serving import Server, cpu_seconds  # noqa: E402
 
 REQUEST_TIMEOUT_S = 30
 JOIN_SPREAD_S = 10  # a class reading the code off the projector joins over several seconds, not at once
@@ -253,6 +259,56 @@ def run(folder: str, students: int, seconds: float, overview: bool, baseline: di
     return row
 
 
+async def flat_out(server: Server, students: int, seconds: float, joined: bool) -> tuple[float, float]:
+    """(presses a second, server CPU ms a press) with `students` clients pressing back to back, each on a
+    session of their own: students who joined the class (`joined`), or sessions of a server without one."""
+    clients = [httpx.AsyncClient(base_url=server.url, timeout=REQUEST_TIMEOUT_S, verify=TLS) for _ in range(students)]
+    sessions = []
+    for index, http in enumerate(clients):
+        if joined:
+            answer = await http.post("/api/join", json={"code": server.code, "name": f"student {index}"})
+            sessions.append(answer.json()["session"])
+        else:
+            sessions.append((await http.post("/api/sessions", json={})).json()["id"])
+    done = [0]
+
+    async def press(http, session: str, until: float) -> None:
+        while time.monotonic() < until:
+            answer = await http.post(f"/api/sessions/{session}/presses{PAGE_PRESS}", json={"press": "next"})
+            if answer.status_code == 200:
+                done[0] += 1
+            else:  # a student pressing over 20 a second is told to wait (429): so they do
+                await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(press(http, session, time.monotonic() + 2) for http, session in zip(clients, sessions)))
+    done[0], used, started = 0, cpu_seconds(server.process.pid), time.monotonic()
+    await asyncio.gather(*(press(http, session, started + seconds) for http, session in zip(clients, sessions)))
+    wall, used = time.monotonic() - started, cpu_seconds(server.process.pid) - used
+    for http in clients:
+        await http.aclose()
+    return done[0] / wall, used / max(done[0], 1) * 1000
+
+
+def capacity(folder: str, students: int, seconds: float) -> None:
+    """Presses a second through one server with `students` pressing flat out, in class mode and, as the
+    baseline of the same run, without a class; three rounds, interleaved, since the VM's speed drifts."""
+    print(f"{students} clients pressing back to back with the page's request, {seconds:g} s a round; this "
+          f"machine's speed: {machine_speed():.1f} ms for the reference loop (smaller is faster)")
+    for round_ in range(3):
+        figures = {}
+        for joined in (False, True):
+            server = Server(os.path.join(folder, f"flat-{round_}-{int(joined)}.db"),
+                            *(("--class", "bench", "--max-students", str(students)) if joined else ()))
+            try:
+                figures[joined] = asyncio.run(flat_out(server, students, seconds, joined))
+            finally:
+                server.stop()
+        (owner, owner_ms), (klass, klass_ms) = figures[False], figures[True]
+        print(f"round {round_ + 1}: without a class {owner:6.1f} presses/s ({owner_ms:.2f} ms of server CPU each); "
+              f"a class {klass:6.1f} presses/s ({klass_ms:.2f} ms each): x{klass / owner:.2f} of the baseline",
+              flush=True)
+
+
 def machine_speed() -> float:
     """Milliseconds for a fixed piece of pure Python, best of five: the VM's speed varied up to twofold
     within an hour, and every figure here moves with it."""
@@ -267,19 +323,27 @@ def machine_speed() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="30 students, 6 s per run")
-    parser.add_argument("--seconds", type=float, default=30.0, help=f"duration of each run (at most {MAX_RUN_S})")
+    parser.add_argument("--seconds", type=float,
+                        help=f"duration of each run (default 30, with --flat 8; at most {MAX_RUN_S})")
     parser.add_argument("--students", help="class sizes, comma-separated (default 30,200)")
+    parser.add_argument("--flat", type=int, metavar="N",
+                        help="instead: N students pressing back to back, presses a second with and without a class")
     args = parser.parse_args()
-    sizes, seconds = ([30], 6.0) if args.quick else ([30, 200], args.seconds)
+    sizes, seconds = ([30], 6.0) if args.quick else ([30, 200], 8.0 if args.flat else 30.0)
     if args.students:
         sizes = [min(int(n), 500) for n in args.students.split(",")]
-    seconds = min(seconds, MAX_RUN_S)
+    seconds = min(args.seconds or seconds, MAX_RUN_S)
     folder = tempfile.mkdtemp(prefix="nnreplay-class-")
-    print(f"SQLite, {seconds:g} s per run, students joining over the first {JOIN_SPREAD_S} s, then a press every "
-          f"1-3 s each; this machine's speed: {machine_speed():.1f} ms for the reference loop (smaller is faster)")
-    print(f"{'stud':>4} {'run':<14} {'join p50':>8} {'join p99':>8} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} {'p99 after':>9} {'upd p50':>8} {'upd p99':>8} "
-          f"{'unseen':>6} {'bytes/s':>9} {'gen lag':>7} {'errors':>6}", flush=True)
     try:
+        if args.flat:
+            capacity(folder, min(args.flat, 200), seconds)
+            return 0
+        print(f"SQLite, {seconds:g} s per run, students joining over the first {JOIN_SPREAD_S} s, then a press "
+              f"every 1-3 s each; this machine's speed: {machine_speed():.1f} ms for the reference loop (smaller "
+              f"is faster)")
+        print(f"{'stud':>4} {'run':<14} {'join p50':>8} {'join p99':>8} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'p99 after':>9} {'upd p50':>8} {'upd p99':>8} {'unseen':>6} {'bytes/s':>9} {'gen lag':>7} "
+              f"{'errors':>6}", flush=True)
         for students in sizes:
             baseline = run(folder, students, seconds, False, None)
             run(folder, students, seconds, True, baseline)
