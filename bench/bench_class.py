@@ -21,8 +21,10 @@ after": presses started 2 s after the last join could begin), the overview's upd
 answer to the overview holding a board at that seq or later; p50, p99, and presses it never saw), the bytes
 per second the overview received (the live stream and the answers it fetched), and "gen lag": the longest
 the load generator's own event loop was late (ms), a stall that every latency measured at that moment
-includes and that is not the server's. The machine's speed (a fixed loop of pure Python) is printed at the
-start and the end: on the development VM it varied twofold within an hour, and every figure with it.
+includes and that is not the server's. "speed": the machine's speed just before the run, as milliseconds
+for a fixed loop of pure Python (smaller is faster); it is printed at the end too. The development VM ran
+that loop in 10-13 ms when rested and 20-28 ms after a minute or two of this load, and every figure moves
+with it.
 
 `--flat N`: N students press back to back instead, for presses a second and the server's CPU time a press,
 in class mode against a server without a class (the baseline), three rounds interleaved.
@@ -235,6 +237,7 @@ async def drive(server: Server, students: int, seconds: float, overview: bool) -
 
 def run(folder: str, students: int, seconds: float, overview: bool, baseline: dict | None) -> dict:
     path = os.path.join(folder, f"class-{students}-{int(overview)}.db")
+    speed = machine_speed()
     server = Server(path, "--class", "bench", "--max-students", str(students))
     try:
         tally, wall = asyncio.run(drive(server, students, seconds, overview))
@@ -250,11 +253,13 @@ def run(folder: str, students: int, seconds: float, overview: bool, baseline: di
         unseen = len(tally.answered)
         shown = (f"{statistics.median(delays) if delays else float('nan'):>8.0f} {percentile(delays, 0.99):>8.0f} "
                  f"{unseen:>6} {tally.bytes / wall:>9,.0f}")
-    ratio = f"  press p99 x{row['p99'] / baseline['p99']:.2f} of the baseline" if baseline else ""
+    other = "the baseline" if overview else "the run with the overview open"
+    ratio = f"  press p99 x{row['p99'] / baseline['p99']:.2f} of {other}" if baseline else ""
     errors = sum(tally.errors.values())
     print(f"{students:>4} {'overview open' if overview else 'baseline':<14} {statistics.median(joins):>8.0f} "
           f"{percentile(joins, 0.99):>8.0f} {row['presses']:>7} {row['p50']:>8.1f} "
-          f"{row['p99']:>8.1f} {percentile(steady, 0.99):>9.1f} {shown} {tally.lag * 1000:>7.0f} {errors:>6}{ratio}"
+          f"{row['p99']:>8.1f} {percentile(steady, 0.99):>9.1f} {shown} {tally.lag * 1000:>7.0f} {errors:>6} "
+          f"{speed:>5.1f}{ratio}"
           f"{'  errors: ' + ', '.join(f'{n} x {k}' for k, n in tally.errors.items()) if errors else ''}", flush=True)
     return row
 
@@ -326,6 +331,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float,
                         help=f"duration of each run (default 30, with --flat 8; at most {MAX_RUN_S})")
     parser.add_argument("--students", help="class sizes, comma-separated (default 30,200)")
+    parser.add_argument("--overview-first", action="store_true",
+                        help="run each size with the overview open first, then the baseline")
     parser.add_argument("--flat", type=int, metavar="N",
                         help="instead: N students pressing back to back, presses a second with and without a class")
     args = parser.parse_args()
@@ -343,10 +350,14 @@ def main() -> int:
               f"is faster)")
         print(f"{'stud':>4} {'run':<14} {'join p50':>8} {'join p99':>8} {'presses':>7} {'p50 ms':>8} {'p99 ms':>8} "
               f"{'p99 after':>9} {'upd p50':>8} {'upd p99':>8} {'unseen':>6} {'bytes/s':>9} {'gen lag':>7} "
-              f"{'errors':>6}", flush=True)
+              f"{'errors':>6} {'speed':>5}", flush=True)
         for students in sizes:
-            baseline = run(folder, students, seconds, False, None)
-            run(folder, students, seconds, True, baseline)
+            if args.overview_first:
+                open_ = run(folder, students, seconds, True, None)
+                run(folder, students, seconds, False, open_)
+            else:
+                baseline = run(folder, students, seconds, False, None)
+                run(folder, students, seconds, True, baseline)
         print(f"the reference loop at the end: {machine_speed():.1f} ms")
     finally:
         import shutil
