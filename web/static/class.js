@@ -135,6 +135,7 @@ function addStudents(students) {
   for (const student of students) {
     if (cards.has(student.session)) continue;
     const card = makeCard(student);
+    setNumbers(card, {});      // "presses 0" and dashes until its board arrives
     cards.set(student.session, card);
     fresh.push(card);
   }
