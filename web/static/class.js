@@ -228,7 +228,7 @@ function note(kind, text) {
 }
 
 // -- live: heads that moved fetch just those boards; a class event names who joined (their boards are
-// fetched) or, when it does not (the stream has just opened), the class is read again
+// fetched too); the whole class is read again when the stream (re)opens or its count differs from the cards
 let live = null, classTimer = null;
 function reloadClassSoon() {
   if (classTimer) return;
