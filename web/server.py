@@ -85,10 +85,10 @@ def serve(path: str, host: str = "127.0.0.1", port: int = 8765, read_only: bool 
     except BaseException:
         sock.close()
         raise
-    # a worker thread computing (costly work goes to worker processes, web/jobs.py, but a job just under that
-    # bound takes some milliseconds) holds the GIL between numpy calls; the event loop and the other
-    # workers get it back after this long rather than after CPython's default 5 ms (bench/bench_costly.py)
-    sys.setswitchinterval(0.001)
+    # CPython's GIL switch interval is left at its 5 ms: a 1 ms one was for work now done in worker processes
+    # (web/jobs.py), and its forced switches among the threads cost a busy class server 5-18% of its presses
+    # a second (bench/bench_class.py --flat 60), while bench/bench_costly.py's other client still waits
+    # at most 31-34 ms with either
     app = build(path, allowed_hosts(host, port), read_only, room)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",
                             timeout_graceful_shutdown=GRACE_SECONDS, server_header=False)
