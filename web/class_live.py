@@ -35,11 +35,11 @@ class ClassLive(Live):
                     known = joined.get(member.token_hash)
                     if known is None or member.order < known.order:
                         joined[member.token_hash] = member
-        if not (joined or first_poll or self.room.id in change["changed"]):
+        record_moved = first_poll or self.room.id in change["changed"]
+        if not (joined or record_moved):
             return change
         # every session has passed through `changed` (the first poll sees them all), so the students are the
         # tokens of `owners`: a join costs this thread the new sessions' memberships, not the whole class's
-        record_moved = first_poll or self.room.id in change["changed"]
         paused = classes.find_class(self._log, self.room.name).paused if record_moved else self.state["paused"]
         state = {"paused": paused, "students": len({token for token in self.owners.values() if token is not None})}
         if state != self.state:

@@ -57,7 +57,7 @@ def _json(value) -> bytes:
     cells = grid_json(grid) if grid is not None else None
     if cells is None:
         return JSONResponse(value).body
-    # the keys before and after the grid in two calls (one call per key was some 60 calls a press), spliced around it
+    # the keys before and after the grid in two calls, spliced around it (one call per key was some 60 a press)
     keys = list(value)
     at = keys.index("grid")
     before = _dumps({key: value[key] for key in keys[:at]})[:-1]
